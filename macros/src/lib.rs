@@ -1,1 +1,32 @@
+//! Implementation detail of the `cached-query` crate: the `#[cached_query]` attribute.
+//!
+//! Use it through the facade, `cached_query::cached_query`; this crate is not meant to be
+//! depended on directly. The generated code is described in `docs/expansion-contract.md`.
+#![forbid(unsafe_code)]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod args;
+mod error;
+mod expand;
+mod input;
+mod tags;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+use proc_macro::TokenStream;
+
+/// Memoizes an `async fn` or async method.
+///
+/// ```ignore
+/// #[cached_query(ttl = "5m", tags = ["users", "user:{id}"], skip(db))]
+/// async fn get_user(db: &Pool, id: u64) -> Result<User, DbError> { /* ... */ }
+/// ```
+///
+/// Options: `ttl`, `tags`, `skip(..)`, `version`, `name`, `crate`, `local`, `returns`,
+/// `cache_none`, `none_ttl`. See the `cached-query` crate for the full documentation.
+#[proc_macro_attribute]
+pub fn cached_query(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::cached_query(args.into(), item.into()).into()
+}

@@ -1,0 +1,252 @@
+//! The attribute's arguments: `#[cached_query(ttl = "5m", tags = [..], skip(..), ...)]`.
+//!
+//! Everything here is purely syntactic; checks against the function (do `skip` names exist, do
+//! tag placeholders name parameters, does `cache_none` fit the return type) live in
+//! `validate.rs`.
+
+use darling::FromMeta;
+use darling::ast::NestedMeta;
+use darling::util::{Flag, PathList};
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+use syn::{Expr, Lit, LitStr, Meta};
+
+/// The forms `ttl` and `none_ttl` accept, quoted in every duration error.
+pub(crate) const DURATION_FORMS: &str = "expected integer seconds (`ttl = 60`) or a duration \
+     string such as \"150ms\", \"30s\", \"5m\", \"1h30m\", \"2h\" or \"1d\" (units `ms`, `s`, \
+     `m`, `h`, `d`; components written together without spaces)";
+
+/// Options that users reach for by analogy with other caching crates, with a targeted message.
+const RENAMED: &[(&str, &str)] = &[
+    ("ttl_secs", "`#[cached_query]` has no `ttl_secs` option: use `ttl = ...` (integer seconds, or a string like \"30s\", \"5m\", \"150ms\")"),
+    ("ttl_ms", "`#[cached_query]` has no `ttl_ms` option: use `ttl = ...` (integer seconds, or a string like \"30s\", \"5m\", \"150ms\")"),
+    ("time", "`#[cached_query]` has no `time` option: use `ttl = ...` (integer seconds, or a string like \"30s\", \"5m\", \"150ms\")"),
+    ("expire", "`#[cached_query]` has no `expire` option: use `ttl = ...` (integer seconds, or a string like \"30s\", \"5m\", \"150ms\")"),
+    ("key", "`#[cached_query]` has no `key` option: the cache key is derived from the function's arguments; leave arguments out of it with `skip(...)`, and give the function a stable identity with `name = \"...\"`"),
+    ("size", "`#[cached_query]` has no `size` option: capacity is configured at start-up, not per function"),
+    ("max_size", "`#[cached_query]` has no `max_size` option: capacity is configured at start-up, not per function"),
+    ("capacity", "`#[cached_query]` has no `capacity` option: capacity is configured at start-up, not per function"),
+    ("sync_writes", "`#[cached_query]` has no `sync_writes` option: concurrent calls with the same key are always single-flight"),
+];
+
+/// Parsed `#[cached_query(...)]` arguments.
+#[derive(Debug, FromMeta)]
+pub(crate) struct CachedQueryArgs {
+    /// `ttl = 60` / `ttl = "5m"`.
+    pub(crate) ttl: Option<Duration>,
+    /// `tags = ["users", "user:{id}"]`.
+    #[darling(default)]
+    pub(crate) tags: Vec<LitStr>,
+    /// `skip(db, self)`.
+    #[darling(default)]
+    pub(crate) skip: PathList,
+    /// `version = 2`.
+    pub(crate) version: Option<u32>,
+    /// `name = "users.get"`.
+    pub(crate) name: Option<LitStr>,
+    /// `crate = ::my_lib::cached_query`.
+    #[darling(rename = "crate")]
+    pub(crate) krate: Option<CratePath>,
+    /// `local`: keep values in process memory only.
+    pub(crate) local: Flag,
+    /// `returns = "result" | "option" | "value"`.
+    pub(crate) returns: Option<Returns>,
+    /// `cache_none`: also cache `None` (Option policy only).
+    pub(crate) cache_none: Flag,
+    /// `none_ttl = "30s"`: TTL of cached `None`s.
+    pub(crate) none_ttl: Option<Duration>,
+}
+
+impl CachedQueryArgs {
+    /// Parses the attribute's argument tokens, accumulating every error.
+    pub(crate) fn parse(args: TokenStream) -> darling::Result<Self> {
+        let items = NestedMeta::parse_meta_list(args)?;
+        let mut acc = darling::Error::accumulator();
+        let mut kept = Vec::with_capacity(items.len());
+        for item in items {
+            match renamed_message(&item) {
+                Some((span, msg)) => acc.push(darling::Error::custom(msg).with_span(&span)),
+                None => kept.push(item),
+            }
+        }
+        let parsed = acc.handle(Self::from_list(&kept));
+        if let Some(parsed) = &parsed {
+            parsed.check(&mut acc);
+        }
+        acc.finish()?;
+        // `finish` returned `Ok`, so no error was recorded and `parsed` is `Some`.
+        parsed.ok_or_else(|| darling::Error::custom("`#[cached_query]` arguments failed to parse"))
+    }
+
+    /// Option-against-option checks.
+    fn check(&self, acc: &mut darling::error::Accumulator) {
+        if let Some(name) = &self.name
+            && name.value().is_empty()
+        {
+            acc.push(
+                darling::Error::custom(
+                    "`name` must not be empty: give a stable identity such as `name = \"users.get\"`, or remove the option",
+                )
+                .with_span(name),
+            );
+        }
+        if let Some(none_ttl) = &self.none_ttl
+            && !self.cache_none.is_present()
+        {
+            acc.push(
+                darling::Error::custom(
+                    "`none_ttl` requires `cache_none`: `None` results are only cached with `#[cached_query(cache_none, none_ttl = ...)]`",
+                )
+                .with_span(&none_ttl.span),
+            );
+        }
+    }
+
+    /// The path generated code uses to reach the facade (default `::cached_query`).
+    pub(crate) fn krate(&self) -> TokenStream {
+        match &self.krate {
+            Some(CratePath(path)) => quote!(#path),
+            None => quote!(::cached_query),
+        }
+    }
+}
+
+fn renamed_message(item: &NestedMeta) -> Option<(Span, &'static str)> {
+    let NestedMeta::Meta(meta) = item else {
+        return None;
+    };
+    let ident = meta.path().get_ident()?;
+    RENAMED
+        .iter()
+        .find(|(name, _)| ident == name)
+        .map(|(_, msg)| (ident.span(), *msg))
+}
+
+/// A positive duration in milliseconds, with the span of the value that produced it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Duration {
+    pub(crate) millis: u64,
+    pub(crate) span: Span,
+}
+
+impl FromMeta for Duration {
+    fn from_expr(expr: &Expr) -> darling::Result<Self> {
+        match expr {
+            Expr::Lit(lit) => Self::from_value(&lit.lit),
+            Expr::Group(group) => Self::from_expr(&group.expr),
+            _ => Err(darling::Error::custom(format!("invalid duration: {DURATION_FORMS}")).with_span(expr)),
+        }
+    }
+
+    fn from_value(value: &Lit) -> darling::Result<Self> {
+        let millis = match value {
+            Lit::Int(int) => int
+                .base10_parse::<u64>()
+                .ok()
+                .and_then(|secs| secs.checked_mul(1000))
+                .ok_or_else(|| format!("duration `{int}` is too large: {DURATION_FORMS}")),
+            Lit::Str(s) => parse_duration(&s.value()),
+            _ => Err(format!("invalid duration: {DURATION_FORMS}")),
+        }
+        .and_then(|millis| match millis {
+            0 => Err(format!("a cache duration must be greater than zero: {DURATION_FORMS}")),
+            n => Ok(n),
+        })
+        .map_err(|msg| darling::Error::custom(msg).with_span(value))?;
+        Ok(Self { millis, span: value.span() })
+    }
+}
+
+/// Parses `"150ms"`, `"30s"`, `"1h30m"`, ... into milliseconds (zero is returned as `Ok(0)`).
+pub(crate) fn parse_duration(text: &str) -> Result<u64, String> {
+    let bad = |why: &str| format!("invalid duration \"{text}\" ({why}): {DURATION_FORMS}");
+    if text.is_empty() {
+        return Err(bad("empty string"));
+    }
+    let mut rest = text;
+    let mut total: u64 = 0;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(bad("expected a number"));
+        }
+        let (number, after) = rest.split_at(digits);
+        let units = after.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(after.len());
+        let (unit, after) = after.split_at(units);
+        let per_unit: u64 = match unit {
+            "ms" => 1,
+            "s" => 1_000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            "" => return Err(bad("missing unit")),
+            _ => return Err(bad(&format!("unknown unit `{unit}`"))),
+        };
+        total = number
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| n.checked_mul(per_unit))
+            .and_then(|ms| total.checked_add(ms))
+            .ok_or_else(|| bad("too large"))?;
+        rest = after;
+    }
+    Ok(total)
+}
+
+/// `crate = ::path::to::cached_query` or `crate = "::path::to::cached_query"`; must be absolute.
+#[derive(Debug)]
+pub(crate) struct CratePath(pub(crate) syn::Path);
+
+impl FromMeta for CratePath {
+    fn from_expr(expr: &Expr) -> darling::Result<Self> {
+        let path = match expr {
+            Expr::Group(group) => return Self::from_expr(&group.expr),
+            Expr::Path(p) if p.qself.is_none() && p.attrs.is_empty() => p.path.clone(),
+            Expr::Lit(syn::ExprLit { lit: Lit::Str(s), .. }) => s
+                .parse::<syn::Path>()
+                .map_err(|_| darling::Error::custom(CRATE_FORMS).with_span(s))?,
+            _ => return Err(darling::Error::custom(CRATE_FORMS).with_span(expr)),
+        };
+        let absolute = path.leading_colon.is_some()
+            || path
+                .segments
+                .first()
+                .is_some_and(|seg| seg.ident == "crate" || seg.ident == "$crate");
+        if absolute {
+            Ok(Self(path))
+        } else {
+            Err(darling::Error::custom(CRATE_FORMS).with_span(&path))
+        }
+    }
+
+    fn from_meta(item: &Meta) -> darling::Result<Self> {
+        match item {
+            Meta::NameValue(nv) => Self::from_expr(&nv.value),
+            _ => Err(darling::Error::custom(CRATE_FORMS).with_span(item)),
+        }
+    }
+}
+
+const CRATE_FORMS: &str = "`crate` must be an absolute path to the `cached-query` facade: \
+     start it with `::` (e.g. `crate = ::my_lib::cached_query`), `crate` or `$crate`";
+
+/// `returns = "result" | "option" | "value"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Returns {
+    Result,
+    Option,
+    Value,
+}
+
+impl FromMeta for Returns {
+    fn from_string(value: &str) -> darling::Result<Self> {
+        match value {
+            "result" => Ok(Self::Result),
+            "option" => Ok(Self::Option),
+            "value" => Ok(Self::Value),
+            other => Err(darling::Error::custom(format!(
+                "unknown `returns` policy \"{other}\": expected \"result\" (cache only `Ok`), \"option\" (cache only `Some`) or \"value\" (cache every value)"
+            ))),
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! Code generation, following `docs/expansion-contract.md` to the letter.
+
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::parse::Parser;
+use syn::spanned::Spanned;
+use syn::{Block, LitStr};
+
+use crate::args::CachedQueryArgs;
+use crate::error::{self, Errors};
+use crate::input::{self, FnInput, Input};
+use crate::validate::{self, KeyPart, Plan};
+
+/// Entry point behind the `#[cached_query]` shim.
+pub(crate) fn cached_query(args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = Errors::default();
+    let args = CachedQueryArgs::parse(args)
+        .map_err(|e| errors.push_darling(e))
+        .ok();
+    let input = input::parse(item.clone())
+        .map_err(|e| errors.push(e))
+        .ok();
+    let plan = input
+        .as_ref()
+        .and_then(|input| validate::validate(args.as_ref(), input, &mut errors));
+    let result = match (errors.finish(), input, plan) {
+        (Ok(()), Some(Input::Fn(input)), Some(plan)) => expand(input, &plan),
+        (Err(errors), ..) => Err(errors),
+        // Validation returns no plan only after recording an error.
+        _ => Err(syn::Error::new(
+            Span::call_site(),
+            "`#[cached_query]` failed to expand this function (this is a bug in `cached-query`)",
+        )),
+    };
+    result.unwrap_or_else(|errors| error::fallback(errors, item))
+}
+
+/// Replaces the body's statements in place (keeping the user's attributes, signature, brace
+/// token and inner attributes) and prints the item.
+fn expand(mut input: FnInput, plan: &Plan) -> syn::Result<TokenStream> {
+    let user_stmts = std::mem::take(&mut input.item.block.stmts);
+    let body = body(&user_stmts, plan);
+    input.item.block.stmts = Block::parse_within.parse2(body)?;
+    let item = &input.item;
+    Ok(quote!(#item))
+}
+
+fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
+    let krate = &plan.krate;
+    let ret_ty = &plan.ret_ty;
+    let ret_span = ret_ty.span();
+
+    let mixed = |name: &str| Ident::new(name, Span::mixed_site());
+    let key = mixed("__cq_key");
+    let miss = mixed("__cq_miss");
+    let value = mixed("__cq_value");
+    let fake_return = mixed("__cq_fake_return");
+
+    let name = match &plan.name {
+        Some(name) => quote!(::core::option::Option::Some(#name)),
+        None => quote!(::core::option::Option::None),
+    };
+    let version = Literal::u32_suffixed(plan.version);
+    let opt_ms = |ms: Option<u64>| match ms {
+        Some(ms) => {
+            let ms = Literal::u64_suffixed(ms);
+            quote!(::core::option::Option::Some(#ms))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let ttl_ms = opt_ms(plan.ttl_ms);
+    let none_ttl_ms = opt_ms(plan.none_ttl_ms);
+    let cache_none = plan.cache_none;
+
+    let key_stmts = plan.key_parts.iter().map(|part| key_stmt(part, &key));
+
+    let enter = Ident::new(if plan.local { "enter_local" } else { "enter" }, Span::call_site());
+    let policy = Ident::new(plan.policy.type_name(), Span::call_site());
+    let enter_span = Span::call_site().located_at(ret_span);
+    let enter_stmt = quote_spanned! {enter_span=>
+        let mut #miss = match #krate::__private::#enter::<#krate::__private::#policy, #ret_ty>(&__CQ_SITE, #key).await {
+            #krate::__private::Enter::Hit(#value) => return #value,
+            #krate::__private::Enter::Miss(#miss) => #miss,
+        };
+    };
+
+    let tag_stmts = plan.tags.iter().map(|tag| {
+        let span = tag.lit.span();
+        match tag.plain_text() {
+            Some(text) => {
+                let text = LitStr::new(&text, span);
+                quote_spanned!(span=> #miss.tag(#text);)
+            }
+            None => {
+                let fmt = LitStr::new(&tag.format_string(), span);
+                let args = tag.placeholders().map(|p| p.to_expr(span));
+                quote_spanned!(span=> #miss.tag_fmt(::core::format_args!(#fmt #(, #args)*));)
+            }
+        }
+    });
+
+    let fake_return_edge = quote_spanned! {ret_span=>
+        #[allow(unreachable_code, unused, clippy::diverging_sub_expression, clippy::let_unit_value,
+                clippy::unreachable, clippy::empty_loop, clippy::needless_return)]
+        if false { let #fake_return: #ret_ty = loop {}; return #fake_return; }
+    };
+
+    quote! {
+        #[allow(non_snake_case, dead_code)]
+        fn __cq_id() {}
+        static __CQ_SITE: #krate::__private::Site = #krate::__private::Site::new(#krate::__private::SiteConfig {
+            name: #name,
+            version: #version,
+            ttl_ms: #ttl_ms,
+            cache_none: #cache_none,
+            none_ttl_ms: #none_ttl_ms,
+        });
+        let #key = {
+            let mut #key = #krate::__private::KeyBuilder::new(&__CQ_SITE, __cq_id);
+            #(#key_stmts)*
+            #key.finish()
+        };
+        #enter_stmt
+        #(#tag_stmts)*
+        #miss.share_clones((&&#krate::__private::ShareProbe::<#ret_ty>::new()).probe());
+        #miss.run(async move {
+            #fake_return_edge
+            { #(#user_stmts)* }
+        }).await
+    }
+}
+
+fn key_stmt(part: &KeyPart, key: &Ident) -> TokenStream {
+    match part {
+        KeyPart::Receiver { self_token, by_value: true } => {
+            quote_spanned!(self_token.span=> #key.receiver(&#self_token);)
+        }
+        KeyPart::Receiver { self_token, by_value: false } => {
+            quote_spanned!(self_token.span=> #key.receiver(&*#self_token);)
+        }
+        KeyPart::Arg { ident, ty_span } => quote_spanned!(*ty_span=> #key.arg(&#ident);),
+        KeyPart::TypeParam(ident) => {
+            quote!(#key.type_name(::core::any::type_name::<#ident>());)
+        }
+        KeyPart::ConstParam(ident) => quote!(#key.arg(&#ident);),
+        KeyPart::SelfType => quote!(#key.type_name(::core::any::type_name::<Self>());),
+        KeyPart::ImplTraitArg(ident) => {
+            quote!(#key.type_name(::core::any::type_name_of_val(&#ident));)
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Our model of the annotated function: the parsed item and its parameters.
+
+use proc_macro2::{Ident, TokenStream};
+use syn::parse::{Parse, ParseStream};
+use syn::visit::Visit;
+use syn::{Attribute, FnArg, ItemFn, Pat, ReceiverKind, Signature, Token, Type, Visibility};
+
+/// What the attribute was applied to.
+pub(crate) enum Input {
+    /// A function with a body.
+    Fn(FnInput),
+    /// A signature without a body (a trait method declaration).
+    Declaration(Box<Signature>),
+}
+
+/// A function with a body, plus its parameter list.
+pub(crate) struct FnInput {
+    /// The user's item, edited in place by `expand`.
+    pub(crate) item: ItemFn,
+    /// Every parameter, receiver included, in order.
+    pub(crate) params: Vec<Param>,
+}
+
+/// One parameter of the function.
+pub(crate) enum Param {
+    /// `self`, `&self`, `&mut self`, `self: Arc<Self>`, ...
+    Receiver {
+        /// The user's `self` token.
+        self_token: Token![self],
+        /// `self` / `mut self` without a reference or an explicit type.
+        by_value: bool,
+    },
+    /// `pattern: Type`.
+    Typed {
+        /// Identifiers the pattern binds, in order (`_` binds nothing).
+        bindings: Vec<Ident>,
+        /// The parameter's type.
+        ty: Box<Type>,
+        /// The identifier when the pattern is a plain (possibly `mut`/`ref`) binding.
+        simple: Option<Ident>,
+        /// The type contains `impl Trait`.
+        impl_trait: bool,
+    },
+}
+
+impl Param {
+    /// The name `skip(...)` and tag placeholders use for each binding of this parameter.
+    pub(crate) fn binding_names(&self) -> Vec<String> {
+        match self {
+            Self::Receiver { .. } => vec!["self".to_owned()],
+            Self::Typed { bindings, .. } => bindings.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
+
+impl FnInput {
+    /// Whether the function is a method (has a receiver).
+    pub(crate) fn has_receiver(&self) -> bool {
+        self.params.iter().any(|p| matches!(p, Param::Receiver { .. }))
+    }
+
+    /// Every name a `skip(...)` entry or a tag placeholder may refer to.
+    pub(crate) fn binding_names(&self) -> Vec<String> {
+        self.params.iter().flat_map(Param::binding_names).collect()
+    }
+}
+
+/// Parses the annotated item. Bodies are parsed by syn; a missing body is reported by `validate`.
+pub(crate) fn parse(item: TokenStream) -> syn::Result<Input> {
+    match syn::parse2::<ItemFn>(item.clone()) {
+        Ok(item) => {
+            let params = item.sig.inputs.iter().map(param).collect();
+            Ok(Input::Fn(FnInput { item, params }))
+        }
+        Err(err) => match syn::parse2::<Declaration>(item) {
+            Ok(decl) => Ok(Input::Declaration(Box::new(decl.sig))),
+            Err(_) => Err(err),
+        },
+    }
+}
+
+/// `#[attrs] vis fn sig;`
+struct Declaration {
+    sig: Signature,
+}
+
+impl Parse for Declaration {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let _attrs = input.call(Attribute::parse_outer)?;
+        let _vis: Visibility = input.parse()?;
+        let sig: Signature = input.parse()?;
+        let _semi: Token![;] = input.parse()?;
+        Ok(Self { sig })
+    }
+}
+
+fn param(arg: &FnArg) -> Param {
+    match arg {
+        FnArg::Receiver(receiver) => Param::Receiver {
+            self_token: receiver.self_token,
+            by_value: matches!(receiver.kind, ReceiverKind::Value),
+        },
+        FnArg::Typed(pat_type) => {
+            let mut bindings = Vec::new();
+            collect_bindings(&pat_type.pat, &mut bindings);
+            let simple = match &*pat_type.pat {
+                Pat::Ident(pat) if pat.subpat.is_none() => Some(pat.ident.clone()),
+                _ => None,
+            };
+            Param::Typed {
+                bindings,
+                ty: pat_type.ty.clone(),
+                simple,
+                impl_trait: contains_impl_trait(&pat_type.ty),
+            }
+        }
+    }
+}
+
+/// Collects every identifier a pattern binds, in source order. Never panics on odd patterns:
+/// rustc's own errors about them are more informative than ours would be.
+pub(crate) fn collect_bindings(pat: &Pat, out: &mut Vec<Ident>) {
+    match pat {
+        Pat::Ident(p) => {
+            out.push(p.ident.clone());
+            if let Some((_, sub)) = &p.subpat {
+                collect_bindings(sub, out);
+            }
+        }
+        Pat::Tuple(p) => p.elems.iter().for_each(|e| collect_bindings(e, out)),
+        Pat::TupleStruct(p) => p.elems.iter().for_each(|e| collect_bindings(e, out)),
+        Pat::Struct(p) => p.fields.iter().for_each(|f| collect_bindings(&f.pat, out)),
+        Pat::Slice(p) => p.elems.iter().for_each(|e| collect_bindings(e, out)),
+        Pat::Reference(p) => collect_bindings(&p.pat, out),
+        Pat::Paren(p) => collect_bindings(&p.pat, out),
+        Pat::Type(p) => collect_bindings(&p.pat, out),
+        // Every alternative binds the same names.
+        Pat::Or(p) => {
+            if let Some(first) = p.cases.first() {
+                collect_bindings(first, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether `ty` mentions `impl Trait` anywhere.
+pub(crate) fn contains_impl_trait(ty: &Type) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_type_impl_trait(&mut self, _: &'ast syn::TypeImplTrait) {
+            self.0 = true;
+        }
+    }
+    let mut finder = Finder(false);
+    finder.visit_type(ty);
+    finder.0
+}
