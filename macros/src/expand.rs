@@ -13,26 +13,28 @@ use crate::validate::{self, KeyPart, Plan};
 
 /// Entry point behind the `#[cached_query]` shim.
 pub(crate) fn cached_query(args: TokenStream, item: TokenStream) -> TokenStream {
+    try_expand(args, item.clone()).unwrap_or_else(|errors| error::fallback(errors, item))
+}
+
+/// Parses, validates and expands; `Err` holds every error found.
+pub(crate) fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let mut errors = Errors::default();
     let args = CachedQueryArgs::parse(args)
         .map_err(|e| errors.push_darling(e))
         .ok();
-    let input = input::parse(item.clone())
-        .map_err(|e| errors.push(e))
-        .ok();
+    let input = input::parse(item).map_err(|e| errors.push(e)).ok();
     let plan = input
         .as_ref()
         .and_then(|input| validate::validate(args.as_ref(), input, &mut errors));
-    let result = match (errors.finish(), input, plan) {
-        (Ok(()), Some(Input::Fn(input)), Some(plan)) => expand(input, &plan),
-        (Err(errors), ..) => Err(errors),
+    errors.finish()?;
+    match (input, plan) {
+        (Some(Input::Fn(input)), Some(plan)) => expand(input, &plan),
         // Validation returns no plan only after recording an error.
         _ => Err(syn::Error::new(
             Span::call_site(),
             "`#[cached_query]` failed to expand this function (this is a bug in `cached-query`)",
         )),
-    };
-    result.unwrap_or_else(|errors| error::fallback(errors, item))
+    }
 }
 
 /// Replaces the body's statements in place (keeping the user's attributes, signature, brace

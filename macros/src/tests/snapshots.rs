@@ -1,0 +1,87 @@
+//! Expansion snapshots: `UPDATE_EXPECT=1 cargo test -p cached-query-macros` regenerates them.
+
+use expect_test::{ExpectFile, expect_file};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::expand::cached_query;
+
+fn check(args: TokenStream, item: TokenStream, expected: ExpectFile) {
+    let output = cached_query(args, item);
+    let file = match syn::parse2::<syn::File>(output.clone()) {
+        Ok(file) => file,
+        Err(err) => panic!("expansion is not a valid file ({err}):\n{output}"),
+    };
+    expected.assert_eq(&prettyplease::unparse(&file));
+}
+
+#[test]
+fn free_fn() {
+    check(
+        quote!(ttl = "5m", tags = ["users", "user:{id}", "org:{user.org_id}"], skip(db)),
+        quote! {
+            /// Loads a user.
+            pub async fn get_user(db: &Pool, id: u64, user: UserRef) -> Result<User, DbError> {
+                #![allow(clippy::needless_return)]
+                db.load(id).await
+            }
+        },
+        expect_file!["../../tests/snapshots/free_fn.rs"],
+    );
+}
+
+#[test]
+fn method_skip_self() {
+    check(
+        quote!(ttl = 60, skip(self), name = "repo.find", version = 2, crate = ::my_lib::cq),
+        quote! {
+            async fn find(&self, (a, b): (u8, u8), Point { x, y: _ }: Point) -> Option<Row> {
+                self.lookup(a, b, x).await
+            }
+        },
+        expect_file!["../../tests/snapshots/method_skip_self.rs"],
+    );
+}
+
+#[test]
+fn receivers_and_generics() {
+    check(
+        quote!(local, cache_none, none_ttl = "30s", tags = ["{{literal}}:{self.id}"]),
+        quote! {
+            async fn load<T: Serialize, const N: usize>(
+                self: Arc<Self>,
+                mut value: T,
+                query: impl AsRef<str>,
+            ) -> Option<Vec<T>> {
+                None
+            }
+        },
+        expect_file!["../../tests/snapshots/generic_fn.rs"],
+    );
+}
+
+#[test]
+fn by_value_self_and_returns_override() {
+    check(
+        quote!(returns = "value", tags = ["{{plain}}"]),
+        quote! {
+            async fn consume(mut self, ref key: String) -> MyResult<u32> {
+                Ok(1)
+            }
+        },
+        expect_file!["../../tests/snapshots/tags_by_value_self.rs"],
+    );
+}
+
+#[test]
+fn error_fallback() {
+    check(
+        quote!(ttl = "5w", skip(nope), tags = ["{missing}"]),
+        quote! {
+            fn not_async(id: u64) -> u64 {
+                id
+            }
+        },
+        expect_file!["../../tests/snapshots/error_fallback.rs"],
+    );
+}

@@ -1,0 +1,57 @@
+/// Loads a user.
+pub async fn get_user(db: &Pool, id: u64, user: UserRef) -> Result<User, DbError> {
+    #![allow(clippy::needless_return)]
+    #[allow(non_snake_case, dead_code)]
+    fn __cq_id() {}
+    static __CQ_SITE: ::cached_query::__private::Site = ::cached_query::__private::Site::new(::cached_query::__private::SiteConfig {
+        name: ::core::option::Option::None,
+        version: 0u32,
+        ttl_ms: ::core::option::Option::Some(300000u64),
+        cache_none: false,
+        none_ttl_ms: ::core::option::Option::None,
+    });
+    let __cq_key = {
+        let mut __cq_key = ::cached_query::__private::KeyBuilder::new(
+            &__CQ_SITE,
+            __cq_id,
+        );
+        __cq_key.arg(&id);
+        __cq_key.arg(&user);
+        __cq_key.finish()
+    };
+    let mut __cq_miss = match ::cached_query::__private::enter::<
+        ::cached_query::__private::ResultPolicy,
+        Result<User, DbError>,
+    >(&__CQ_SITE, __cq_key)
+        .await
+    {
+        ::cached_query::__private::Enter::Hit(__cq_value) => return __cq_value,
+        ::cached_query::__private::Enter::Miss(__cq_miss) => __cq_miss,
+    };
+    __cq_miss.tag("users");
+    __cq_miss.tag_fmt(::core::format_args!("user:{}", id));
+    __cq_miss.tag_fmt(::core::format_args!("org:{}", user.org_id));
+    __cq_miss
+        .share_clones(
+            (&&::cached_query::__private::ShareProbe::<Result<User, DbError>>::new())
+                .probe(),
+        );
+    __cq_miss
+        .run(async move {
+            #[allow(
+                unreachable_code,
+                unused,
+                clippy::diverging_sub_expression,
+                clippy::let_unit_value,
+                clippy::unreachable,
+                clippy::empty_loop,
+                clippy::needless_return
+            )]
+            if false {
+                let __cq_fake_return: Result<User, DbError> = loop {};
+                return __cq_fake_return;
+            }
+            { db.load(id).await }
+        })
+        .await
+}

@@ -1,0 +1,61 @@
+async fn load<T: Serialize, const N: usize>(
+    self: Arc<Self>,
+    mut value: T,
+    query: impl AsRef<str>,
+) -> Option<Vec<T>> {
+    #[allow(non_snake_case, dead_code)]
+    fn __cq_id() {}
+    static __CQ_SITE: ::cached_query::__private::Site = ::cached_query::__private::Site::new(::cached_query::__private::SiteConfig {
+        name: ::core::option::Option::None,
+        version: 0u32,
+        ttl_ms: ::core::option::Option::None,
+        cache_none: true,
+        none_ttl_ms: ::core::option::Option::Some(30000u64),
+    });
+    let __cq_key = {
+        let mut __cq_key = ::cached_query::__private::KeyBuilder::new(
+            &__CQ_SITE,
+            __cq_id,
+        );
+        __cq_key.receiver(&*self);
+        __cq_key.arg(&value);
+        __cq_key.arg(&query);
+        __cq_key.type_name(::core::any::type_name::<T>());
+        __cq_key.arg(&N);
+        __cq_key.type_name(::core::any::type_name::<Self>());
+        __cq_key.type_name(::core::any::type_name_of_val(&query));
+        __cq_key.finish()
+    };
+    let mut __cq_miss = match ::cached_query::__private::enter_local::<
+        ::cached_query::__private::OptionPolicy,
+        Option<Vec<T>>,
+    >(&__CQ_SITE, __cq_key)
+        .await
+    {
+        ::cached_query::__private::Enter::Hit(__cq_value) => return __cq_value,
+        ::cached_query::__private::Enter::Miss(__cq_miss) => __cq_miss,
+    };
+    __cq_miss.tag_fmt(::core::format_args!("{{literal}}:{}", self.id));
+    __cq_miss
+        .share_clones(
+            (&&::cached_query::__private::ShareProbe::<Option<Vec<T>>>::new()).probe(),
+        );
+    __cq_miss
+        .run(async move {
+            #[allow(
+                unreachable_code,
+                unused,
+                clippy::diverging_sub_expression,
+                clippy::let_unit_value,
+                clippy::unreachable,
+                clippy::empty_loop,
+                clippy::needless_return
+            )]
+            if false {
+                let __cq_fake_return: Option<Vec<T>> = loop {};
+                return __cq_fake_return;
+            }
+            { None }
+        })
+        .await
+}

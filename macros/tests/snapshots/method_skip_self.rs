@@ -1,0 +1,50 @@
+async fn find(&self, (a, b): (u8, u8), Point { x, y: _ }: Point) -> Option<Row> {
+    #[allow(non_snake_case, dead_code)]
+    fn __cq_id() {}
+    static __CQ_SITE: ::my_lib::cq::__private::Site = ::my_lib::cq::__private::Site::new(::my_lib::cq::__private::SiteConfig {
+        name: ::core::option::Option::Some("repo.find"),
+        version: 2u32,
+        ttl_ms: ::core::option::Option::Some(60000u64),
+        cache_none: false,
+        none_ttl_ms: ::core::option::Option::None,
+    });
+    let __cq_key = {
+        let mut __cq_key = ::my_lib::cq::__private::KeyBuilder::new(&__CQ_SITE, __cq_id);
+        __cq_key.arg(&a);
+        __cq_key.arg(&b);
+        __cq_key.arg(&x);
+        __cq_key.type_name(::core::any::type_name::<Self>());
+        __cq_key.finish()
+    };
+    let mut __cq_miss = match ::my_lib::cq::__private::enter::<
+        ::my_lib::cq::__private::OptionPolicy,
+        Option<Row>,
+    >(&__CQ_SITE, __cq_key)
+        .await
+    {
+        ::my_lib::cq::__private::Enter::Hit(__cq_value) => return __cq_value,
+        ::my_lib::cq::__private::Enter::Miss(__cq_miss) => __cq_miss,
+    };
+    __cq_miss
+        .share_clones(
+            (&&::my_lib::cq::__private::ShareProbe::<Option<Row>>::new()).probe(),
+        );
+    __cq_miss
+        .run(async move {
+            #[allow(
+                unreachable_code,
+                unused,
+                clippy::diverging_sub_expression,
+                clippy::let_unit_value,
+                clippy::unreachable,
+                clippy::empty_loop,
+                clippy::needless_return
+            )]
+            if false {
+                let __cq_fake_return: Option<Row> = loop {};
+                return __cq_fake_return;
+            }
+            { self.lookup(a, b, x).await }
+        })
+        .await
+}

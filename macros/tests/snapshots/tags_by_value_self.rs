@@ -1,0 +1,53 @@
+async fn consume(mut self, ref key: String) -> MyResult<u32> {
+    #[allow(non_snake_case, dead_code)]
+    fn __cq_id() {}
+    static __CQ_SITE: ::cached_query::__private::Site = ::cached_query::__private::Site::new(::cached_query::__private::SiteConfig {
+        name: ::core::option::Option::None,
+        version: 0u32,
+        ttl_ms: ::core::option::Option::None,
+        cache_none: false,
+        none_ttl_ms: ::core::option::Option::None,
+    });
+    let __cq_key = {
+        let mut __cq_key = ::cached_query::__private::KeyBuilder::new(
+            &__CQ_SITE,
+            __cq_id,
+        );
+        __cq_key.receiver(&self);
+        __cq_key.arg(&key);
+        __cq_key.type_name(::core::any::type_name::<Self>());
+        __cq_key.finish()
+    };
+    let mut __cq_miss = match ::cached_query::__private::enter::<
+        ::cached_query::__private::ValuePolicy,
+        MyResult<u32>,
+    >(&__CQ_SITE, __cq_key)
+        .await
+    {
+        ::cached_query::__private::Enter::Hit(__cq_value) => return __cq_value,
+        ::cached_query::__private::Enter::Miss(__cq_miss) => __cq_miss,
+    };
+    __cq_miss.tag("{plain}");
+    __cq_miss
+        .share_clones(
+            (&&::cached_query::__private::ShareProbe::<MyResult<u32>>::new()).probe(),
+        );
+    __cq_miss
+        .run(async move {
+            #[allow(
+                unreachable_code,
+                unused,
+                clippy::diverging_sub_expression,
+                clippy::let_unit_value,
+                clippy::unreachable,
+                clippy::empty_loop,
+                clippy::needless_return
+            )]
+            if false {
+                let __cq_fake_return: MyResult<u32> = loop {};
+                return __cq_fake_return;
+            }
+            { Ok(1) }
+        })
+        .await
+}
