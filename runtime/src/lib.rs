@@ -1,4 +1,48 @@
-//! Runtime of `cached-query` (placeholder while the core is written).
+//! Runtime of [`cached-query`](https://docs.rs/cached-query): keys, the in-memory store, tags,
+//! single-flight, calling modes and statistics. Use it through the `cached-query` crate, which
+//! re-exports everything here next to the `#[cached_query]` attribute.
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, deny(rustdoc::broken_intra_doc_links))]
+
+mod clock;
+mod codec;
+mod flight;
+mod function;
+mod invalidate;
 #[doc(hidden)]
-pub mod private {}
+pub mod private;
+mod runtime;
+mod scope;
+mod stats;
+mod store;
+mod tags;
+
+pub use clock::ManualClock;
+pub use invalidate::{InvalidateError, invalidate_all, invalidate_tag, invalidate_tags};
+pub use runtime::{AlreadyInstalled, Config};
+pub use scope::{bypass, forget, forget_all, refresh};
+pub use stats::{Counts, FunctionStats, Stats};
+
+/// A snapshot of the counters of every cached function called so far, and their sum.
+///
+/// ```
+/// let stats = cached_query_runtime::stats();
+/// println!("hit ratio: {:.2}", stats.total.hit_ratio());
+/// ```
+pub fn stats() -> Stats {
+    runtime::runtime().stats()
+}
+
+/// Runs the store's pending housekeeping now (evictions, expirations, entry counts). It also
+/// runs in the background every 250 ms; call this to make [`stats`] exact at a point in a test.
+///
+/// ```
+/// # async fn demo() {
+/// cached_query_runtime::run_pending_tasks().await;
+/// let entries = cached_query_runtime::stats().total.entries;
+/// # let _ = entries;
+/// # }
+/// ```
+pub async fn run_pending_tasks() {
+    runtime::runtime().store.run_pending_tasks().await;
+}

@@ -1,0 +1,32 @@
+//! The one place that knows how values and keys are encoded (bincode 2, standard config), so the
+//! encoding can be swapped without touching anything else.
+
+use bincode::enc::write::{SizeWriter, Writer};
+use bincode::error::EncodeError;
+use serde::Serialize;
+
+const CONFIG: bincode::config::Configuration = bincode::config::standard();
+
+/// Appends the encoding of `value` to `buf`.
+pub(crate) fn encode_into<T: Serialize + ?Sized>(
+    value: &T,
+    buf: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
+    bincode::serde::encode_into_writer(value, VecWriter(buf), CONFIG)
+}
+
+/// The encoded size of `value` in bytes, without allocating.
+pub(crate) fn encoded_len<T: Serialize + ?Sized>(value: &T) -> Option<usize> {
+    let mut size = SizeWriter::default();
+    bincode::serde::encode_into_writer(value, &mut size, CONFIG).ok()?;
+    Some(size.bytes_written)
+}
+
+struct VecWriter<'a>(&'a mut Vec<u8>);
+
+impl Writer for VecWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
+        self.0.extend_from_slice(bytes);
+        Ok(())
+    }
+}

@@ -1,0 +1,153 @@
+//! Single-flight: concurrent misses of one key run the function once.
+//!
+//! The first miss of a key registers a [`Flight`] and leads; later misses of the same key wait on
+//! the flight's watch channel. The leader removes the flight from the map *before* publishing, so
+//! a waiter that retries never finds the finished flight again. A leader that panics or is
+//! cancelled drops its sender without publishing: waiters see the channel close and retry, and
+//! one of them leads.
+
+use crate::store::Entry;
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use tokio::sync::watch;
+
+/// What a finished computation hands to its waiters.
+#[derive(Clone)]
+pub(crate) enum Published {
+    Pending,
+    /// The entry the leader stored.
+    Value(Arc<Entry>),
+    /// A result that was not cached (an `Err`, a `None`), shared because the return type is
+    /// `Clone`: each waiter clones it out.
+    Shared(Arc<Mutex<Box<dyn Any + Send>>>),
+    /// Nothing to share: waiters retry, and one of them runs the function.
+    Nothing,
+}
+
+pub(crate) struct Flight {
+    published: watch::Receiver<Published>,
+    /// Set by `forget` while the computation runs: its result must not be stored.
+    doomed: AtomicBool,
+}
+
+pub(crate) enum Joined {
+    Lead(Leader),
+    Wait(Arc<Flight>),
+}
+
+const SHARDS: usize = 16;
+
+pub(crate) struct Flights {
+    shards: Box<[Mutex<HashMap<u128, Arc<Flight>>>]>,
+}
+
+impl Default for Flights {
+    fn default() -> Self {
+        Self {
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+        }
+    }
+}
+
+impl Flights {
+    fn shard(&self, key: u128) -> &Mutex<HashMap<u128, Arc<Flight>>> {
+        &self.shards[(key as usize) % SHARDS]
+    }
+
+    pub(crate) fn join_or_lead(&'static self, key: u128) -> Joined {
+        let mut shard = self
+            .shard(key)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(flight) = shard.get(&key) {
+            return Joined::Wait(Arc::clone(flight));
+        }
+        let (sender, published) = watch::channel(Published::Pending);
+        let flight = Arc::new(Flight {
+            published,
+            doomed: AtomicBool::new(false),
+        });
+        shard.insert(key, Arc::clone(&flight));
+        Joined::Lead(Leader {
+            flights: self,
+            key,
+            flight,
+            sender: Some(sender),
+        })
+    }
+
+    /// Marks the running computation of `key`, if any, so that its result is not stored.
+    pub(crate) fn doom(&self, key: u128) {
+        let shard = self
+            .shard(key)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(flight) = shard.get(&key) {
+            flight.doomed.store(true, Ordering::SeqCst);
+        }
+    }
+
+    fn remove(&self, key: u128, flight: &Arc<Flight>) {
+        let mut shard = self
+            .shard(key)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if shard.get(&key).is_some_and(|f| Arc::ptr_eq(f, flight)) {
+            shard.remove(&key);
+        }
+    }
+}
+
+/// The right (and duty) to compute a key. Dropping it unpublished (panic, cancellation) frees
+/// the key and wakes the waiters.
+pub(crate) struct Leader {
+    flights: &'static Flights,
+    key: u128,
+    flight: Arc<Flight>,
+    sender: Option<watch::Sender<Published>>,
+}
+
+impl Leader {
+    pub(crate) fn is_doomed(&self) -> bool {
+        self.flight.doomed.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn publish(mut self, published: Published) {
+        self.flights.remove(self.key, &self.flight);
+        if let Some(sender) = self.sender.take() {
+            sender.send_replace(published);
+        }
+    }
+}
+
+impl Drop for Leader {
+    fn drop(&mut self) {
+        if self.sender.is_some() {
+            self.flights.remove(self.key, &self.flight);
+        }
+    }
+}
+
+impl Flight {
+    /// Waits for the leader to publish; `Published::Nothing` if it went away without doing so.
+    pub(crate) async fn outcome(&self) -> Published {
+        let mut published = self.published.clone();
+        loop {
+            {
+                let current = published.borrow_and_update();
+                if !matches!(*current, Published::Pending) {
+                    return current.clone();
+                }
+            }
+            if published.changed().await.is_err() {
+                let last = published.borrow().clone();
+                return match last {
+                    Published::Pending => Published::Nothing,
+                    other => other,
+                };
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! Invalidation by tag.
+
+use crate::runtime::runtime;
+use std::fmt;
+
+/// An invalidation that could not reach every store. The in-memory invalidation has happened
+/// regardless; this reports a remote store that may still hold the old values.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct InvalidateError {
+    message: String,
+}
+
+impl fmt::Display for InvalidateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for InvalidateError {}
+
+/// Invalidates every entry tagged `tag`, in O(1) whatever their number.
+///
+/// When it returns, no cached call serves a value computed before it: entries computed earlier,
+/// and computations still running, are treated as misses.
+///
+/// ```
+/// # async fn demo() -> Result<(), cached_query_runtime::InvalidateError> {
+/// // after writing user 42:
+/// cached_query_runtime::invalidate_tag("user:42").await?;
+/// # Ok(()) }
+/// ```
+pub async fn invalidate_tag(tag: &str) -> Result<(), InvalidateError> {
+    runtime().tags.invalidate(tag);
+    Ok(())
+}
+
+/// Invalidates every entry carrying any of `tags`.
+///
+/// ```
+/// # async fn demo() -> Result<(), cached_query_runtime::InvalidateError> {
+/// cached_query_runtime::invalidate_tags(["users", "user:42"]).await?;
+/// # Ok(()) }
+/// ```
+pub async fn invalidate_tags<I>(tags: I) -> Result<(), InvalidateError>
+where
+    I: IntoIterator,
+    I::Item: AsRef<str>,
+{
+    let registry = &runtime().tags;
+    for tag in tags {
+        registry.invalidate(tag.as_ref());
+    }
+    Ok(())
+}
+
+/// Invalidates every cached entry of every function.
+///
+/// ```
+/// # async fn demo() -> Result<(), cached_query_runtime::InvalidateError> {
+/// cached_query_runtime::invalidate_all().await?;
+/// # Ok(()) }
+/// ```
+pub async fn invalidate_all() -> Result<(), InvalidateError> {
+    runtime().epoch.bump();
+    Ok(())
+}

@@ -1,0 +1,213 @@
+//! The process-wide cache runtime and its start-up configuration.
+
+use crate::clock::ManualClock;
+use crate::flight::Flights;
+use crate::function::FunctionState;
+use crate::stats::{Counts, FunctionStats, Stats};
+use crate::store::{self, Store};
+use crate::tags::{TagCell, TagRegistry};
+use std::fmt;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
+
+static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+
+pub(crate) struct Runtime {
+    pub(crate) store: Arc<Store>,
+    pub(crate) tags: TagRegistry,
+    pub(crate) flights: Flights,
+    /// Carried by every entry: [`invalidate_all`](crate::invalidate_all) bumps it.
+    pub(crate) epoch: Arc<TagCell>,
+    pub(crate) functions: Mutex<Vec<&'static FunctionState>>,
+    pub(crate) manual_clock: Option<ManualClock>,
+    pub(crate) default_ttl: Duration,
+    pub(crate) ttl_jitter: f64,
+    pub(crate) namespace: Box<str>,
+}
+
+/// The runtime, built from the defaults on first use unless [`Config::install`] came first.
+pub(crate) fn runtime() -> &'static Runtime {
+    RUNTIME.get_or_init(|| Config::new().build())
+}
+
+impl Runtime {
+    pub(crate) fn register(&self, function: &'static FunctionState) {
+        self.functions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(function);
+    }
+
+    pub(crate) fn manual_now(&self) -> Option<u64> {
+        self.manual_clock.as_ref().map(ManualClock::now_nanos)
+    }
+
+    /// The TTL an entry of `key` gets: `ttl` shortened by up to `ttl_jitter` of itself, so that
+    /// entries written together do not all expire together. Derived from the key (already a
+    /// uniform hash), so it needs no random source and never exceeds the configured TTL.
+    pub(crate) fn jittered(&self, ttl: Duration, key: u128) -> Duration {
+        if self.ttl_jitter <= 0.0 {
+            return ttl;
+        }
+        let unit = (key as u64 >> 11) as f64 / (1u64 << 53) as f64;
+        ttl.mul_f64(1.0 - self.ttl_jitter * unit)
+    }
+
+    pub(crate) fn stats(&self) -> Stats {
+        let functions = self
+            .functions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let mut total = Counts::default();
+        let functions = functions
+            .iter()
+            .map(|f| {
+                let counts = f.counters.snapshot();
+                total.add(&counts);
+                FunctionStats {
+                    name: f.name.to_string(),
+                    counts,
+                }
+            })
+            .collect();
+        Stats { total, functions }
+    }
+}
+
+/// Start-up configuration of the cache. Nothing is required: without it the first cached call
+/// builds the runtime from the defaults below.
+///
+/// | setting | default |
+/// |---|---|
+/// | [`max_capacity_bytes`](Self::max_capacity_bytes) | 64 MiB |
+/// | [`default_ttl`](Self::default_ttl) (functions without `ttl = ..`) | 60 s |
+/// | [`ttl_jitter`](Self::ttl_jitter) | 0.05 (TTLs shortened by up to 5 %) |
+/// | [`namespace`](Self::namespace) | empty |
+/// | [`clock`](Self::clock) | the system clock |
+///
+/// ```
+/// use std::time::Duration;
+/// use cached_query_runtime::Config;
+///
+/// Config::new()
+///     .max_capacity_bytes(256 * 1024 * 1024)
+///     .default_ttl(Duration::from_secs(300))
+///     .namespace("billing-v2")
+///     .install()
+///     .expect("installed before the first cached call");
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "a `Config` does nothing until `install()` is called"]
+pub struct Config {
+    max_capacity_bytes: u64,
+    default_ttl: Duration,
+    ttl_jitter: f64,
+    namespace: String,
+    manual_clock: Option<ManualClock>,
+    maintenance_interval: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            max_capacity_bytes: 64 * 1024 * 1024,
+            default_ttl: Duration::from_secs(60),
+            ttl_jitter: 0.05,
+            namespace: String::new(),
+            manual_clock: None,
+            maintenance_interval: Duration::from_millis(250),
+        }
+    }
+}
+
+impl Config {
+    /// The defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Upper bound of the memory charged to cached entries: each entry costs its encoded size
+    /// plus about 320 bytes of bookkeeping. Least valuable entries (TinyLFU) are evicted first.
+    pub fn max_capacity_bytes(mut self, bytes: u64) -> Self {
+        self.max_capacity_bytes = bytes;
+        self
+    }
+
+    /// TTL of functions that do not set `ttl = ..`.
+    pub fn default_ttl(mut self, ttl: Duration) -> Self {
+        self.default_ttl = ttl;
+        self
+    }
+
+    /// Shortens each entry's TTL by up to this fraction (clamped to `0.0..=0.5`), so that entries
+    /// written in one burst do not expire in one burst. `0.0` turns jitter off.
+    pub fn ttl_jitter(mut self, fraction: f64) -> Self {
+        self.ttl_jitter = if fraction.is_nan() {
+            0.0
+        } else {
+            fraction.clamp(0.0, 0.5)
+        };
+        self
+    }
+
+    /// A prefix folded into every key: two applications (or two deployments with incompatible
+    /// values) with different namespaces never share an entry.
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = namespace.into();
+        self
+    }
+
+    /// Measures TTLs on `clock` instead of the system clock: for tests of expiry that must not
+    /// sleep. See [`ManualClock`].
+    pub fn clock(mut self, clock: ManualClock) -> Self {
+        self.manual_clock = Some(clock);
+        self
+    }
+
+    /// Installs this configuration. It must come before the first cached call, which otherwise
+    /// installs the defaults; afterwards it returns [`AlreadyInstalled`] and changes nothing.
+    pub fn install(self) -> Result<(), AlreadyInstalled> {
+        let mut installed = false;
+        RUNTIME.get_or_init(|| {
+            installed = true;
+            self.build()
+        });
+        if installed {
+            Ok(())
+        } else {
+            Err(AlreadyInstalled)
+        }
+    }
+
+    fn build(self) -> Runtime {
+        let store = Arc::new(store::build(self.max_capacity_bytes));
+        store::spawn_maintenance(Arc::downgrade(&store), self.maintenance_interval);
+        Runtime {
+            store,
+            tags: TagRegistry::default(),
+            flights: Flights::default(),
+            epoch: Arc::default(),
+            functions: Mutex::default(),
+            manual_clock: self.manual_clock,
+            default_ttl: self.default_ttl,
+            ttl_jitter: self.ttl_jitter,
+            namespace: self.namespace.into(),
+        }
+    }
+}
+
+/// [`Config::install`] came after the runtime was already running (a cached call or an earlier
+/// `install`); the configuration in force is unchanged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AlreadyInstalled;
+
+impl fmt::Display for AlreadyInstalled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "the cached-query runtime was already configured: call `Config::install` before the first cached call",
+        )
+    }
+}
+
+impl std::error::Error for AlreadyInstalled {}

@@ -1,0 +1,160 @@
+//! Counters per cached function, as relaxed atomics, and the serializable snapshot of them.
+
+use serde::Serialize;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+
+/// Live counters of one function. Relaxed atomics: each is exact, they are not mutually
+/// consistent at one instant, which a statistic does not need.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) hits: AtomicU64,
+    pub(crate) misses: AtomicU64,
+    pub(crate) coalesced: AtomicU64,
+    pub(crate) errors: AtomicU64,
+    pub(crate) not_cached: AtomicU64,
+    pub(crate) bypassed: AtomicU64,
+    pub(crate) refreshed: AtomicU64,
+    pub(crate) stale: AtomicU64,
+    pub(crate) key_errors: AtomicU64,
+    pub(crate) reentrant: AtomicU64,
+    pub(crate) evictions: AtomicU64,
+    pub(crate) expirations: AtomicU64,
+    pub(crate) entries: AtomicI64,
+    pub(crate) weighted_size: AtomicI64,
+}
+
+pub(crate) fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Relaxed);
+}
+
+impl Counters {
+    pub(crate) fn snapshot(&self) -> Counts {
+        let signed = |v: &AtomicI64| u64::try_from(v.load(Relaxed)).unwrap_or(0);
+        Counts {
+            hits: self.hits.load(Relaxed),
+            misses: self.misses.load(Relaxed),
+            coalesced: self.coalesced.load(Relaxed),
+            errors: self.errors.load(Relaxed),
+            not_cached: self.not_cached.load(Relaxed),
+            bypassed: self.bypassed.load(Relaxed),
+            refreshed: self.refreshed.load(Relaxed),
+            stale: self.stale.load(Relaxed),
+            key_errors: self.key_errors.load(Relaxed),
+            reentrant: self.reentrant.load(Relaxed),
+            evictions: self.evictions.load(Relaxed),
+            expirations: self.expirations.load(Relaxed),
+            entries: signed(&self.entries),
+            weighted_size: signed(&self.weighted_size),
+        }
+    }
+}
+
+/// Counts of what happened to cached calls, for one function or for all of them.
+///
+/// ```
+/// let stats = cached_query_runtime::stats();
+/// let total = stats.total;
+/// assert!(total.hits + total.misses >= total.hits);
+/// println!("{}", total.hit_ratio());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Counts {
+    /// Calls answered from the cache.
+    pub hits: u64,
+    /// Calls that found nothing usable and ran (or waited for) the function.
+    pub misses: u64,
+    /// Misses that waited for an identical call already running and took its result.
+    pub coalesced: u64,
+    /// Calls whose function returned `Err` (never cached).
+    pub errors: u64,
+    /// Calls whose result was not cached for another reason: `None` without `cache_none`.
+    pub not_cached: u64,
+    /// Calls run uncached inside [`bypass`](crate::bypass).
+    pub bypassed: u64,
+    /// Calls recomputed by [`refresh`](crate::refresh).
+    pub refreshed: u64,
+    /// Entries found but invalidated by a tag since they were computed (counted as misses too).
+    pub stale: u64,
+    /// Calls whose arguments could not be encoded into a key; they ran uncached.
+    pub key_errors: u64,
+    /// Calls of a key from inside its own computation; they ran uncached instead of deadlocking.
+    pub reentrant: u64,
+    /// Entries evicted to stay within the capacity.
+    pub evictions: u64,
+    /// Entries removed because their TTL ran out.
+    pub expirations: u64,
+    /// Entries currently held (eventually consistent: see [`run_pending_tasks`](crate::run_pending_tasks)).
+    pub entries: u64,
+    /// Bytes currently charged against the capacity.
+    pub weighted_size: u64,
+}
+
+impl Counts {
+    /// `hits / (hits + misses)`, or 0 when there were no calls.
+    pub fn hit_ratio(&self) -> f64 {
+        let calls = self.hits + self.misses;
+        if calls == 0 {
+            0.0
+        } else {
+            self.hits as f64 / calls as f64
+        }
+    }
+
+    pub(crate) fn add(&mut self, other: &Counts) {
+        self.hits += other.hits;
+        self.misses += other.misses;
+        self.coalesced += other.coalesced;
+        self.errors += other.errors;
+        self.not_cached += other.not_cached;
+        self.bypassed += other.bypassed;
+        self.refreshed += other.refreshed;
+        self.stale += other.stale;
+        self.key_errors += other.key_errors;
+        self.reentrant += other.reentrant;
+        self.evictions += other.evictions;
+        self.expirations += other.expirations;
+        self.entries += other.entries;
+        self.weighted_size += other.weighted_size;
+    }
+}
+
+/// The counts of one cached function.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct FunctionStats {
+    /// The function's identity: its full path (`crate::module::Type::method`) or its `name = ".."`.
+    pub name: String,
+    /// What happened to its calls.
+    pub counts: Counts,
+}
+
+/// A snapshot of every cached function's counts, and their sum.
+///
+/// ```
+/// let stats = cached_query_runtime::stats();
+/// let json_ready: &dyn erased::Serialize = &stats; // it implements `serde::Serialize`
+/// # mod erased { pub trait Serialize {} impl<T: serde::Serialize> Serialize for T {} }
+/// assert!(stats.function("no::such::function").is_none());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Stats {
+    /// The sum over all functions.
+    pub total: Counts,
+    /// One row per function that has been called at least once.
+    pub functions: Vec<FunctionStats>,
+}
+
+impl Stats {
+    /// The row of the function whose name is `name` or ends with `::name`
+    /// (so `"get_user"`, `"users::get_user"` and the full path all match).
+    pub fn function(&self, name: &str) -> Option<&FunctionStats> {
+        self.functions.iter().find(|f| {
+            f.name == name
+                || f.name
+                    .strip_suffix(name)
+                    .is_some_and(|head| head.ends_with("::"))
+        })
+    }
+}

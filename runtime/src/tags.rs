@@ -1,0 +1,181 @@
+//! Tags as generation stamps (DESIGN.md §6).
+//!
+//! Each tag is interned into a [`TagCell`] holding a generation counter. A computation snapshots
+//! the generations of its tags *before* the function runs and stores the snapshot in the entry;
+//! a read compares the snapshot with the cells. Invalidating a tag bumps its generation: O(1)
+//! whatever the number of entries, and a value computed from data older than the bump can never
+//! validate again. Entries hold the cells they depend on (`Arc`), the registry only a `Weak`, so
+//! a tag's cell disappears with the last entry that carried it.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+
+/// One tag's generation counter.
+#[derive(Debug, Default)]
+pub(crate) struct TagCell {
+    generation: AtomicU64,
+}
+
+impl TagCell {
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn bump(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub(crate) fn stamp(self: &Arc<Self>) -> Stamp {
+        Stamp {
+            generation: self.generation(),
+            cell: Arc::clone(self),
+        }
+    }
+}
+
+/// A tag's generation as seen when a computation started.
+#[derive(Debug)]
+pub(crate) struct Stamp {
+    cell: Arc<TagCell>,
+    generation: u64,
+}
+
+impl Stamp {
+    pub(crate) fn is_current(&self) -> bool {
+        self.cell.generation() == self.generation
+    }
+}
+
+const SHARDS: usize = 16;
+const MIN_PRUNE_AT: usize = 64;
+
+#[derive(Default)]
+struct Shard {
+    cells: HashMap<Box<str>, Weak<TagCell>>,
+    /// Dead cells are swept when the map reaches this size, which then doubles the live size:
+    /// amortised O(1) per new tag, and memory bounded by twice the live tags.
+    prune_at: usize,
+}
+
+/// The interned tags of one runtime.
+pub(crate) struct TagRegistry {
+    shards: Box<[Mutex<Shard>]>,
+    hasher: RandomState,
+}
+
+impl Default for TagRegistry {
+    fn default() -> Self {
+        Self {
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            hasher: RandomState::new(),
+        }
+    }
+}
+
+impl TagRegistry {
+    fn shard(&self, tag: &str) -> &Mutex<Shard> {
+        let index = (self.hasher.hash_one(tag) as usize) % self.shards.len();
+        &self.shards[index]
+    }
+
+    /// The live cell of `tag`, created if there is none.
+    pub(crate) fn intern(&self, tag: &str) -> Arc<TagCell> {
+        let mut shard = self
+            .shard(tag)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(cell) = shard.cells.get(tag).and_then(Weak::upgrade) {
+            return cell;
+        }
+        let cell = Arc::new(TagCell::default());
+        if shard.cells.len() >= shard.prune_at {
+            shard.cells.retain(|_, cell| cell.strong_count() > 0);
+            shard.prune_at = (shard.cells.len() * 2).max(MIN_PRUNE_AT);
+        }
+        shard.cells.insert(tag.into(), Arc::downgrade(&cell));
+        cell
+    }
+
+    /// Bumps `tag`'s generation. A tag with no live cell has nothing cached under it and nothing
+    /// computing under it (a computation holds its cells from before it starts), so there is
+    /// nothing to do.
+    pub(crate) fn invalidate(&self, tag: &str) {
+        let cell = {
+            let shard = self
+                .shard(tag)
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            shard.cells.get(tag).and_then(Weak::upgrade)
+        };
+        if let Some(cell) = cell {
+            cell.bump();
+        }
+    }
+
+    #[cfg(test)]
+    /// How many tag cells the registry holds, dead ones not yet swept included.
+    pub(crate) fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(PoisonError::into_inner).cells.len())
+            .sum()
+    }
+
+    #[cfg(test)]
+    /// Sweeps every dead cell now.
+    pub(crate) fn prune(&self) {
+        for shard in self.shards.iter() {
+            let mut shard = shard.lock().unwrap_or_else(PoisonError::into_inner);
+            shard.cells.retain(|_, cell| cell.strong_count() > 0);
+            shard.prune_at = (shard.cells.len() * 2).max(MIN_PRUNE_AT);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bump_makes_earlier_stamps_stale() {
+        let registry = TagRegistry::default();
+        let stamp = registry.intern("user:1").stamp();
+        let other = registry.intern("user:2").stamp();
+        assert!(stamp.is_current());
+        registry.invalidate("user:1");
+        assert!(!stamp.is_current());
+        assert!(other.is_current());
+        assert!(registry.intern("user:1").stamp().is_current());
+    }
+
+    #[test]
+    fn interning_returns_the_live_cell() {
+        let registry = TagRegistry::default();
+        let a = registry.intern("t");
+        let b = registry.intern("t");
+        assert!(Arc::ptr_eq(&a, &b));
+    }
+
+    #[test]
+    fn dead_cells_are_collected() {
+        let registry = TagRegistry::default();
+        for i in 0..100_000 {
+            drop(registry.intern(&format!("user:{i}")));
+        }
+        // Amortised sweeping keeps at most a bounded number of dead cells per shard.
+        assert!(registry.len() <= SHARDS * MIN_PRUNE_AT * 2, "{}", registry.len());
+        let kept = registry.intern("kept");
+        registry.prune();
+        assert_eq!(registry.len(), 1);
+        drop(kept);
+    }
+
+    #[test]
+    fn invalidating_an_unknown_tag_creates_nothing() {
+        let registry = TagRegistry::default();
+        registry.invalidate("never-used");
+        assert_eq!(registry.len(), 0);
+    }
+}
