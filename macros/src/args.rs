@@ -168,7 +168,10 @@ pub(crate) fn parse_duration(text: &str) -> Result<u64, String> {
     while !rest.is_empty() {
         let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
         if digits == 0 {
-            return Err(bad("expected a number"));
+            return Err(match rest.chars().next() {
+                Some(c) if !c.is_ascii_alphabetic() => bad(&format!("unexpected character `{c}`")),
+                _ => bad("expected a number before each unit"),
+            });
         }
         let (number, after) = rest.split_at(digits);
         let units = after.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(after.len());
@@ -179,7 +182,10 @@ pub(crate) fn parse_duration(text: &str) -> Result<u64, String> {
             "m" => 60_000,
             "h" => 3_600_000,
             "d" => 86_400_000,
-            "" => return Err(bad("missing unit")),
+            "" => match after.chars().next() {
+                Some(c) => return Err(bad(&format!("unexpected character `{c}`"))),
+                None => return Err(bad("missing unit")),
+            },
             _ => return Err(bad(&format!("unknown unit `{unit}`"))),
         };
         total = number

@@ -124,7 +124,10 @@ fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
         };
         #enter_stmt
         #(#tag_stmts)*
-        #miss.share_clones((&&#krate::__private::ShareProbe::<#ret_ty>::new()).probe());
+        #miss.share_clones({
+            use #krate::__private::{ShareByClone as _, ShareNothing as _};
+            (&&#krate::__private::ShareProbe::<#ret_ty>::new()).probe()
+        });
         #miss.run(async move {
             #fake_return_edge
             { #(#user_stmts)* }

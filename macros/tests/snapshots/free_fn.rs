@@ -32,10 +32,11 @@ pub async fn get_user(db: &Pool, id: u64, user: UserRef) -> Result<User, DbError
     __cq_miss.tag_fmt(::core::format_args!("user:{}", id));
     __cq_miss.tag_fmt(::core::format_args!("org:{}", user.org_id));
     __cq_miss
-        .share_clones(
+        .share_clones({
+            use ::cached_query::__private::{ShareByClone as _, ShareNothing as _};
             (&&::cached_query::__private::ShareProbe::<Result<User, DbError>>::new())
-                .probe(),
-        );
+                .probe()
+        });
     __cq_miss
         .run(async move {
             #[allow(

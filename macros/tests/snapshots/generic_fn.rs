@@ -37,9 +37,10 @@ async fn load<T: Serialize, const N: usize>(
     };
     __cq_miss.tag_fmt(::core::format_args!("{{literal}}:{}", self.id));
     __cq_miss
-        .share_clones(
-            (&&::cached_query::__private::ShareProbe::<Option<Vec<T>>>::new()).probe(),
-        );
+        .share_clones({
+            use ::cached_query::__private::{ShareByClone as _, ShareNothing as _};
+            (&&::cached_query::__private::ShareProbe::<Option<Vec<T>>>::new()).probe()
+        });
     __cq_miss
         .run(async move {
             #[allow(

@@ -26,9 +26,10 @@ async fn find(&self, (a, b): (u8, u8), Point { x, y: _ }: Point) -> Option<Row> 
         ::my_lib::cq::__private::Enter::Miss(__cq_miss) => __cq_miss,
     };
     __cq_miss
-        .share_clones(
-            (&&::my_lib::cq::__private::ShareProbe::<Option<Row>>::new()).probe(),
-        );
+        .share_clones({
+            use ::my_lib::cq::__private::{ShareByClone as _, ShareNothing as _};
+            (&&::my_lib::cq::__private::ShareProbe::<Option<Row>>::new()).probe()
+        });
     __cq_miss
         .run(async move {
             #[allow(

@@ -29,9 +29,10 @@ async fn consume(mut self, ref key: String) -> MyResult<u32> {
     };
     __cq_miss.tag("{plain}");
     __cq_miss
-        .share_clones(
-            (&&::cached_query::__private::ShareProbe::<MyResult<u32>>::new()).probe(),
-        );
+        .share_clones({
+            use ::cached_query::__private::{ShareByClone as _, ShareNothing as _};
+            (&&::cached_query::__private::ShareProbe::<MyResult<u32>>::new()).probe()
+        });
     __cq_miss
         .run(async move {
             #[allow(

@@ -1,0 +1,8 @@
+use cached_query::cached_query;
+
+#[cached_query(ttl = 60)]
+pub fn get(id: u64) -> u64 {
+    id
+}
+
+fn main() {}
