@@ -16,18 +16,28 @@ pub(crate) const DURATION_FORMS: &str = "expected integer seconds (`ttl = 60`) o
      string such as \"150ms\", \"30s\", \"5m\", \"1h30m\", \"2h\" or \"1d\" (units `ms`, `s`, \
      `m`, `h`, `d`; components written together without spaces)";
 
-/// Options that users reach for by analogy with other caching crates, with a targeted message.
+/// Options that users reach for by analogy with other caching crates, with a targeted hint.
 const RENAMED: &[(&str, &str)] = &[
-    ("ttl_secs", "`#[cached_query]` has no `ttl_secs` option: use `ttl = ...` (integer seconds, or a string like \"30s\", \"5m\", \"150ms\")"),
-    ("ttl_ms", "`#[cached_query]` has no `ttl_ms` option: use `ttl = ...` (integer seconds, or a string like \"30s\", \"5m\", \"150ms\")"),
-    ("time", "`#[cached_query]` has no `time` option: use `ttl = ...` (integer seconds, or a string like \"30s\", \"5m\", \"150ms\")"),
-    ("expire", "`#[cached_query]` has no `expire` option: use `ttl = ...` (integer seconds, or a string like \"30s\", \"5m\", \"150ms\")"),
-    ("key", "`#[cached_query]` has no `key` option: the cache key is derived from the function's arguments; leave arguments out of it with `skip(...)`, and give the function a stable identity with `name = \"...\"`"),
-    ("size", "`#[cached_query]` has no `size` option: capacity is configured at start-up, not per function"),
-    ("max_size", "`#[cached_query]` has no `max_size` option: capacity is configured at start-up, not per function"),
-    ("capacity", "`#[cached_query]` has no `capacity` option: capacity is configured at start-up, not per function"),
-    ("sync_writes", "`#[cached_query]` has no `sync_writes` option: concurrent calls with the same key are always single-flight"),
+    ("ttl_secs", TTL_HINT),
+    ("ttl_ms", TTL_HINT),
+    ("time", TTL_HINT),
+    ("expire", TTL_HINT),
+    (
+        "key",
+        "the cache key is derived from the function's arguments; leave arguments out of it \
+         with `skip(...)`, and give the function a stable identity with `name = \"...\"`",
+    ),
+    ("size", CAPACITY_HINT),
+    ("max_size", CAPACITY_HINT),
+    ("capacity", CAPACITY_HINT),
+    (
+        "sync_writes",
+        "concurrent calls with the same key are always single-flight",
+    ),
 ];
+const TTL_HINT: &str =
+    "use `ttl = ...` (integer seconds, or a string like \"30s\", \"5m\", \"150ms\")";
+const CAPACITY_HINT: &str = "capacity is configured at start-up, not per function";
 
 /// Parsed `#[cached_query(...)]` arguments.
 #[derive(Debug, FromMeta)]
@@ -111,7 +121,7 @@ impl CachedQueryArgs {
     }
 }
 
-fn renamed_message(item: &NestedMeta) -> Option<(Span, &'static str)> {
+fn renamed_message(item: &NestedMeta) -> Option<(Span, String)> {
     let NestedMeta::Meta(meta) = item else {
         return None;
     };
@@ -119,7 +129,10 @@ fn renamed_message(item: &NestedMeta) -> Option<(Span, &'static str)> {
     RENAMED
         .iter()
         .find(|(name, _)| ident == name)
-        .map(|(_, msg)| (ident.span(), *msg))
+        .map(|(name, hint)| {
+            let msg = format!("`#[cached_query]` has no `{name}` option: {hint}");
+            (ident.span(), msg)
+        })
 }
 
 /// A positive duration in milliseconds, with the span of the value that produced it.
@@ -134,7 +147,10 @@ impl FromMeta for Duration {
         match expr {
             Expr::Lit(lit) => Self::from_value(&lit.lit),
             Expr::Group(group) => Self::from_expr(&group.expr),
-            _ => Err(darling::Error::custom(format!("invalid duration: {DURATION_FORMS}")).with_span(expr)),
+            _ => Err(
+                darling::Error::custom(format!("invalid duration: {DURATION_FORMS}"))
+                    .with_span(expr),
+            ),
         }
     }
 
@@ -149,11 +165,16 @@ impl FromMeta for Duration {
             _ => Err(format!("invalid duration: {DURATION_FORMS}")),
         }
         .and_then(|millis| match millis {
-            0 => Err(format!("a cache duration must be greater than zero: {DURATION_FORMS}")),
+            0 => Err(format!(
+                "a cache duration must be greater than zero: {DURATION_FORMS}"
+            )),
             n => Ok(n),
         })
         .map_err(|msg| darling::Error::custom(msg).with_span(value))?;
-        Ok(Self { millis, span: value.span() })
+        Ok(Self {
+            millis,
+            span: value.span(),
+        })
     }
 }
 
@@ -166,7 +187,9 @@ pub(crate) fn parse_duration(text: &str) -> Result<u64, String> {
     let mut rest = text;
     let mut total: u64 = 0;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if digits == 0 {
             return Err(match rest.chars().next() {
                 Some(c) if !c.is_ascii_alphabetic() => bad(&format!("unexpected character `{c}`")),
@@ -174,7 +197,9 @@ pub(crate) fn parse_duration(text: &str) -> Result<u64, String> {
             });
         }
         let (number, after) = rest.split_at(digits);
-        let units = after.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(after.len());
+        let units = after
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(after.len());
         let (unit, after) = after.split_at(units);
         let per_unit: u64 = match unit {
             "ms" => 1,
@@ -208,7 +233,9 @@ impl FromMeta for CratePath {
         let path = match expr {
             Expr::Group(group) => return Self::from_expr(&group.expr),
             Expr::Path(p) if p.qself.is_none() && p.attrs.is_empty() => p.path.clone(),
-            Expr::Lit(syn::ExprLit { lit: Lit::Str(s), .. }) => s
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Str(s), ..
+            }) => s
                 .parse::<syn::Path>()
                 .map_err(|_| darling::Error::custom(CRATE_FORMS).with_span(s))?,
             _ => return Err(darling::Error::custom(CRATE_FORMS).with_span(expr)),

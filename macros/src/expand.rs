@@ -28,7 +28,7 @@ pub(crate) fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<To
         .and_then(|input| validate::validate(args.as_ref(), input, &mut errors));
     errors.finish()?;
     match (input, plan) {
-        (Some(Input::Fn(input)), Some(plan)) => expand(input, &plan),
+        (Some(Input::Fn(input)), Some(plan)) => expand(*input, &plan),
         // Validation returns no plan only after recording an error.
         _ => Err(syn::Error::new(
             Span::call_site(),
@@ -76,7 +76,10 @@ fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
 
     let key_stmts = plan.key_parts.iter().map(|part| key_stmt(part, &key));
 
-    let enter = Ident::new(if plan.local { "enter_local" } else { "enter" }, Span::call_site());
+    let enter = Ident::new(
+        if plan.local { "enter_local" } else { "enter" },
+        Span::call_site(),
+    );
     let policy = Ident::new(plan.policy.type_name(), Span::call_site());
     let enter_span = Span::call_site().located_at(ret_span);
     let enter_stmt = quote_spanned! {enter_span=>
@@ -137,10 +140,16 @@ fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
 
 fn key_stmt(part: &KeyPart, key: &Ident) -> TokenStream {
     match part {
-        KeyPart::Receiver { self_token, by_value: true } => {
+        KeyPart::Receiver {
+            self_token,
+            by_value: true,
+        } => {
             quote_spanned!(self_token.span=> #key.receiver(&#self_token);)
         }
-        KeyPart::Receiver { self_token, by_value: false } => {
+        KeyPart::Receiver {
+            self_token,
+            by_value: false,
+        } => {
             quote_spanned!(self_token.span=> #key.receiver(&*#self_token);)
         }
         KeyPart::Arg { ident, ty_span } => quote_spanned!(*ty_span=> #key.arg(&#ident);),

@@ -8,7 +8,7 @@ use syn::{Attribute, FnArg, ItemFn, Pat, ReceiverKind, Signature, Token, Type, V
 /// What the attribute was applied to.
 pub(crate) enum Input {
     /// A function with a body.
-    Fn(FnInput),
+    Fn(Box<FnInput>),
     /// A signature without a body (a trait method declaration).
     Declaration(Box<Signature>),
 }
@@ -56,7 +56,9 @@ impl Param {
 impl FnInput {
     /// Whether the function is a method (has a receiver).
     pub(crate) fn has_receiver(&self) -> bool {
-        self.params.iter().any(|p| matches!(p, Param::Receiver { .. }))
+        self.params
+            .iter()
+            .any(|p| matches!(p, Param::Receiver { .. }))
     }
 
     /// Every name a `skip(...)` entry or a tag placeholder may refer to.
@@ -70,7 +72,7 @@ pub(crate) fn parse(item: TokenStream) -> syn::Result<Input> {
     match syn::parse2::<ItemFn>(item.clone()) {
         Ok(item) => {
             let params = item.sig.inputs.iter().map(param).collect();
-            Ok(Input::Fn(FnInput { item, params }))
+            Ok(Input::Fn(Box::new(FnInput { item, params })))
         }
         Err(err) => match syn::parse2::<Declaration>(item) {
             Ok(decl) => Ok(Input::Declaration(Box::new(decl.sig))),

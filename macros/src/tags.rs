@@ -107,7 +107,10 @@ impl TagTemplate {
         if !text.is_empty() {
             pieces.push(Piece::Text(text));
         }
-        Ok(Self { lit: lit.clone(), pieces })
+        Ok(Self {
+            lit: lit.clone(),
+            pieces,
+        })
     }
 
     /// The placeholders of this template.
@@ -161,7 +164,10 @@ fn parse_placeholder(inner: &str) -> Result<Placeholder, String> {
         .map(|f| {
             if !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()) {
                 f.parse::<u32>().ok().map(|index| {
-                    syn::Member::Unnamed(syn::Index { index, span: Span::call_site() })
+                    syn::Member::Unnamed(syn::Index {
+                        index,
+                        span: Span::call_site(),
+                    })
                 })
             } else {
                 syn::parse_str::<Ident>(f).ok().map(syn::Member::Named)
@@ -173,5 +179,8 @@ fn parse_placeholder(inner: &str) -> Result<Placeholder, String> {
             "invalid placeholder `{{{inner}}}`: expected a parameter name or a field path such as `{{user.org_id}}`; {HELP}"
         ));
     };
-    Ok(Placeholder { root: root.to_owned(), fields })
+    Ok(Placeholder {
+        root: root.to_owned(),
+        fields,
+    })
 }

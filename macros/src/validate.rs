@@ -283,7 +283,11 @@ fn check_tag(tag: &TagTemplate, input: &FnInput, skipped: &[String], errors: &mu
                     .to_owned()
             } else {
                 let list = names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>();
-                let list = if list.is_empty() { "none".to_owned() } else { list.join(", ") };
+                let list = if list.is_empty() {
+                    "none".to_owned()
+                } else {
+                    list.join(", ")
+                };
                 format!(
                     "tag placeholder `{{{root}}}` doesn't name a parameter of this function \
                      (parameters: {list})"
@@ -307,15 +311,24 @@ fn key_parts(input: &FnInput, skipped: &[String]) -> Vec<KeyPart> {
     let mut parts = Vec::new();
     for param in &input.params {
         match param {
-            Param::Receiver { self_token, by_value } => {
+            Param::Receiver {
+                self_token,
+                by_value,
+            } => {
                 if !is_skipped("self") {
-                    parts.push(KeyPart::Receiver { self_token: *self_token, by_value: *by_value });
+                    parts.push(KeyPart::Receiver {
+                        self_token: *self_token,
+                        by_value: *by_value,
+                    });
                 }
             }
             Param::Typed { bindings, ty, .. } => {
                 for ident in bindings {
                     if !is_skipped(&ident.to_string()) {
-                        parts.push(KeyPart::Arg { ident: ident.clone(), ty_span: ty.span() });
+                        parts.push(KeyPart::Arg {
+                            ident: ident.clone(),
+                            ty_span: ty.span(),
+                        });
                     }
                 }
             }
@@ -336,7 +349,12 @@ fn key_parts(input: &FnInput, skipped: &[String]) -> Vec<KeyPart> {
         parts.push(KeyPart::SelfType);
     }
     for param in &input.params {
-        if let Param::Typed { simple: Some(ident), impl_trait: true, .. } = param {
+        if let Param::Typed {
+            simple: Some(ident),
+            impl_trait: true,
+            ..
+        } = param
+        {
             parts.push(KeyPart::ImplTraitArg(ident.clone()));
         }
     }

@@ -25,7 +25,11 @@ fn ok_fn() -> TokenStream {
 fn assert_one(args: TokenStream, item: TokenStream, needle: &str) {
     let errs = errors(args, item);
     assert_eq!(errs.len(), 1, "expected one error, got {errs:#?}");
-    assert!(errs[0].contains(needle), "`{}` does not contain `{needle}`", errs[0]);
+    assert!(
+        errs[0].contains(needle),
+        "`{}` does not contain `{needle}`",
+        errs[0]
+    );
 }
 
 #[test]
@@ -72,7 +76,16 @@ fn durations() {
     assert_eq!(parse_duration("2h"), Ok(7_200_000));
     assert_eq!(parse_duration("1d"), Ok(86_400_000));
     assert_eq!(parse_duration("1h30m"), Ok(5_400_000));
-    for bad in ["", "60", "5 m", "5w", "m", "99999999999999999999s", "1h 30m", "-1s"] {
+    for bad in [
+        "",
+        "60",
+        "5 m",
+        "5w",
+        "m",
+        "99999999999999999999s",
+        "1h 30m",
+        "-1s",
+    ] {
         assert!(parse_duration(bad).is_err(), "{bad:?} was accepted");
     }
 }
@@ -94,7 +107,11 @@ fn unknown_duplicate_and_renamed_options() {
     assert_one(quote!(ttl = 1, ttl = 2), ok_fn(), "Duplicate field `ttl`");
     assert_one(quote!(ttl_secs = 60), ok_fn(), "use `ttl = ...`");
     assert_one(quote!(expire = 60), ok_fn(), "use `ttl = ...`");
-    assert_one(quote!(key = "x"), ok_fn(), "derived from the function's arguments");
+    assert_one(
+        quote!(key = "x"),
+        ok_fn(),
+        "derived from the function's arguments",
+    );
     assert_one(quote!(max_size = 10), ok_fn(), "configured at start-up");
     assert_one(quote!(sync_writes), ok_fn(), "single-flight");
 }
@@ -105,7 +122,11 @@ fn other_option_errors() {
     assert_one(quote!(crate = cached_query), ok_fn(), "absolute path");
     assert_one(quote!(crate = "my::cached_query"), ok_fn(), "absolute path");
     assert_one(quote!(returns = "maybe"), ok_fn(), "\"result\"");
-    assert_one(quote!(cache_none), ok_fn(), "only applies to functions returning `Option`");
+    assert_one(
+        quote!(cache_none),
+        ok_fn(),
+        "only applies to functions returning `Option`",
+    );
     assert_one(quote!(none_ttl = 5), ok_fn(), "requires `cache_none`");
     assert!(errors(quote!(crate = crate::cq), ok_fn()).is_empty());
     let option_fn = quote!(
@@ -131,19 +152,83 @@ fn errors_are_accumulated() {
 
 #[test]
 fn function_shape_errors() {
-    assert_one(quote!(), quote!(fn f() -> u8 { 1 }), "the `async` keyword is missing");
-    assert_one(quote!(), quote!(const fn f() -> u8 { 1 }), "`const fn`");
-    assert_one(quote!(), quote!(async fn f() {}), "nothing to cache");
-    assert_one(quote!(), quote!(async fn f() -> () {}), "nothing to cache");
-    assert_one(quote!(), quote!(async fn f(&self) -> u8;), "needs a function body");
     assert_one(
         quote!(),
-        quote!(async fn f() -> Result<impl Display, E> { todo!() }),
+        quote!(
+            fn f() -> u8 {
+                1
+            }
+        ),
+        "the `async` keyword is missing",
+    );
+    assert_one(
+        quote!(),
+        quote!(
+            const fn f() -> u8 {
+                1
+            }
+        ),
+        "`const fn`",
+    );
+    assert_one(
+        quote!(),
+        quote!(
+            async fn f() {}
+        ),
+        "nothing to cache",
+    );
+    assert_one(
+        quote!(),
+        quote!(
+            async fn f() -> () {}
+        ),
+        "nothing to cache",
+    );
+    assert_one(
+        quote!(),
+        quote!(
+            async fn f(&self) -> u8;
+        ),
+        "needs a function body",
+    );
+    assert_one(
+        quote!(),
+        quote!(
+            async fn f() -> Result<impl Display, E> {
+                todo!()
+            }
+        ),
         "`impl Trait`",
     );
-    assert_one(quote!(), quote!(async fn f() -> &'static str { "" }), "own their data");
-    assert_one(quote!(), quote!(async fn f<'a>() -> Cow<'a, str> { todo!() }), "own their data");
-    assert!(errors(quote!(), quote!(async fn f() -> Cow<'static, str> { todo!() })).is_empty());
+    assert_one(
+        quote!(),
+        quote!(
+            async fn f() -> &'static str {
+                ""
+            }
+        ),
+        "own their data",
+    );
+    assert_one(
+        quote!(),
+        quote!(
+            async fn f<'a>() -> Cow<'a, str> {
+                todo!()
+            }
+        ),
+        "own their data",
+    );
+    assert!(
+        errors(
+            quote!(),
+            quote!(
+                async fn f() -> Cow<'static, str> {
+                    todo!()
+                }
+            )
+        )
+        .is_empty()
+    );
 }
 
 #[test]
@@ -154,7 +239,11 @@ fn skip_errors() {
         }
     );
     assert!(errors(quote!(skip(self, a, b, x)), method.clone()).is_empty());
-    assert_one(quote!(skip(c)), method.clone(), "no parameter named `c` to skip");
+    assert_one(
+        quote!(skip(c)),
+        method.clone(),
+        "no parameter named `c` to skip",
+    );
     assert_one(quote!(skip(a, a)), method, "`a` is already skipped");
     assert_one(quote!(skip(self)), ok_fn(), "no parameter named `self`");
 }
@@ -173,14 +262,29 @@ fn tag_errors() {
         )
         .is_empty()
     );
-    assert_one(quote!(tags = ["{id}"]), f.clone(), "doesn't name a parameter");
-    assert_one(quote!(tags = ["{db}"], skip(db)), f.clone(), "excluded from the cache key");
+    assert_one(
+        quote!(tags = ["{id}"]),
+        f.clone(),
+        "doesn't name a parameter",
+    );
+    assert_one(
+        quote!(tags = ["{db}"], skip(db)),
+        f.clone(),
+        "excluded from the cache key",
+    );
     assert_one(quote!(tags = ["a{user"]), f.clone(), "unclosed `{`");
     assert_one(quote!(tags = ["a}"]), f.clone(), "unmatched `}`");
     assert_one(quote!(tags = ["a{}"]), f.clone(), "empty placeholder");
-    assert_one(quote!(tags = ["{user:?}"]), f.clone(), "format specs are not supported");
-    assert_one(quote!(tags = ["{user-id}"]), f.clone(), "invalid placeholder");
+    assert_one(
+        quote!(tags = ["{user:?}"]),
+        f.clone(),
+        "format specs are not supported",
+    );
+    assert_one(
+        quote!(tags = ["{user-id}"]),
+        f.clone(),
+        "invalid placeholder",
+    );
     assert_one(quote!(tags = [""]), f, "must not be empty");
     assert_one(quote!(tags = ["{self.id}"]), ok_fn(), "no `self` receiver");
 }
-

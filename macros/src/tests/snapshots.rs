@@ -18,7 +18,11 @@ fn check(args: TokenStream, item: TokenStream, expected: ExpectFile) {
 #[test]
 fn free_fn() {
     check(
-        quote!(ttl = "5m", tags = ["users", "user:{id}", "org:{user.org_id}"], skip(db)),
+        quote!(
+            ttl = "5m",
+            tags = ["users", "user:{id}", "org:{user.org_id}"],
+            skip(db)
+        ),
         quote! {
             /// Loads a user.
             pub async fn get_user(db: &Pool, id: u64, user: UserRef) -> Result<User, DbError> {
@@ -33,7 +37,13 @@ fn free_fn() {
 #[test]
 fn method_skip_self() {
     check(
-        quote!(ttl = 60, skip(self), name = "repo.find", version = 2, crate = ::my_lib::cq),
+        quote!(
+            ttl = 60,
+            skip(self),
+            name = "repo.find",
+            version = 2,
+            crate = ::my_lib::cq
+        ),
         quote! {
             async fn find(&self, (a, b): (u8, u8), Point { x, y: _ }: Point) -> Option<Row> {
                 self.lookup(a, b, x).await
@@ -46,7 +56,12 @@ fn method_skip_self() {
 #[test]
 fn receivers_and_generics() {
     check(
-        quote!(local, cache_none, none_ttl = "30s", tags = ["{{literal}}:{self.id}"]),
+        quote!(
+            local,
+            cache_none,
+            none_ttl = "30s",
+            tags = ["{{literal}}:{self.id}"]
+        ),
         quote! {
             async fn load<T: Serialize, const N: usize>(
                 self: Arc<Self>,
