@@ -443,6 +443,7 @@ async fn lookup<R>(site: &'static Site, key: Key, codec: Codec<R>) -> Enter<R> {
         return miss(MissKind::Uncached);
     };
     if let Some(hit) = read(runtime, function, hash, codec).await {
+        bump(&function.counters.hits);
         return Enter::Hit(hit);
     }
     bump(&function.counters.misses);
@@ -459,9 +460,7 @@ async fn read<R>(
     let entry = runtime.store.get(&hash).await?;
     if entry.is_fresh(runtime.manual_now()) {
         // A value of another type under this key (a 128-bit collision) is a miss.
-        let hit = (codec.load)(&entry)?;
-        bump(&function.counters.hits);
-        return Some(hit);
+        return (codec.load)(&entry);
     }
     bump(&function.counters.stale);
     remove_if_same(runtime, hash, entry).await;
@@ -581,7 +580,14 @@ impl<R> Miss<R> {
         }
         let leader = loop {
             match runtime.flights.join_or_lead(self.hash) {
-                Joined::Lead(leader) => break Some(leader),
+                Joined::Lead(leader) => {
+                    // Between this call's lookup and now, another leader may have finished.
+                    if let Some(hit) = read(runtime, self.function, self.hash, self.codec).await {
+                        bump(&self.function.counters.coalesced);
+                        return hit;
+                    }
+                    break Some(leader);
+                }
                 Joined::Wait(flight) => {
                     if scope::is_computing(self.hash) {
                         bump(&self.function.counters.reentrant);
@@ -594,6 +600,7 @@ impl<R> Miss<R> {
                     // The leader failed, panicked, was cancelled, or computed from data that is
                     // stale by now: look again, then lead or wait for the next leader.
                     if let Some(hit) = read(runtime, self.function, self.hash, self.codec).await {
+                        bump(&self.function.counters.coalesced);
                         return hit;
                     }
                 }
