@@ -8,7 +8,6 @@ use darling::FromMeta;
 use darling::ast::NestedMeta;
 use darling::util::{Flag, PathList};
 use proc_macro2::{Span, TokenStream};
-use quote::quote;
 use syn::{Expr, Lit, LitStr, Meta};
 
 /// The forms `ttl` and `none_ttl` accept, quoted in every duration error.
@@ -109,14 +108,6 @@ impl CachedQueryArgs {
                 )
                 .with_span(&none_ttl.span),
             );
-        }
-    }
-
-    /// The path generated code uses to reach the facade (default `::cached_query`).
-    pub(crate) fn krate(&self) -> TokenStream {
-        match &self.krate {
-            Some(CratePath(path)) => quote!(#path),
-            None => quote!(::cached_query),
         }
     }
 }

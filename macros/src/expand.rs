@@ -48,15 +48,20 @@ fn expand(mut input: FnInput, plan: &Plan) -> syn::Result<TokenStream> {
 }
 
 fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
-    let krate = &plan.krate;
     let ret_ty = &plan.ret_ty;
     let ret_span = ret_ty.span();
+    let krate_at = |span: Span| match &plan.krate {
+        Some(path) => quote!(#path),
+        None => quote_spanned!(span=> ::cached_query),
+    };
+    let krate = krate_at(Span::call_site());
 
     let mixed = |name: &str| Ident::new(name, Span::mixed_site());
     let key = mixed("__cq_key");
     let miss = mixed("__cq_miss");
     let value = mixed("__cq_value");
-    let fake_return = mixed("__cq_fake_return");
+    // Located at the return type so "return type inferred to be `T` here" points at it.
+    let fake_return = Ident::new("__cq_fake_return", Span::mixed_site().located_at(ret_span));
 
     let name = match &plan.name {
         Some(name) => quote!(::core::option::Option::Some(#name)),

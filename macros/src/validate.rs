@@ -1,7 +1,7 @@
 //! Checks of the function and of the arguments against it. Produces the `Plan` that `expand`
 //! turns into code without making further decisions.
 
-use proc_macro2::{Ident, Span, TokenStream};
+use proc_macro2::{Ident, Span};
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::{GenericParam, LitStr, ReturnType, Signature, Token, Type};
@@ -61,8 +61,8 @@ pub(crate) enum KeyPart {
 
 /// Everything `expand` needs, fully decided.
 pub(crate) struct Plan {
-    /// Path to the facade.
-    pub(crate) krate: TokenStream,
+    /// The user's `crate = ...` path to the facade (default `::cached_query`).
+    pub(crate) krate: Option<syn::Path>,
     /// `name = "..."`.
     pub(crate) name: Option<LitStr>,
     /// `version = N`.
@@ -140,7 +140,7 @@ pub(crate) fn validate(
     }
 
     Some(Plan {
-        krate: args.krate(),
+        krate: args.krate.as_ref().map(|k| k.0.clone()),
         name: args.name.clone(),
         version: args.version.unwrap_or(0),
         ttl_ms: args.ttl.map(|d| d.millis),
