@@ -81,14 +81,21 @@ fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
 
     let key_stmts = plan.key_parts.iter().map(|part| key_stmt(part, &key));
 
-    let enter = Ident::new(
-        if plan.local { "enter_local" } else { "enter" },
-        Span::call_site(),
-    );
-    let policy = Ident::new(plan.policy.type_name(), Span::call_site());
+    // The value-type bounds live on `codec` alone, so an unstorable return type is one error,
+    // spanned at the return type; `enter` itself has no bounds to fail again.
     let enter_span = Span::call_site().located_at(ret_span);
+    let codec = Ident::new(
+        if plan.local { "codec_local" } else { "codec" },
+        enter_span,
+    );
+    let policy = Ident::new(plan.policy.type_name(), enter_span);
+    let krate_at_ret = krate_at(enter_span);
     let enter_stmt = quote_spanned! {enter_span=>
-        let mut #miss = match #krate::__private::#enter::<#krate::__private::#policy, #ret_ty>(&__CQ_SITE, #key).await {
+        let mut #miss = match #krate::__private::enter(
+            &__CQ_SITE,
+            #key,
+            #krate_at_ret::__private::#codec::<#krate_at_ret::__private::#policy, #ret_ty>(),
+        ).await {
             #krate::__private::Enter::Hit(#value) => return #value,
             #krate::__private::Enter::Miss(#miss) => #miss,
         };

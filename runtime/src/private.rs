@@ -278,7 +278,7 @@ impl Drop for KeyBuilder {
 // The call.
 
 /// How to move values of one policy in and out of entries, built where the bounds are proven.
-struct Codec<R> {
+pub struct Codec<R> {
     load: fn(&Entry) -> Option<R>,
     store: fn(&R, bool) -> Decision,
 }
@@ -351,37 +351,32 @@ pub enum Enter<R> {
     Miss(Miss<R>),
 }
 
-/// Looks `key` up for a function whose values are serializable.
-pub fn enter<P: Policy<R>, R>(site: &'static Site, key: Key) -> impl Future<Output = Enter<R>>
+/// How a function whose values are serializable stores them. The value bounds are checked
+/// here and only here: generated code spans this call at the return type.
+pub fn codec<P: Policy<R>, R>() -> Codec<R>
 where
     P::Value: CacheValue,
 {
-    lookup(
-        site,
-        key,
-        Codec {
-            load: load::<P, R>,
-            store: store_serde::<P, R>,
-        },
-    )
+    Codec {
+        load: load::<P, R>,
+        store: store_serde::<P, R>,
+    }
 }
 
-/// Looks `key` up for a `local` function (values kept in memory only).
-pub fn enter_local<P: Policy<R>, R>(
-    site: &'static Site,
-    key: Key,
-) -> impl Future<Output = Enter<R>>
+/// How a `local` function (values kept in memory only) stores them.
+pub fn codec_local<P: Policy<R>, R>() -> Codec<R>
 where
     P::Value: LocalValue,
 {
-    lookup(
-        site,
-        key,
-        Codec {
-            load: load::<P, R>,
-            store: store_local::<P, R>,
-        },
-    )
+    Codec {
+        load: load::<P, R>,
+        store: store_local::<P, R>,
+    }
+}
+
+/// Looks `key` up: a hit, or what the caller needs to compute the value.
+pub fn enter<R>(site: &'static Site, key: Key, codec: Codec<R>) -> impl Future<Output = Enter<R>> {
+    lookup(site, key, codec)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

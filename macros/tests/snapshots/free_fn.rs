@@ -19,10 +19,14 @@ pub async fn get_user(db: &Pool, id: u64, user: UserRef) -> Result<User, DbError
         __cq_key.arg(&user);
         __cq_key.finish()
     };
-    let mut __cq_miss = match ::cached_query::__private::enter::<
-        ::cached_query::__private::ResultPolicy,
-        Result<User, DbError>,
-    >(&__CQ_SITE, __cq_key)
+    let mut __cq_miss = match ::cached_query::__private::enter(
+            &__CQ_SITE,
+            __cq_key,
+            ::cached_query::__private::codec::<
+                ::cached_query::__private::ResultPolicy,
+                Result<User, DbError>,
+            >(),
+        )
         .await
     {
         ::cached_query::__private::Enter::Hit(__cq_value) => return __cq_value,

@@ -26,10 +26,14 @@ async fn load<T: Serialize, const N: usize>(
         __cq_key.type_name(::core::any::type_name_of_val(&query));
         __cq_key.finish()
     };
-    let mut __cq_miss = match ::cached_query::__private::enter_local::<
-        ::cached_query::__private::OptionPolicy,
-        Option<Vec<T>>,
-    >(&__CQ_SITE, __cq_key)
+    let mut __cq_miss = match ::cached_query::__private::enter(
+            &__CQ_SITE,
+            __cq_key,
+            ::cached_query::__private::codec_local::<
+                ::cached_query::__private::OptionPolicy,
+                Option<Vec<T>>,
+            >(),
+        )
         .await
     {
         ::cached_query::__private::Enter::Hit(__cq_value) => return __cq_value,

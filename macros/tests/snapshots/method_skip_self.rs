@@ -16,10 +16,14 @@ async fn find(&self, (a, b): (u8, u8), Point { x, y: _ }: Point) -> Option<Row> 
         __cq_key.type_name(::core::any::type_name::<Self>());
         __cq_key.finish()
     };
-    let mut __cq_miss = match ::my_lib::cq::__private::enter::<
-        ::my_lib::cq::__private::OptionPolicy,
-        Option<Row>,
-    >(&__CQ_SITE, __cq_key)
+    let mut __cq_miss = match ::my_lib::cq::__private::enter(
+            &__CQ_SITE,
+            __cq_key,
+            ::my_lib::cq::__private::codec::<
+                ::my_lib::cq::__private::OptionPolicy,
+                Option<Row>,
+            >(),
+        )
         .await
     {
         ::my_lib::cq::__private::Enter::Hit(__cq_value) => return __cq_value,

@@ -18,10 +18,14 @@ async fn consume(mut self, ref key: String) -> MyResult<u32> {
         __cq_key.type_name(::core::any::type_name::<Self>());
         __cq_key.finish()
     };
-    let mut __cq_miss = match ::cached_query::__private::enter::<
-        ::cached_query::__private::ValuePolicy,
-        MyResult<u32>,
-    >(&__CQ_SITE, __cq_key)
+    let mut __cq_miss = match ::cached_query::__private::enter(
+            &__CQ_SITE,
+            __cq_key,
+            ::cached_query::__private::codec::<
+                ::cached_query::__private::ValuePolicy,
+                MyResult<u32>,
+            >(),
+        )
         .await
     {
         ::cached_query::__private::Enter::Hit(__cq_value) => return __cq_value,
