@@ -39,8 +39,10 @@ pub(crate) enum Joined {
 
 const SHARDS: usize = 16;
 
+type Shard = Mutex<HashMap<u128, Arc<Flight>>>;
+
 pub(crate) struct Flights {
-    shards: Box<[Mutex<HashMap<u128, Arc<Flight>>>]>,
+    shards: Box<[Shard]>,
 }
 
 impl Default for Flights {
@@ -52,7 +54,7 @@ impl Default for Flights {
 }
 
 impl Flights {
-    fn shard(&self, key: u128) -> &Mutex<HashMap<u128, Arc<Flight>>> {
+    fn shard(&self, key: u128) -> &Shard {
         &self.shards[(key as usize) % SHARDS]
     }
 

@@ -679,4 +679,3 @@ impl<R> Miss<R> {
         result
     }
 }
-

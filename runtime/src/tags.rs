@@ -165,7 +165,11 @@ mod tests {
             drop(registry.intern(&format!("user:{i}")));
         }
         // Amortised sweeping keeps at most a bounded number of dead cells per shard.
-        assert!(registry.len() <= SHARDS * MIN_PRUNE_AT * 2, "{}", registry.len());
+        assert!(
+            registry.len() <= SHARDS * MIN_PRUNE_AT * 2,
+            "{}",
+            registry.len()
+        );
         let kept = registry.intern("kept");
         registry.prune();
         assert_eq!(registry.len(), 1);

@@ -108,7 +108,7 @@ static FIND_RUNS: Runs = Runs::new();
 #[cached_query]
 async fn find(id: u32) -> Option<String> {
     FIND_RUNS.bump();
-    (id % 2 == 0).then(|| format!("even {id}"))
+    id.is_multiple_of(2).then(|| format!("even {id}"))
 }
 
 #[tokio::test]
@@ -126,7 +126,7 @@ static FIND_NONE_RUNS: Runs = Runs::new();
 #[cached_query(cache_none, none_ttl = "10s")]
 async fn find_caching_none(id: u32) -> Option<String> {
     FIND_NONE_RUNS.bump();
-    (id % 2 == 0).then(|| format!("even {id}"))
+    id.is_multiple_of(2).then(|| format!("even {id}"))
 }
 
 #[tokio::test]

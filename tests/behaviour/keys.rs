@@ -62,7 +62,9 @@ async fn argument_order_is_part_of_the_key() {
 }
 
 #[cached_query]
-async fn type_of<T: Default + Serialize + Display + Send + Sync + 'static>(label: String) -> String {
+async fn type_of<T: Default + Serialize + Display + Send + Sync + 'static>(
+    label: String,
+) -> String {
     format!("{label}:{}:{}", std::any::type_name::<T>(), T::default())
 }
 
@@ -158,7 +160,7 @@ async fn reference_arguments_key_on_the_referenced_values() {
     let filters = BTreeMap::from([("k".to_string(), "v".to_string())]);
     assert_eq!(by_reference("ab", &[1, 2], &filters).await, 5);
     let owned = String::from("ab");
-    assert_eq!(by_reference(&owned, &vec![1, 2], &filters.clone()).await, 5);
+    assert_eq!(by_reference(&owned, &[1, 2][..], &filters.clone()).await, 5);
     assert_eq!(REF_RUNS.get(), 1);
     assert_eq!(by_reference("ab", &[1, 3], &filters).await, 5);
     assert_eq!(REF_RUNS.get(), 2);
@@ -193,8 +195,17 @@ mod versions {
 #[tokio::test]
 async fn name_gives_a_stable_identity_and_version_separates_entries() {
     assert_eq!(versions::one::f(1).await, 1);
-    assert_eq!(versions::two::f(1).await, 101, "another version, another entry");
+    assert_eq!(
+        versions::two::f(1).await,
+        101,
+        "another version, another entry"
+    );
     // Same name and version: the same identity, wherever the function lives.
     assert_eq!(versions::renamed::moved_elsewhere(1).await, 1);
-    assert_eq!(cached_query::stats().function("shared-name").map(|f| f.name.as_str()), Some("shared-name"));
+    assert_eq!(
+        cached_query::stats()
+            .function("shared-name")
+            .map(|f| f.name.as_str()),
+        Some("shared-name")
+    );
 }

@@ -41,7 +41,10 @@ async fn self_is_part_of_the_key() {
     let two = Tenant { id: 2 };
     assert_eq!(one.greeting("ann").await, "tenant 1 greets ann");
     assert_eq!(two.greeting("ann").await, "tenant 2 greets ann");
-    assert_eq!(Tenant { id: 1 }.greeting("ann").await, "tenant 1 greets ann");
+    assert_eq!(
+        Tenant { id: 1 }.greeting("ann").await,
+        "tenant 1 greets ann"
+    );
     assert_eq!(TENANT_RUNS.get(), 2);
 }
 

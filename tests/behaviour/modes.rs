@@ -19,7 +19,10 @@ async fn forget_drops_one_entry_without_running_the_body() {
     PRICE.store(20, std::sync::atomic::Ordering::SeqCst);
     assert!(cached_query::forget(price(1)).await, "an entry was removed");
     assert_eq!(PRICE_RUNS.get(), 2, "forget does not run the body");
-    assert!(!cached_query::forget(price(1)).await, "nothing left to remove");
+    assert!(
+        !cached_query::forget(price(1)).await,
+        "nothing left to remove"
+    );
     assert_eq!(price(1).await, 21);
     assert_eq!(price(2).await, 12, "other entries are kept");
 }

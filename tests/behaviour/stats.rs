@@ -28,5 +28,11 @@ async fn stats_count_hits_misses_errors_and_entries() {
 
     let json = serde_json::to_value(&all).unwrap();
     assert!(json["total"]["hits"].as_u64().unwrap() >= 1);
-    assert!(json["functions"].as_array().unwrap().iter().any(|f| f["name"] == row.name.as_str()));
+    assert!(
+        json["functions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["name"] == row.name.as_str())
+    );
 }

@@ -56,7 +56,9 @@ async fn invalidate_tags_takes_several() {
     for n in 0..4 {
         many(n).await;
     }
-    cached_query::invalidate_tags(["many:0", "many:2"]).await.unwrap();
+    cached_query::invalidate_tags(["many:0", "many:2"])
+        .await
+        .unwrap();
     for n in 0..4 {
         many(n).await;
     }
@@ -88,7 +90,11 @@ async fn forget_all_clears_one_function() {
     untagged(2).await;
     assert_eq!(FN_RUNS.get(), 4);
     neighbour(1).await;
-    assert_eq!(NEIGHBOUR_RUNS.get(), 1, "other functions keep their entries");
+    assert_eq!(
+        NEIGHBOUR_RUNS.get(),
+        1,
+        "other functions keep their entries"
+    );
 }
 
 static EPOCH_RUNS: Runs = Runs::new();
@@ -129,7 +135,15 @@ async fn a_value_computed_before_an_invalidation_is_never_served_after_it() {
     SOURCE.store(2, std::sync::atomic::Ordering::SeqCst);
     cached_query::invalidate_tag("race").await.unwrap();
     GATE.add_permits(10);
-    assert_eq!(running.await.unwrap(), 1, "the old call returns what it read");
-    assert_eq!(slow_read().await, 2, "but its result is not served afterwards");
+    assert_eq!(
+        running.await.unwrap(),
+        1,
+        "the old call returns what it read"
+    );
+    assert_eq!(
+        slow_read().await,
+        2,
+        "but its result is not served afterwards"
+    );
     assert_eq!(RACE_RUNS.get(), 2);
 }

@@ -1,0 +1,140 @@
+//! TTL expiry, measured on a manual clock: no sleeping, no timing flakiness. The whole binary
+//! shares one runtime configured with that clock and no jitter, so the tests run one at a time
+//! (they all move the same clock).
+
+#![allow(missing_docs, clippy::unwrap_used)] // a test crate: failing loudly is the point
+
+use cached_query::{Config, ManualClock, cached_query};
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+use tokio::sync::{Mutex, MutexGuard};
+
+static CLOCK: LazyLock<ManualClock> = LazyLock::new(|| {
+    let clock = ManualClock::new();
+    let installed = Config::new()
+        .clock(clock.clone())
+        .ttl_jitter(0.0)
+        .default_ttl(Duration::from_secs(30))
+        .install();
+    assert!(installed.is_ok(), "the first thing this binary does");
+    clock
+});
+
+/// Tests move one shared clock: one at a time.
+async fn clock() -> (MutexGuard<'static, ()>, &'static ManualClock) {
+    static SERIAL: Mutex<()> = Mutex::const_new(());
+    let guard = SERIAL.lock().await;
+    (guard, &CLOCK)
+}
+
+static FIVE_MIN_RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[cached_query(ttl = "5m")]
+async fn five_minutes(x: u32) -> u32 {
+    FIVE_MIN_RUNS.fetch_add(1, Ordering::SeqCst) + x
+}
+
+#[tokio::test]
+async fn an_entry_expires_exactly_at_its_ttl() {
+    let (_serial, clock) = clock().await;
+    let first = five_minutes(0).await;
+    clock.advance(Duration::from_secs(299));
+    assert_eq!(five_minutes(0).await, first, "still fresh at 4m59s");
+    clock.advance(Duration::from_secs(1));
+    assert_ne!(five_minutes(0).await, first, "expired at 5m");
+    assert_eq!(FIVE_MIN_RUNS.load(Ordering::SeqCst), 2);
+}
+
+static DEFAULT_RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[cached_query]
+async fn default_ttl() -> u32 {
+    DEFAULT_RUNS.fetch_add(1, Ordering::SeqCst)
+}
+
+#[tokio::test]
+async fn functions_without_ttl_use_the_configured_default() {
+    let (_serial, clock) = clock().await;
+    default_ttl().await;
+    clock.advance(Duration::from_secs(29));
+    default_ttl().await;
+    assert_eq!(DEFAULT_RUNS.load(Ordering::SeqCst), 1);
+    clock.advance(Duration::from_secs(1));
+    default_ttl().await;
+    assert_eq!(DEFAULT_RUNS.load(Ordering::SeqCst), 2);
+}
+
+static MS_RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[cached_query(ttl = "1h30m")]
+async fn compound() -> u32 {
+    MS_RUNS.fetch_add(1, Ordering::SeqCst)
+}
+
+#[tokio::test]
+async fn compound_durations_are_understood() {
+    let (_serial, clock) = clock().await;
+    compound().await;
+    clock.advance(Duration::from_secs(90 * 60 - 1));
+    compound().await;
+    assert_eq!(MS_RUNS.load(Ordering::SeqCst), 1);
+    clock.advance(Duration::from_secs(1));
+    compound().await;
+    assert_eq!(MS_RUNS.load(Ordering::SeqCst), 2);
+}
+
+static NONE_RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[cached_query(ttl = "10m", cache_none, none_ttl = "30s")]
+async fn maybe(found: bool) -> Option<u32> {
+    NONE_RUNS.fetch_add(1, Ordering::SeqCst);
+    found.then_some(1)
+}
+
+#[tokio::test]
+async fn a_cached_none_has_its_own_shorter_ttl() {
+    let (_serial, clock) = clock().await;
+    assert_eq!(maybe(false).await, None);
+    assert_eq!(maybe(true).await, Some(1));
+    clock.advance(Duration::from_secs(29));
+    maybe(false).await;
+    maybe(true).await;
+    assert_eq!(NONE_RUNS.load(Ordering::SeqCst), 2);
+    clock.advance(Duration::from_secs(1));
+    maybe(false).await;
+    maybe(true).await;
+    assert_eq!(
+        NONE_RUNS.load(Ordering::SeqCst),
+        3,
+        "the None expired, the Some did not"
+    );
+}
+
+static REFRESH_RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[cached_query(ttl = 60)]
+async fn refreshed() -> u32 {
+    REFRESH_RUNS.fetch_add(1, Ordering::SeqCst)
+}
+
+#[tokio::test]
+async fn a_refresh_restarts_the_ttl() {
+    let (_serial, clock) = clock().await;
+    refreshed().await;
+    clock.advance(Duration::from_secs(50));
+    cached_query::refresh(refreshed()).await;
+    clock.advance(Duration::from_secs(50));
+    assert_eq!(
+        refreshed().await,
+        1,
+        "100 s after the first run, 50 s after the refresh"
+    );
+    assert_eq!(REFRESH_RUNS.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn installing_a_config_twice_is_refused() {
+    let (_serial, _clock) = clock().await;
+    assert_eq!(Config::new().install(), Err(cached_query::AlreadyInstalled));
+}
