@@ -1,0 +1,120 @@
+//! The expansion is lint-clean: every annotated function below compiles under these lints.
+//! (The clippy lints only matter under a real clippy run; rustc ignores them.)
+#![deny(
+    warnings,
+    clippy::all,
+    unused_qualifications,
+    unused_results,
+    rust_2018_idioms,
+    missing_debug_implementations,
+    unreachable_pub,
+    non_snake_case,
+    unused_extern_crates,
+    trivial_casts,
+    trivial_numeric_casts,
+    single_use_lifetimes
+)]
+
+use cached_query::cached_query;
+use serde::Serialize;
+use std::sync::Arc;
+
+#[derive(Debug)]
+struct Pool;
+
+#[derive(Debug, Serialize)]
+struct User {
+    id: u64,
+    org: u32,
+}
+
+#[derive(Debug, Clone)]
+struct Opaque;
+
+#[cached_query]
+async fn plain(id: u64) -> u64 {
+    id + 1
+}
+
+#[cached_query(ttl = "5m", tags = ["users", "user:{id}", "org:{user.org}"], skip(db))]
+async fn tagged(db: &Pool, id: u64, user: User) -> Result<String, String> {
+    let _: &Pool = db;
+    if user.id == 0 {
+        return Err("no user".to_owned());
+    }
+    Ok(format!("{id}:{}", user.id))
+}
+
+#[cached_query(cache_none, none_ttl = 10)]
+async fn maybe(id: u32) -> Option<u32> {
+    id.checked_sub(1)
+}
+
+#[cached_query(local, version = 2, name = "deny_warnings.local")]
+async fn local(id: u32) -> Result<Opaque, Arc<str>> {
+    if id == 0 {
+        Err("zero".into())
+    } else {
+        Ok(Opaque)
+    }
+}
+
+#[cached_query]
+async fn generic<T: Serialize + Send + Sync, const N: usize>(value: T) -> usize {
+    drop(value);
+    N
+}
+
+#[cached_query(skip(context))]
+async fn impl_trait(key: impl Serialize + Send, context: impl AsRef<str>) -> usize {
+    drop(key);
+    context.as_ref().len()
+}
+
+async fn drive_impl_trait() -> usize {
+    impl_trait(1u8, "context").await
+}
+
+#[cached_query]
+async fn patterns((a, b): (u8, u8), mut c: u8) -> u8 {
+    c = c.wrapping_add(a);
+    c.wrapping_add(b)
+}
+
+#[derive(Debug, Serialize)]
+struct Repo {
+    shard: u8,
+}
+
+impl Repo {
+    #[cached_query(tags = ["shard:{self.shard}"])]
+    async fn by_ref(&self, key: &str) -> String {
+        format!("{}:{key}", self.shard)
+    }
+
+    #[cached_query(skip(self))]
+    async fn skipped(self: Arc<Self>) -> u8 {
+        self.shard
+    }
+
+    #[cached_query]
+    async fn by_value(self) -> u8 {
+        self.shard
+    }
+}
+
+fn main() {
+    // Use every function, so that `dead_code` (part of `warnings`) stays quiet.
+    let _ = (
+        plain,
+        tagged,
+        maybe,
+        local,
+        generic::<u8, 1>,
+        drive_impl_trait,
+        patterns,
+        Repo::by_ref,
+        Repo::skipped,
+        Repo::by_value,
+    );
+}
