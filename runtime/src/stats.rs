@@ -131,10 +131,13 @@ pub struct FunctionStats {
 
 /// A snapshot of every cached function's counts, and their sum.
 ///
+/// It implements `serde::Serialize`, so it can be served as JSON from a `/stats` endpoint.
+///
 /// ```
 /// let stats = cached_query_runtime::stats();
-/// let json_ready: &dyn erased::Serialize = &stats; // it implements `serde::Serialize`
-/// # mod erased { pub trait Serialize {} impl<T: serde::Serialize> Serialize for T {} }
+/// for function in &stats.functions {
+///     println!("{}: {:.0} % hits", function.name, function.counts.hit_ratio() * 100.0);
+/// }
 /// assert!(stats.function("no::such::function").is_none());
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
