@@ -62,7 +62,7 @@ async fn show(label: &str, db: &Db, id: u64) {
     };
     let shown = match result {
         Ok(user) => format!("{user:?}"),
-        Err(error) => format!("error {error:?} (not cached)"),
+        Err(DbError::NotFound(id)) => format!("error: no user {id} (errors are not cached)"),
     };
     println!(
         "{label:<38} {outcome} {:>9.3} ms  {shown}",

@@ -31,3 +31,26 @@ async fn entries_beyond_the_capacity_are_evicted_and_counted() {
     assert!(counts.evictions > 0, "{counts:?}");
     assert_eq!(counts.misses, 1000);
 }
+
+#[cached_query(tags = ["item:{id}"])]
+async fn tagged_item(id: u32) -> Vec<u8> {
+    vec![id as u8; 1000]
+}
+
+#[tokio::test]
+async fn tag_cells_of_evicted_entries_are_collected() {
+    let _ = Config::new().max_capacity_bytes(64 * 1024).install();
+    for id in 0..20_000 {
+        tagged_item(id).await;
+    }
+    cached_query::run_pending_tasks().await;
+    let stats = cached_query::stats();
+    let live = stats.function("tagged_item").unwrap().counts.entries;
+    // 20,000 distinct tags were created; only the cells of entries still held survive, plus
+    // dead ones not yet swept (at most the live count again, and a small floor per shard).
+    assert!(
+        stats.tag_cells < 2 * live + 16 * 64 + 64,
+        "{} cells for {live} entries",
+        stats.tag_cells
+    );
+}

@@ -645,7 +645,8 @@ impl<R> Miss<R> {
                     self.site.none_ttl(runtime)
                 };
                 let ttl = runtime.jittered(ttl, self.hash);
-                let weight = u32::try_from(size.saturating_add(ENTRY_OVERHEAD)).unwrap_or(u32::MAX);
+                let stamps_size = stamps.len() * std::mem::size_of::<crate::tags::Stamp>();
+                let weight = u32::try_from(size + stamps_size + ENTRY_OVERHEAD).unwrap_or(u32::MAX);
                 let entry = Arc::new(Entry {
                     value,
                     stamps: stamps.into_boxed_slice(),

@@ -71,7 +71,11 @@ impl Runtime {
                 }
             })
             .collect();
-        Stats { total, functions }
+        Stats {
+            total,
+            functions,
+            tag_cells: self.tags.len() as u64,
+        }
     }
 }
 

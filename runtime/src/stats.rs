@@ -147,6 +147,9 @@ pub struct Stats {
     pub total: Counts,
     /// One row per function that has been called at least once.
     pub functions: Vec<FunctionStats>,
+    /// Tag cells held by the registry. Cells of tags no entry carries any more are swept as the
+    /// registry grows, so this stays within about twice the number of live tags.
+    pub tag_cells: u64,
 }
 
 impl Stats {

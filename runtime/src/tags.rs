@@ -114,7 +114,6 @@ impl TagRegistry {
         }
     }
 
-    #[cfg(test)]
     /// How many tag cells the registry holds, dead ones not yet swept included.
     pub(crate) fn len(&self) -> usize {
         self.shards
