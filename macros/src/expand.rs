@@ -57,6 +57,7 @@ fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
     let krate = krate_at(Span::call_site());
 
     let mixed = |name: &str| Ident::new(name, Span::mixed_site());
+    let site = mixed("__cq_site");
     let key = mixed("__cq_key");
     let miss = mixed("__cq_miss");
     let value = mixed("__cq_value");
@@ -82,17 +83,16 @@ fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
     let key_stmts = plan.key_parts.iter().map(|part| key_stmt(part, &key));
 
     // The value-type bounds live on `codec` alone, so an unstorable return type is one error,
-    // spanned at the return type; `enter` itself has no bounds to fail again.
-    let enter_span = Span::call_site().located_at(ret_span);
-    let codec = Ident::new(
-        if plan.local { "codec_local" } else { "codec" },
-        enter_span,
-    );
+    // spanned at the stored type (`T` of `Result<T, E>`, else the return type); `enter` itself
+    // has no bounds to fail again. On stable that is the type's first token (spans can't be
+    // joined).
+    let enter_span = Span::call_site().located_at(plan.value_ty.span());
+    let codec = Ident::new(if plan.local { "codec_local" } else { "codec" }, enter_span);
     let policy = Ident::new(plan.policy.type_name(), enter_span);
     let krate_at_ret = krate_at(enter_span);
     let enter_stmt = quote_spanned! {enter_span=>
         let mut #miss = match #krate::__private::enter(
-            &__CQ_SITE,
+            #site,
             #key,
             #krate_at_ret::__private::#codec::<#krate_at_ret::__private::#policy, #ret_ty>(),
         ).await {
@@ -122,18 +122,23 @@ fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
         if false { let #fake_return: #ret_ty = loop {}; return #fake_return; }
     };
 
+    // The helper items (`__CQ_SITE`, `__cq_id`) live in blocks next to the user's body, not
+    // around it, so the body can't name them (`mixed_site` hides only locals).
     quote! {
-        #[allow(non_snake_case, dead_code)]
-        fn __cq_id() {}
-        static __CQ_SITE: #krate::__private::Site = #krate::__private::Site::new(#krate::__private::SiteConfig {
-            name: #name,
-            version: #version,
-            ttl_ms: #ttl_ms,
-            cache_none: #cache_none,
-            none_ttl_ms: #none_ttl_ms,
-        });
+        let #site = {
+            static __CQ_SITE: #krate::__private::Site = #krate::__private::Site::new(#krate::__private::SiteConfig {
+                name: #name,
+                version: #version,
+                ttl_ms: #ttl_ms,
+                cache_none: #cache_none,
+                none_ttl_ms: #none_ttl_ms,
+            });
+            &__CQ_SITE
+        };
         let #key = {
-            let mut #key = #krate::__private::KeyBuilder::new(&__CQ_SITE, __cq_id);
+            #[allow(non_snake_case, dead_code)]
+            fn __cq_id() {}
+            let mut #key = #krate::__private::KeyBuilder::new(#site, __cq_id);
             #(#key_stmts)*
             #key.finish()
         };

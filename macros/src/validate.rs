@@ -79,6 +79,9 @@ pub(crate) struct Plan {
     pub(crate) policy: Policy,
     /// The declared return type.
     pub(crate) ret_ty: Type,
+    /// The part of the return type that is stored (`T` of `Result<T, E>` / `Option<T>`, or the
+    /// whole type): value-type errors are spanned on it.
+    pub(crate) value_ty: Type,
     /// Key builder statements.
     pub(crate) key_parts: Vec<KeyPart>,
     /// Tag templates.
@@ -148,6 +151,7 @@ pub(crate) fn validate(
         none_ttl_ms: args.none_ttl.map(|d| d.millis),
         local: args.local.is_present(),
         policy,
+        value_ty: stored_type(&ret_ty, policy).clone(),
         ret_ty,
         key_parts: key_parts(input, &skipped),
         tags,
@@ -239,6 +243,31 @@ fn policy_of(ty: &Type) -> Policy {
             _ => Policy::Value,
         },
         _ => Policy::Value,
+    }
+}
+
+/// `T` in `Result<T, E>` (Result policy) or `Option<T>` (Option policy) when the return type is
+/// spelled that way; otherwise the whole return type (aliases, `returns = "value"`).
+fn stored_type(ty: &Type, policy: Policy) -> &Type {
+    let name = match policy {
+        Policy::Result => "Result",
+        Policy::Option => "Option",
+        Policy::Value => return ty,
+    };
+    match ty {
+        Type::Paren(t) => stored_type(&t.elem, policy),
+        Type::Group(t) => stored_type(&t.elem, policy),
+        Type::Path(p) if p.qself.is_none() => match p.path.segments.last() {
+            Some(seg) if seg.ident == name => match &seg.arguments {
+                syn::PathArguments::AngleBracketed(args) => match args.args.first() {
+                    Some(syn::GenericArgument::Type(inner)) => inner,
+                    _ => ty,
+                },
+                _ => ty,
+            },
+            _ => ty,
+        },
+        _ => ty,
     }
 }
 

@@ -1,18 +1,21 @@
 /// Loads a user.
 pub async fn get_user(db: &Pool, id: u64, user: UserRef) -> Result<User, DbError> {
     #![allow(clippy::needless_return)]
-    #[allow(non_snake_case, dead_code)]
-    fn __cq_id() {}
-    static __CQ_SITE: ::cached_query::__private::Site = ::cached_query::__private::Site::new(::cached_query::__private::SiteConfig {
-        name: ::core::option::Option::None,
-        version: 0u32,
-        ttl_ms: ::core::option::Option::Some(300000u64),
-        cache_none: false,
-        none_ttl_ms: ::core::option::Option::None,
-    });
+    let __cq_site = {
+        static __CQ_SITE: ::cached_query::__private::Site = ::cached_query::__private::Site::new(::cached_query::__private::SiteConfig {
+            name: ::core::option::Option::None,
+            version: 0u32,
+            ttl_ms: ::core::option::Option::Some(300000u64),
+            cache_none: false,
+            none_ttl_ms: ::core::option::Option::None,
+        });
+        &__CQ_SITE
+    };
     let __cq_key = {
+        #[allow(non_snake_case, dead_code)]
+        fn __cq_id() {}
         let mut __cq_key = ::cached_query::__private::KeyBuilder::new(
-            &__CQ_SITE,
+            __cq_site,
             __cq_id,
         );
         __cq_key.arg(&id);
@@ -20,7 +23,7 @@ pub async fn get_user(db: &Pool, id: u64, user: UserRef) -> Result<User, DbError
         __cq_key.finish()
     };
     let mut __cq_miss = match ::cached_query::__private::enter(
-            &__CQ_SITE,
+            __cq_site,
             __cq_key,
             ::cached_query::__private::codec::<
                 ::cached_query::__private::ResultPolicy,

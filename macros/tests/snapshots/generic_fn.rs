@@ -3,18 +3,21 @@ async fn load<T: Serialize, const N: usize>(
     mut value: T,
     query: impl AsRef<str>,
 ) -> Option<Vec<T>> {
-    #[allow(non_snake_case, dead_code)]
-    fn __cq_id() {}
-    static __CQ_SITE: ::cached_query::__private::Site = ::cached_query::__private::Site::new(::cached_query::__private::SiteConfig {
-        name: ::core::option::Option::None,
-        version: 0u32,
-        ttl_ms: ::core::option::Option::None,
-        cache_none: true,
-        none_ttl_ms: ::core::option::Option::Some(30000u64),
-    });
+    let __cq_site = {
+        static __CQ_SITE: ::cached_query::__private::Site = ::cached_query::__private::Site::new(::cached_query::__private::SiteConfig {
+            name: ::core::option::Option::None,
+            version: 0u32,
+            ttl_ms: ::core::option::Option::None,
+            cache_none: true,
+            none_ttl_ms: ::core::option::Option::Some(30000u64),
+        });
+        &__CQ_SITE
+    };
     let __cq_key = {
+        #[allow(non_snake_case, dead_code)]
+        fn __cq_id() {}
         let mut __cq_key = ::cached_query::__private::KeyBuilder::new(
-            &__CQ_SITE,
+            __cq_site,
             __cq_id,
         );
         __cq_key.receiver(&*self);
@@ -27,7 +30,7 @@ async fn load<T: Serialize, const N: usize>(
         __cq_key.finish()
     };
     let mut __cq_miss = match ::cached_query::__private::enter(
-            &__CQ_SITE,
+            __cq_site,
             __cq_key,
             ::cached_query::__private::codec_local::<
                 ::cached_query::__private::OptionPolicy,

@@ -1,15 +1,18 @@
 async fn find(&self, (a, b): (u8, u8), Point { x, y: _ }: Point) -> Option<Row> {
-    #[allow(non_snake_case, dead_code)]
-    fn __cq_id() {}
-    static __CQ_SITE: ::my_lib::cq::__private::Site = ::my_lib::cq::__private::Site::new(::my_lib::cq::__private::SiteConfig {
-        name: ::core::option::Option::Some("repo.find"),
-        version: 2u32,
-        ttl_ms: ::core::option::Option::Some(60000u64),
-        cache_none: false,
-        none_ttl_ms: ::core::option::Option::None,
-    });
+    let __cq_site = {
+        static __CQ_SITE: ::my_lib::cq::__private::Site = ::my_lib::cq::__private::Site::new(::my_lib::cq::__private::SiteConfig {
+            name: ::core::option::Option::Some("repo.find"),
+            version: 2u32,
+            ttl_ms: ::core::option::Option::Some(60000u64),
+            cache_none: false,
+            none_ttl_ms: ::core::option::Option::None,
+        });
+        &__CQ_SITE
+    };
     let __cq_key = {
-        let mut __cq_key = ::my_lib::cq::__private::KeyBuilder::new(&__CQ_SITE, __cq_id);
+        #[allow(non_snake_case, dead_code)]
+        fn __cq_id() {}
+        let mut __cq_key = ::my_lib::cq::__private::KeyBuilder::new(__cq_site, __cq_id);
         __cq_key.arg(&a);
         __cq_key.arg(&b);
         __cq_key.arg(&x);
@@ -17,7 +20,7 @@ async fn find(&self, (a, b): (u8, u8), Point { x, y: _ }: Point) -> Option<Row> 
         __cq_key.finish()
     };
     let mut __cq_miss = match ::my_lib::cq::__private::enter(
-            &__CQ_SITE,
+            __cq_site,
             __cq_key,
             ::my_lib::cq::__private::codec::<
                 ::my_lib::cq::__private::OptionPolicy,
