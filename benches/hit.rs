@@ -1,0 +1,3 @@
+//! Hit-path benchmarks (being written).
+
+fn main() {}

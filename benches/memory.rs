@@ -1,0 +1,3 @@
+//! Bytes per entry (being written).
+
+fn main() {}
