@@ -78,8 +78,8 @@ pub use cached_query_macros::cached_query;
 
 #[doc(inline)]
 pub use cached_query_runtime::{
-    AlreadyInstalled, Config, Counts, FunctionStats, InvalidateError, ManualClock, Stats, bypass,
-    forget, forget_all, invalidate_all, invalidate_tag, invalidate_tags, refresh,
+    AlreadyInstalled, Cache, Config, Counts, FunctionStats, InvalidateError, ManualClock, Stats,
+    bypass, forget, forget_all, invalidate_all, invalidate_tag, invalidate_tags, refresh,
     run_pending_tasks, stats,
 };
 

@@ -2,30 +2,27 @@
 //! counters. One per call site, created on the first call and kept for the program's life.
 
 use crate::stats::Counters;
-use crate::tags::TagCell;
-use std::sync::Arc;
 
 pub(crate) struct FunctionState {
     pub(crate) name: Box<str>,
-    /// xxh3-128 of namespace ‖ name ‖ version: every key of the function starts with it.
+    /// xxh3-128 of name ‖ version: every key of the function starts with it.
     pub(crate) seed: [u8; 16],
     /// The implicit tag every entry of the function carries ([`forget_all`](crate::forget_all)).
-    pub(crate) cell: Arc<TagCell>,
+    /// It starts with a control character, so no user tag can be the same.
+    pub(crate) tag: Box<str>,
     pub(crate) counters: Counters,
 }
 
 impl FunctionState {
-    pub(crate) fn new(namespace: &str, name: Box<str>, version: u32) -> Self {
-        let mut seed_input = Vec::with_capacity(namespace.len() + name.len() + 8);
-        for part in [namespace.as_bytes(), name.as_bytes()] {
-            seed_input.extend_from_slice(&(part.len() as u64).to_le_bytes());
-            seed_input.extend_from_slice(part);
-        }
+    pub(crate) fn new(name: Box<str>, version: u32) -> Self {
+        let mut seed_input = Vec::with_capacity(name.len() + 12);
+        seed_input.extend_from_slice(&(name.len() as u64).to_le_bytes());
+        seed_input.extend_from_slice(name.as_bytes());
         seed_input.extend_from_slice(&version.to_le_bytes());
         Self {
             seed: xxhash_rust::xxh3::xxh3_128(&seed_input).to_le_bytes(),
+            tag: format!("\u{1}fn:{name}").into(),
             name,
-            cell: Arc::default(),
             counters: Counters::default(),
         }
     }
@@ -52,15 +49,10 @@ mod tests {
     }
 
     #[test]
-    fn seeds_differ_by_namespace_name_and_version() {
-        let a = FunctionState::new("", "m::f".into(), 0).seed;
-        assert_ne!(a, FunctionState::new("ns", "m::f".into(), 0).seed);
-        assert_ne!(a, FunctionState::new("", "m::g".into(), 0).seed);
-        assert_ne!(a, FunctionState::new("", "m::f".into(), 1).seed);
-        // Length prefixes: ("ab", "c") and ("a", "bc") are different functions.
-        assert_ne!(
-            FunctionState::new("ab", "c".into(), 0).seed,
-            FunctionState::new("a", "bc".into(), 0).seed
-        );
+    fn seeds_differ_by_name_and_version() {
+        let a = FunctionState::new("m::f".into(), 0).seed;
+        assert_ne!(a, FunctionState::new("m::g".into(), 0).seed);
+        assert_ne!(a, FunctionState::new("m::f".into(), 1).seed);
+        assert_eq!(a, FunctionState::new("m::f".into(), 0).seed);
     }
 }

@@ -19,7 +19,7 @@ mod tags;
 
 pub use clock::ManualClock;
 pub use invalidate::{InvalidateError, invalidate_all, invalidate_tag, invalidate_tags};
-pub use runtime::{AlreadyInstalled, Config};
+pub use runtime::{AlreadyInstalled, Cache, Config};
 pub use scope::{bypass, forget, forget_all, refresh};
 pub use stats::{Counts, FunctionStats, Stats};
 

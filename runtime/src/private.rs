@@ -169,7 +169,6 @@ impl Site {
         if let Some(state) = self.state.get() {
             return state;
         }
-        let runtime = runtime();
         let mut created = false;
         let state = self.state.get_or_init(|| {
             created = true;
@@ -177,10 +176,10 @@ impl Site {
                 Some(name) => name,
                 None => path_from_marker(std::any::type_name::<I>()),
             };
-            FunctionState::new(&runtime.namespace, name.into(), self.config.version)
+            FunctionState::new(name.into(), self.config.version)
         });
         if created {
-            runtime.register(state);
+            crate::runtime::register(state);
         }
         state
     }
@@ -428,7 +427,7 @@ async fn lookup<R>(site: &'static Site, key: Key, codec: Codec<R>) -> Enter<R> {
             return std::future::pending().await;
         }
         Mode::ForgetAll => {
-            function.cell.bump();
+            runtime.tags.invalidate(&function.tag);
             scope::finish(true);
             return std::future::pending().await;
         }
@@ -630,7 +629,7 @@ impl<R> Miss<R> {
         // Generations are read before the body runs: an invalidation that lands while it runs
         // makes this result stale on arrival instead of being lost.
         let mut stamps = Vec::with_capacity(self.tags.len() + 2);
-        stamps.push(self.function.cell.stamp());
+        stamps.push(runtime.tags.intern(&self.function.tag).stamp());
         stamps.push(runtime.epoch.stamp());
         stamps.extend(self.tags.iter().map(TagCell::stamp));
         let result = scope::computing(self.hash, body).await;

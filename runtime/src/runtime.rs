@@ -6,11 +6,21 @@ use crate::function::FunctionState;
 use crate::stats::{Counts, FunctionStats, Stats};
 use crate::store::{self, Store};
 use crate::tags::{TagCell, TagRegistry};
+use std::cell::Cell;
 use std::fmt;
+use std::future::Future;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+
+/// Every function called so far, in any instance: their counters are process-wide.
+static FUNCTIONS: Mutex<Vec<&'static FunctionState>> = Mutex::new(Vec::new());
+
+thread_local! {
+    /// The instance a [`Cache::scope`] installed around the current poll, if any.
+    static CURRENT: Cell<Option<&'static Runtime>> = const { Cell::new(None) };
+}
 
 pub(crate) struct Runtime {
     pub(crate) store: Arc<Store>,
@@ -18,26 +28,30 @@ pub(crate) struct Runtime {
     pub(crate) flights: Flights,
     /// Carried by every entry: [`invalidate_all`](crate::invalidate_all) bumps it.
     pub(crate) epoch: Arc<TagCell>,
-    pub(crate) functions: Mutex<Vec<&'static FunctionState>>,
     pub(crate) manual_clock: Option<ManualClock>,
     pub(crate) default_ttl: Duration,
     pub(crate) ttl_jitter: f64,
+    /// Prefix of every key in a shared store.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) namespace: Box<str>,
 }
 
-/// The runtime, built from the defaults on first use unless [`Config::install`] came first.
+/// The instance calls are routed to: the one a [`Cache::scope`] installed, or the process-wide
+/// runtime, built from the defaults on first use unless [`Config::install`] came first.
 pub(crate) fn runtime() -> &'static Runtime {
-    RUNTIME.get_or_init(|| Config::new().build())
+    CURRENT
+        .with(Cell::get)
+        .unwrap_or_else(|| RUNTIME.get_or_init(|| Config::new().build()))
+}
+
+pub(crate) fn register(function: &'static FunctionState) {
+    FUNCTIONS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(function);
 }
 
 impl Runtime {
-    pub(crate) fn register(&self, function: &'static FunctionState) {
-        self.functions
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(function);
-    }
-
     pub(crate) fn manual_now(&self) -> Option<u64> {
         self.manual_clock.as_ref().map(ManualClock::now_nanos)
     }
@@ -54,8 +68,7 @@ impl Runtime {
     }
 
     pub(crate) fn stats(&self) -> Stats {
-        let functions = self
-            .functions
+        let functions = FUNCTIONS
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
@@ -192,7 +205,6 @@ impl Config {
             tags: TagRegistry::default(),
             flights: Flights::default(),
             epoch: Arc::default(),
-            functions: Mutex::default(),
             manual_clock: self.manual_clock,
             default_ttl: self.default_ttl,
             ttl_jitter: self.ttl_jitter,
@@ -215,3 +227,60 @@ impl fmt::Display for AlreadyInstalled {
 }
 
 impl std::error::Error for AlreadyInstalled {}
+
+/// A cache instance of its own, beside the process-wide one: its own store, tags and
+/// configuration. Cached calls made inside [`Cache::scope`] use it.
+///
+/// For tests that must not share entries, and for running two instances in one process (as two
+/// machines would, through a shared store). An instance lives until the process ends: create a
+/// few, not one per request.
+///
+/// ```
+/// use cached_query_runtime::{Cache, Config};
+///
+/// # async fn demo() {
+/// let isolated = Cache::new(Config::new());
+/// let result = isolated.scope(async {
+///     // cached calls here read and write `isolated` only
+///     42
+/// }).await;
+/// # let _ = result;
+/// # }
+/// ```
+#[derive(Clone, Copy)]
+pub struct Cache {
+    runtime: &'static Runtime,
+}
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cache").finish_non_exhaustive()
+    }
+}
+
+impl Cache {
+    /// A new instance with this configuration.
+    pub fn new(config: Config) -> Cache {
+        Cache {
+            runtime: Box::leak(Box::new(config.build())),
+        }
+    }
+
+    /// Runs `future` with this instance as the one every cached call, invalidation and
+    /// [`stats`](crate::stats) inside it uses.
+    pub async fn scope<F: Future>(&self, future: F) -> F::Output {
+        struct Restore(Option<&'static Runtime>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                CURRENT.with(|c| c.set(self.0));
+            }
+        }
+        let runtime = self.runtime;
+        let mut future = std::pin::pin!(future);
+        std::future::poll_fn(move |cx| {
+            let _restore = Restore(CURRENT.with(|c| c.replace(Some(runtime))));
+            future.as_mut().poll(cx)
+        })
+        .await
+    }
+}

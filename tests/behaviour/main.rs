@@ -4,6 +4,7 @@
 //! in parallel do not see each other's entries.
 
 mod basics;
+mod instances;
 mod keys;
 mod methods;
 mod modes;
