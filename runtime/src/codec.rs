@@ -30,3 +30,19 @@ impl Writer for VecWriter<'_> {
         Ok(())
     }
 }
+
+/// Decodes a `T` from exactly `bytes`, refusing inputs longer than `limit` and any length prefix
+/// that would make it allocate more than that. `None` for anything malformed or foreign.
+pub(crate) fn decode_limited<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    limit: usize,
+) -> Option<T> {
+    /// The allocation ceiling bincode enforces while decoding (a corrupt length cannot ask more).
+    const CEILING: usize = 64 * 1024 * 1024;
+    if bytes.len() > limit.min(CEILING) {
+        return None;
+    }
+    let (value, read) =
+        bincode::serde::decode_from_slice(bytes, CONFIG.with_limit::<CEILING>()).ok()?;
+    (read == bytes.len()).then_some(value)
+}

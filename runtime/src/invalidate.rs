@@ -31,7 +31,22 @@ impl std::error::Error for InvalidateError {}
 /// # Ok(()) }
 /// ```
 pub async fn invalidate_tag(tag: &str) -> Result<(), InvalidateError> {
-    runtime().tags.invalidate(tag);
+    invalidate_names(&[tag]).await
+}
+
+/// Invalidates `tags` in memory, then in the shared store (waiting until every instance has
+/// applied it, within the budget).
+pub(crate) async fn invalidate_names(tags: &[&str]) -> Result<(), InvalidateError> {
+    let runtime = runtime();
+    for tag in tags {
+        runtime.tags.invalidate(tag);
+    }
+    #[cfg(feature = "redis")]
+    if let Some(tier) = &runtime.shared {
+        return tier.invalidate(tags).await.map_err(|e| InvalidateError {
+            message: format!("invalidated in memory, but not confirmed by the shared store: {e}"),
+        });
+    }
     Ok(())
 }
 
@@ -47,11 +62,9 @@ where
     I: IntoIterator,
     I::Item: AsRef<str>,
 {
-    let registry = &runtime().tags;
-    for tag in tags {
-        registry.invalidate(tag.as_ref());
-    }
-    Ok(())
+    let owned: Vec<I::Item> = tags.into_iter().collect();
+    let names: Vec<&str> = owned.iter().map(AsRef::as_ref).collect();
+    invalidate_names(&names).await
 }
 
 /// Invalidates every cached entry of every function.
@@ -62,6 +75,5 @@ where
 /// # Ok(()) }
 /// ```
 pub async fn invalidate_all() -> Result<(), InvalidateError> {
-    runtime().epoch.bump();
-    Ok(())
+    invalidate_names(&[crate::tags::EPOCH_TAG]).await
 }

@@ -13,6 +13,8 @@ mod invalidate;
 pub mod private;
 mod runtime;
 mod scope;
+#[cfg(feature = "redis")]
+mod shared;
 mod stats;
 mod store;
 mod tags;
@@ -21,6 +23,8 @@ pub use clock::ManualClock;
 pub use invalidate::{InvalidateError, invalidate_all, invalidate_tag, invalidate_tags};
 pub use runtime::{AlreadyInstalled, Cache, Config};
 pub use scope::{bypass, forget, forget_all, refresh};
+#[cfg(feature = "redis")]
+pub use shared::{BreakerState, RedisConfig, SharedStats};
 pub use stats::{Counts, FunctionStats, Stats};
 
 /// A snapshot of the counters of every cached function called so far, and their sum.

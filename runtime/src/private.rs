@@ -280,6 +280,40 @@ impl Drop for KeyBuilder {
 pub struct Codec<R> {
     load: fn(&Entry) -> Option<R>,
     store: fn(&R, bool) -> Decision,
+    /// How values travel to and from a shared store; `None` for `local` functions.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    shared: Option<SharedCodec>,
+}
+
+/// A stored value, type-erased.
+type AnyValue = Box<dyn Any + Send + Sync>;
+
+/// Encoding of one function's values for the shared store.
+#[derive(Clone, Copy)]
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+struct SharedCodec {
+    /// Names the stored type: bincode is not self-describing, so bytes of another type (or of
+    /// this type's older shape under another name) must never be decoded as this one.
+    schema: fn() -> &'static str,
+    encode: fn(&(dyn Any + Send + Sync)) -> Option<Vec<u8>>,
+    decode: fn(&[u8], usize) -> Option<AnyValue>,
+}
+
+impl SharedCodec {
+    fn of<V: CacheValue>() -> Option<SharedCodec> {
+        Some(SharedCodec {
+            schema: std::any::type_name::<V>,
+            encode: |value| {
+                let mut bytes = Vec::new();
+                codec::encode_into(value.downcast_ref::<V>()?, &mut bytes).ok()?;
+                Some(bytes)
+            },
+            decode: |bytes, limit| {
+                let value: V = codec::decode_limited(bytes, limit)?;
+                Some(Box::new(value))
+            },
+        })
+    }
 }
 
 impl<R> Clone for Codec<R> {
@@ -359,6 +393,7 @@ where
     Codec {
         load: load::<P, R>,
         store: store_serde::<P, R>,
+        shared: SharedCodec::of::<P::Value>(),
     }
 }
 
@@ -370,6 +405,7 @@ where
     Codec {
         load: load::<P, R>,
         store: store_local::<P, R>,
+        shared: None,
     }
 }
 
@@ -397,7 +433,10 @@ async fn lookup<R>(site: &'static Site, key: Key, codec: Codec<R>) -> Enter<R> {
             function,
             hash: key.hash.unwrap_or_default(),
             kind,
+            runtime,
             tags: Vec::new(),
+            #[cfg(feature = "redis")]
+            tag_names: Vec::new(),
             codec,
             sharer: None,
         })
@@ -419,7 +458,15 @@ async fn lookup<R>(site: &'static Site, key: Key, codec: Codec<R>) -> Enter<R> {
             let removed = match key.hash {
                 Some(hash) => {
                     runtime.flights.doom(hash);
-                    runtime.store.remove(&hash).await.is_some()
+                    let in_memory = runtime.store.remove(&hash).await.is_some();
+                    #[cfg(feature = "redis")]
+                    let shared = match (&runtime.shared, codec.shared) {
+                        (Some(tier), Some(_)) => tier.delete(hash).await.unwrap_or(false),
+                        _ => false,
+                    };
+                    #[cfg(not(feature = "redis"))]
+                    let shared = false;
+                    in_memory || shared
                 }
                 None => false,
             };
@@ -427,7 +474,9 @@ async fn lookup<R>(site: &'static Site, key: Key, codec: Codec<R>) -> Enter<R> {
             return std::future::pending().await;
         }
         Mode::ForgetAll => {
-            runtime.tags.invalidate(&function.tag);
+            // `forget_all` returns nothing to report a shared-store failure to; the in-memory
+            // invalidation has happened regardless.
+            let _ = crate::invalidate::invalidate_names(&[&function.tag]).await;
             scope::finish(true);
             return std::future::pending().await;
         }
@@ -524,7 +573,11 @@ pub struct Miss<R> {
     function: &'static FunctionState,
     hash: u128,
     kind: MissKind,
+    runtime: &'static Runtime,
     tags: Vec<Arc<TagCell>>,
+    /// The tags' names, for the shared store (which keys generations by name).
+    #[cfg(feature = "redis")]
+    tag_names: Vec<Box<str>>,
     codec: Codec<R>,
     sharer: Option<Sharer<R>>,
 }
@@ -537,7 +590,11 @@ impl<R> Miss<R> {
     /// Tags the entry with a fixed tag.
     pub fn tag(&mut self, tag: &str) {
         if self.wants_tags() {
-            self.tags.push(runtime().tags.intern(tag));
+            self.tags.push(self.runtime.tags.intern(tag));
+            #[cfg(feature = "redis")]
+            if self.shared().is_some() {
+                self.tag_names.push(tag.into());
+            }
         }
     }
 
@@ -556,6 +613,12 @@ impl<R> Miss<R> {
         let _ = buffer.write_fmt(tag);
         self.tag(&buffer);
         TAG_BUFFER.with(|cell| cell.set(buffer));
+    }
+
+    /// The shared tier and this function's encoding, when its values are shared.
+    #[cfg(feature = "redis")]
+    fn shared(&self) -> Option<(&'static Arc<crate::shared::SharedTier>, SharedCodec)> {
+        Some((self.runtime.shared.as_ref()?, self.codec.shared?))
     }
 
     /// Lets waiters of this computation take a clone of an uncached result.
@@ -632,34 +695,71 @@ impl<R> Miss<R> {
         stamps.push(runtime.tags.intern(&self.function.tag).stamp());
         stamps.push(runtime.epoch.stamp());
         stamps.extend(self.tags.iter().map(TagCell::stamp));
+
+        #[cfg(feature = "redis")]
+        let mut remote_generations = None;
+        #[cfg(feature = "redis")]
+        if let Some((tier, shared)) = self.shared() {
+            let names = self.remote_tag_names();
+            let want_value = self.kind != MissKind::Refresh;
+            match tier
+                .read(self.hash, &names, self.site.ttl(runtime), want_value)
+                .await
+            {
+                Ok(crate::shared::Remote::Hit {
+                    schema,
+                    payload,
+                    ttl_left,
+                    generations,
+                }) => match decode_remote(tier, shared, &schema, payload.as_deref()) {
+                    Some(value) => {
+                        let ttl = self
+                            .local_ttl(runtime, value.is_some())
+                            .min(tier.l1_ttl_cap())
+                            .min(ttl_left.unwrap_or(Duration::MAX));
+                        let size = payload.as_ref().map_or(0, Vec::len);
+                        let entry = self.insert(runtime, value, size, stamps.clone(), ttl).await;
+                        if let Some(result) = (self.codec.load)(&entry) {
+                            bump(&self.function.counters.remote_hits);
+                            if let Some(leader) = leader {
+                                leader.publish(Published::Value(entry));
+                            }
+                            return result;
+                        }
+                        remote_generations = Some(generations);
+                    }
+                    None => {
+                        tier.count_rejected();
+                        remote_generations = Some(generations);
+                    }
+                },
+                Ok(crate::shared::Remote::Miss { generations }) => {
+                    remote_generations = Some(generations);
+                }
+                // Redis down, slow or refusing: the function runs, the value stays in memory.
+                Err(_) => {}
+            }
+        }
+
         let result = scope::computing(self.hash, body).await;
         let doomed = leader.as_ref().is_some_and(|l| l.is_doomed());
         let counters = &self.function.counters;
         let published = match (self.codec.store)(&result, self.site.config.cache_none) {
             Decision::Store { .. } if doomed => Published::Nothing,
             Decision::Store { value, size } => {
-                let ttl = if value.is_some() {
-                    self.site.ttl(runtime)
-                } else {
-                    self.site.none_ttl(runtime)
+                #[cfg(feature = "redis")]
+                if let (Some((tier, shared)), Some(generations)) =
+                    (self.shared(), remote_generations)
+                {
+                    self.write_remote(runtime, tier, shared, value.as_deref(), generations);
+                }
+                let ttl = self.local_ttl(runtime, value.is_some());
+                #[cfg(feature = "redis")]
+                let ttl = match self.shared() {
+                    Some((tier, _)) => ttl.min(tier.l1_ttl_cap()),
+                    None => ttl,
                 };
-                let ttl = runtime.jittered(ttl, self.hash);
-                let stamps_size = stamps.len() * std::mem::size_of::<crate::tags::Stamp>();
-                let weight = u32::try_from(size + stamps_size + ENTRY_OVERHEAD).unwrap_or(u32::MAX);
-                let entry = Arc::new(Entry {
-                    value,
-                    stamps: stamps.into_boxed_slice(),
-                    function: self.function,
-                    expires_at_nanos: runtime.manual_now().map_or(0, |now| {
-                        now.saturating_add(u64::try_from(ttl.as_nanos()).unwrap_or(u64::MAX))
-                    }),
-                    ttl,
-                    weight,
-                });
-                counters.entries.fetch_add(1, Relaxed);
-                counters.weighted_size.fetch_add(i64::from(weight), Relaxed);
-                runtime.store.insert(self.hash, Arc::clone(&entry)).await;
-                Published::Value(entry)
+                Published::Value(self.insert(runtime, value, size, stamps, ttl).await)
             }
             decision => {
                 bump(if matches!(decision, Decision::Error) {
@@ -677,5 +777,112 @@ impl<R> Miss<R> {
             leader.publish(published);
         }
         result
+    }
+
+    /// The function's TTL (or its `None` TTL), jittered.
+    fn local_ttl(&self, runtime: &Runtime, is_value: bool) -> Duration {
+        let ttl = if is_value {
+            self.site.ttl(runtime)
+        } else {
+            self.site.none_ttl(runtime)
+        };
+        runtime.jittered(ttl, self.hash)
+    }
+
+    /// Stores an entry in memory and accounts for it.
+    async fn insert(
+        &self,
+        runtime: &Runtime,
+        value: Option<Box<dyn Any + Send + Sync>>,
+        size: usize,
+        stamps: Vec<crate::tags::Stamp>,
+        ttl: Duration,
+    ) -> Arc<Entry> {
+        let stamps_size = stamps.len() * std::mem::size_of::<crate::tags::Stamp>();
+        let weight = u32::try_from(size + stamps_size + ENTRY_OVERHEAD).unwrap_or(u32::MAX);
+        let entry = Arc::new(Entry {
+            value,
+            stamps: stamps.into_boxed_slice(),
+            function: self.function,
+            expires_at_nanos: runtime.manual_now().map_or(0, |now| {
+                now.saturating_add(u64::try_from(ttl.as_nanos()).unwrap_or(u64::MAX))
+            }),
+            ttl,
+            weight,
+        });
+        let counters = &self.function.counters;
+        counters.entries.fetch_add(1, Relaxed);
+        counters.weighted_size.fetch_add(i64::from(weight), Relaxed);
+        runtime.store.insert(self.hash, Arc::clone(&entry)).await;
+        entry
+    }
+
+    /// The tags as the shared store knows them: the function's, the epoch, then the user's.
+    #[cfg(feature = "redis")]
+    fn remote_tag_names(&self) -> Vec<Box<str>> {
+        let mut names = Vec::with_capacity(self.tag_names.len() + 2);
+        names.push(self.function.tag.clone());
+        names.push(crate::tags::EPOCH_TAG.into());
+        names.extend(self.tag_names.iter().cloned());
+        names
+    }
+
+    /// Queues the value for the shared store, under the generations read before computing it.
+    #[cfg(feature = "redis")]
+    fn write_remote(
+        &self,
+        runtime: &Runtime,
+        tier: &crate::shared::SharedTier,
+        shared: SharedCodec,
+        value: Option<&(dyn Any + Send + Sync)>,
+        generations: Vec<u8>,
+    ) {
+        let payload = match value {
+            Some(value) => match (shared.encode)(value) {
+                Some(bytes) if bytes.len() <= tier.max_value_bytes() => Some(bytes),
+                _ => {
+                    tier.count_rejected();
+                    return;
+                }
+            },
+            None => None,
+        };
+        tier.write(crate::shared::Write {
+            key: self.hash,
+            tags: self.remote_tag_names(),
+            generations,
+            schema: schema_fingerprint(shared),
+            ttl: self.local_ttl(runtime, payload.is_some()),
+            payload,
+        });
+    }
+}
+
+/// The stored type's fingerprint: bytes written under another type are never decoded as this one.
+#[cfg(feature = "redis")]
+fn schema_fingerprint(shared: SharedCodec) -> Vec<u8> {
+    format!(
+        "{:016x}",
+        xxhash_rust::xxh3::xxh3_64((shared.schema)().as_bytes())
+    )
+    .into_bytes()
+}
+
+/// A value read from the shared store, if it is of this function's type and decodes cleanly:
+/// `Some(None)` is a cached `None`.
+#[cfg(feature = "redis")]
+#[allow(clippy::option_option)]
+fn decode_remote(
+    tier: &crate::shared::SharedTier,
+    shared: SharedCodec,
+    schema: &[u8],
+    payload: Option<&[u8]>,
+) -> Option<Option<Box<dyn Any + Send + Sync>>> {
+    if schema != schema_fingerprint(shared).as_slice() {
+        return None;
+    }
+    match payload {
+        None => Some(None),
+        Some(bytes) => (shared.decode)(bytes, tier.max_value_bytes()).map(Some),
     }
 }

@@ -24,16 +24,15 @@ thread_local! {
 
 pub(crate) struct Runtime {
     pub(crate) store: Arc<Store>,
-    pub(crate) tags: TagRegistry,
+    pub(crate) tags: Arc<TagRegistry>,
     pub(crate) flights: Flights,
     /// Carried by every entry: [`invalidate_all`](crate::invalidate_all) bumps it.
     pub(crate) epoch: Arc<TagCell>,
     pub(crate) manual_clock: Option<ManualClock>,
+    #[cfg(feature = "redis")]
+    pub(crate) shared: Option<Arc<crate::shared::SharedTier>>,
     pub(crate) default_ttl: Duration,
     pub(crate) ttl_jitter: f64,
-    /// Prefix of every key in a shared store.
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
-    pub(crate) namespace: Box<str>,
 }
 
 /// The instance calls are routed to: the one a [`Cache::scope`] installed, or the process-wide
@@ -88,6 +87,8 @@ impl Runtime {
             total,
             functions,
             tag_cells: self.tags.len() as u64,
+            #[cfg(feature = "redis")]
+            shared: self.shared.as_ref().map(|tier| tier.stats()),
         }
     }
 }
@@ -123,6 +124,8 @@ pub struct Config {
     namespace: String,
     manual_clock: Option<ManualClock>,
     maintenance_interval: Duration,
+    #[cfg(feature = "redis")]
+    redis: Option<crate::shared::RedisConfig>,
 }
 
 impl Default for Config {
@@ -134,6 +137,8 @@ impl Default for Config {
             namespace: String::new(),
             manual_clock: None,
             maintenance_interval: Duration::from_millis(250),
+            #[cfg(feature = "redis")]
+            redis: None,
         }
     }
 }
@@ -168,8 +173,8 @@ impl Config {
         self
     }
 
-    /// A prefix folded into every key: two applications (or two deployments with incompatible
-    /// values) with different namespaces never share an entry.
+    /// The prefix of every key in the shared store: applications (or deployments with
+    /// incompatible values) with different namespaces never share an entry or an invalidation.
     pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
         self.namespace = namespace.into();
         self
@@ -179,6 +184,15 @@ impl Config {
     /// sleep. See [`ManualClock`].
     pub fn clock(mut self, clock: ManualClock) -> Self {
         self.manual_clock = Some(clock);
+        self
+    }
+
+    /// Shares cached values and invalidations with every instance using the same Redis (and the
+    /// same [`namespace`](Self::namespace)). Start-up never waits for Redis nor fails without it:
+    /// the cache works from memory until Redis answers. Functions marked `local` stay in memory.
+    #[cfg(feature = "redis")]
+    pub fn redis(mut self, redis: crate::shared::RedisConfig) -> Self {
+        self.redis = Some(redis);
         self
     }
 
@@ -200,15 +214,19 @@ impl Config {
     fn build(self) -> Runtime {
         let store = Arc::new(store::build(self.max_capacity_bytes));
         store::spawn_maintenance(Arc::downgrade(&store), self.maintenance_interval);
+        let tags = Arc::new(TagRegistry::default());
         Runtime {
             store,
-            tags: TagRegistry::default(),
+            epoch: tags.intern(crate::tags::EPOCH_TAG),
+            #[cfg(feature = "redis")]
+            shared: self.redis.and_then(|redis| {
+                crate::shared::SharedTier::start(redis, &self.namespace, Arc::clone(&tags))
+            }),
+            tags,
             flights: Flights::default(),
-            epoch: Arc::default(),
             manual_clock: self.manual_clock,
             default_ttl: self.default_ttl,
             ttl_jitter: self.ttl_jitter,
-            namespace: self.namespace.into(),
         }
     }
 }

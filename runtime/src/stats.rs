@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
     pub(crate) hits: AtomicU64,
+    pub(crate) remote_hits: AtomicU64,
     pub(crate) misses: AtomicU64,
     pub(crate) coalesced: AtomicU64,
     pub(crate) errors: AtomicU64,
@@ -32,6 +33,7 @@ impl Counters {
         let signed = |v: &AtomicI64| u64::try_from(v.load(Relaxed)).unwrap_or(0);
         Counts {
             hits: self.hits.load(Relaxed),
+            remote_hits: self.remote_hits.load(Relaxed),
             misses: self.misses.load(Relaxed),
             coalesced: self.coalesced.load(Relaxed),
             errors: self.errors.load(Relaxed),
@@ -60,9 +62,12 @@ impl Counters {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Counts {
-    /// Calls answered from the cache.
+    /// Calls answered from memory.
     pub hits: u64,
-    /// Calls that found nothing usable and ran (or waited for) the function.
+    /// Misses in memory answered by the shared store (Redis).
+    pub remote_hits: u64,
+    /// Calls that found nothing usable in memory: answered by the shared store, by an identical
+    /// call already running, or by running the function.
     pub misses: u64,
     /// Misses that waited for an identical call already running and took its result.
     pub coalesced: u64,
@@ -103,6 +108,7 @@ impl Counts {
 
     pub(crate) fn add(&mut self, other: &Counts) {
         self.hits += other.hits;
+        self.remote_hits += other.remote_hits;
         self.misses += other.misses;
         self.coalesced += other.coalesced;
         self.errors += other.errors;
@@ -150,6 +156,9 @@ pub struct Stats {
     /// Tag cells held by the registry. Cells of tags no entry carries any more are swept as the
     /// registry grows, so this stays within about twice the number of live tags.
     pub tag_cells: u64,
+    /// The shared tier of the instance, when one is configured.
+    #[cfg(feature = "redis")]
+    pub shared: Option<crate::shared::SharedStats>,
 }
 
 impl Stats {

@@ -36,7 +36,7 @@ impl TagCell {
 }
 
 /// A tag's generation as seen when a computation started.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Stamp {
     cell: Arc<TagCell>,
     generation: u64,
@@ -47,6 +47,10 @@ impl Stamp {
         self.cell.generation() == self.generation
     }
 }
+
+/// The tag every entry carries, for [`invalidate_all`](crate::invalidate_all). It starts with a
+/// control character, so no user tag can be the same.
+pub(crate) const EPOCH_TAG: &str = "\u{1}epoch";
 
 const SHARDS: usize = 16;
 const MIN_PRUNE_AT: usize = 64;

@@ -1,0 +1,329 @@
+//! The shared tier against a real `redis-server` (no mocks): cross-instance hits and
+//! invalidations, schema safety, corrupt data, and Redis killed or frozen mid-run.
+#![cfg(feature = "redis")]
+#![allow(
+    missing_docs,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used
+)] // a test crate
+
+mod support;
+
+use cached_query::{BreakerState, Cache, Config, RedisConfig, cached_query};
+use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
+use std::time::{Duration, Instant};
+use support::{RedisServer, eventually};
+
+/// Two instances of one application (same namespace) sharing one Redis.
+fn pair(server: &RedisServer, namespace: &str) -> (Cache, Cache) {
+    let make =
+        || {
+            Cache::new(Config::new().namespace(namespace).redis(
+                RedisConfig::new(server.url()).operation_timeout(Duration::from_millis(200)),
+            ))
+        };
+    (make(), make())
+}
+
+fn shared(cache: &Cache) -> cached_query::SharedStats {
+    futures_lite_block(cache.scope(async { cached_query::stats().shared.unwrap() }))
+}
+
+/// `Cache::scope` is async; stats are synchronous to read: poll it once (it never waits).
+fn futures_lite_block<F: std::future::Future>(future: F) -> F::Output {
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
+    let mut future = std::pin::pin!(future);
+    match future.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(output) => output,
+        std::task::Poll::Pending => panic!("stats never wait"),
+    }
+}
+
+async fn ready(caches: &[&Cache]) {
+    for cache in caches {
+        eventually("subscribed to invalidations", || shared(cache).subscribed).await;
+    }
+}
+
+static PRICE_RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[cached_query(ttl = "10m", tags = ["price:{sku}"])]
+async fn price(sku: u32) -> u64 {
+    PRICE_RUNS.fetch_add(1, SeqCst);
+    u64::from(sku) * 100
+}
+
+#[tokio::test]
+async fn a_value_computed_on_one_instance_is_a_hit_on_the_other() {
+    let server = RedisServer::start();
+    let (a, b) = pair(&server, "hit");
+    ready(&[&a, &b]).await;
+    assert_eq!(a.scope(price(7)).await, 700);
+    eventually("written to Redis", || shared(&a).writes >= 1).await;
+    assert_eq!(b.scope(price(7)).await, 700);
+    assert_eq!(PRICE_RUNS.load(SeqCst), 1, "b did not run the body");
+    let counts = b.scope(async { cached_query::stats() }).await;
+    assert!(counts.function("price").unwrap().counts.remote_hits >= 1);
+}
+
+static STOCK: AtomicU32 = AtomicU32::new(1);
+
+#[cached_query(ttl = "10m", tags = ["stock:{sku}"])]
+async fn stock(sku: u32) -> u32 {
+    STOCK.load(SeqCst) + sku * 0
+}
+
+#[tokio::test]
+async fn an_invalidation_on_either_instance_is_seen_by_both_when_it_returns() {
+    let server = RedisServer::start();
+    let (a, b) = pair(&server, "inv");
+    ready(&[&a, &b]).await;
+    assert_eq!(a.scope(stock(1)).await, 1);
+    eventually("written to Redis", || shared(&a).writes >= 1).await;
+    assert_eq!(
+        b.scope(stock(1)).await,
+        1,
+        "both instances hold the value in memory now"
+    );
+
+    // 200 rounds: without the acknowledgement wait, a stale read shows up within a few.
+    for (round, (writer, other)) in [(&a, &b), (&b, &a)]
+        .into_iter()
+        .cycle()
+        .take(200)
+        .enumerate()
+    {
+        let version = 2 + round as u32;
+        STOCK.store(version, SeqCst);
+        writer
+            .scope(cached_query::invalidate_tag("stock:1"))
+            .await
+            .expect("confirmed by every instance");
+        // No sleep, no retry: the very next read on either instance is fresh.
+        assert_eq!(
+            other.scope(stock(1)).await,
+            version,
+            "round {round}, other instance"
+        );
+        assert_eq!(
+            writer.scope(stock(1)).await,
+            version,
+            "round {round}, invalidating instance"
+        );
+    }
+}
+
+mod schema_v1 {
+    #[cached_query::cached_query(name = "schema-probe", ttl = "10m")]
+    pub async fn load(id: u32) -> u64 {
+        u64::from(id)
+    }
+}
+
+mod schema_v2 {
+    pub static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+    /// Same name and version, another return type: the same key in Redis.
+    #[cached_query::cached_query(name = "schema-probe", ttl = "10m")]
+    pub async fn load(id: u32) -> String {
+        RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        format!("v2:{id}")
+    }
+}
+
+#[tokio::test]
+async fn bytes_of_another_type_are_never_decoded() {
+    let server = RedisServer::start();
+    let (a, b) = pair(&server, "schema");
+    ready(&[&a, &b]).await;
+    assert_eq!(a.scope(schema_v1::load(5)).await, 5);
+    eventually("written to Redis", || shared(&a).writes >= 1).await;
+    assert_eq!(b.scope(schema_v2::load(5)).await, "v2:5");
+    assert_eq!(
+        schema_v2::RUNS.load(SeqCst),
+        1,
+        "the old bytes were refused, the body ran"
+    );
+    assert!(shared(&b).rejected >= 1);
+    eventually("overwritten", || shared(&b).writes >= 1).await;
+    let c = Cache::new(
+        Config::new()
+            .namespace("schema")
+            .redis(RedisConfig::new(server.url())),
+    );
+    ready(&[&c]).await;
+    assert_eq!(c.scope(schema_v2::load(5)).await, "v2:5");
+    assert_eq!(
+        schema_v2::RUNS.load(SeqCst),
+        1,
+        "a third instance reads the new value"
+    );
+}
+
+static PROFILE_RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[cached_query(ttl = "10m")]
+async fn profile(id: u32) -> Vec<String> {
+    PROFILE_RUNS.fetch_add(1, SeqCst);
+    vec![format!("profile {id}"); 3]
+}
+
+#[tokio::test]
+async fn a_corrupt_value_in_redis_is_a_miss_and_gets_overwritten() {
+    let server = RedisServer::start();
+    let (a, b) = pair(&server, "corrupt");
+    ready(&[&a, &b]).await;
+    let expected = vec!["profile 3".to_string(); 3];
+    assert_eq!(a.scope(profile(3)).await, expected);
+    eventually("written to Redis", || shared(&a).writes >= 1).await;
+
+    let mut direct = server.client();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("corrupt:v:*")
+        .query(&mut direct)
+        .unwrap();
+    assert_eq!(keys.len(), 1);
+    // A length prefix claiming ~2^60 elements, then garbage.
+    let garbage: &[u8] = &[
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f, 0xff, 1, 2, 3,
+    ];
+    redis::cmd("HSET")
+        .arg(&keys[0])
+        .arg("p")
+        .arg(garbage)
+        .exec(&mut direct)
+        .unwrap();
+
+    assert_eq!(
+        b.scope(profile(3)).await,
+        expected,
+        "a miss, not a panic or a wrong value"
+    );
+    assert_eq!(PROFILE_RUNS.load(SeqCst), 2);
+    assert!(shared(&b).rejected >= 1);
+    eventually("overwritten", || {
+        let payload: Vec<u8> = redis::cmd("HGET")
+            .arg(&keys[0])
+            .arg("p")
+            .query(&mut direct)
+            .unwrap();
+        payload != garbage
+    })
+    .await;
+}
+
+static SLOW_RUNS: AtomicU32 = AtomicU32::new(0);
+const BODY: Duration = Duration::from_millis(1);
+
+#[cached_query(ttl = "10m")]
+async fn compute(x: u32) -> u64 {
+    SLOW_RUNS.fetch_add(1, SeqCst);
+    tokio::time::sleep(BODY).await;
+    u64::from(x) * 3
+}
+
+/// 1,000 calls over 200 keys: every result right, and none slower than the budget plus the body
+/// plus scheduling slack.
+async fn thousand_calls(cache: &Cache, budget: Duration) {
+    let mut slowest = Duration::ZERO;
+    for i in 0..1000u32 {
+        let x = i % 200;
+        let started = Instant::now();
+        assert_eq!(cache.scope(compute(x)).await, u64::from(x) * 3);
+        slowest = slowest.max(started.elapsed());
+    }
+    let limit = budget + BODY + Duration::from_millis(100);
+    assert!(
+        slowest <= limit,
+        "slowest call {slowest:?}, limit {limit:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_redis_killed_calls_succeed_within_budget_and_the_tier_recovers() {
+    let mut server = RedisServer::start();
+    let budget = Duration::from_millis(100);
+    let cache = Cache::new(
+        Config::new()
+            .namespace("killed")
+            .redis(RedisConfig::new(server.url()).operation_timeout(budget)),
+    );
+    ready(&[&cache]).await;
+    server.kill();
+    thousand_calls(&cache, budget).await;
+    let stats = shared(&cache);
+    assert!(stats.errors + stats.timeouts > 0, "{stats:?}");
+
+    server.restart();
+    let other = Cache::new(
+        Config::new()
+            .namespace("killed")
+            .redis(RedisConfig::new(server.url())),
+    );
+    ready(&[&cache, &other]).await;
+    // Recovered without restarting anything: a new value is shared again.
+    eventually("breaker closed", || {
+        shared(&cache).breaker != BreakerState::Open
+    })
+    .await;
+    let before = shared(&cache).writes;
+    let mut x = 1000;
+    loop {
+        x += 1;
+        cache.scope(compute(x)).await;
+        if shared(&cache).writes > before {
+            break;
+        }
+        assert!(
+            x < 1500,
+            "no write reached the restarted Redis: {:?}",
+            shared(&cache)
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let runs = SLOW_RUNS.load(SeqCst);
+    assert_eq!(other.scope(compute(x)).await, u64::from(x) * 3);
+    assert_eq!(
+        SLOW_RUNS.load(SeqCst),
+        runs,
+        "the other instance hit the restarted Redis"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_redis_frozen_calls_succeed_within_budget_and_the_tier_recovers() {
+    let server = RedisServer::start();
+    let budget = Duration::from_millis(100);
+    let cache = Cache::new(
+        Config::new()
+            .namespace("frozen")
+            .redis(RedisConfig::new(server.url()).operation_timeout(budget)),
+    );
+    ready(&[&cache]).await;
+    server.freeze();
+    thousand_calls(&cache, budget).await;
+    let stats = shared(&cache);
+    assert!(stats.timeouts > 0, "{stats:?}");
+    assert_eq!(stats.breaker, BreakerState::Open, "{stats:?}");
+
+    server.thaw();
+    eventually("breaker closed", || {
+        // Each call lets the half-open breaker probe once.
+        futures_lite_block(async {});
+        shared(&cache).breaker != BreakerState::Open
+    })
+    .await;
+    let before = shared(&cache).writes;
+    let mut x = 2000;
+    loop {
+        x += 1;
+        cache.scope(compute(x)).await;
+        if shared(&cache).writes > before {
+            break;
+        }
+        assert!(x < 2500, "no write after thawing: {:?}", shared(&cache));
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
