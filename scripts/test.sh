@@ -9,8 +9,14 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 
-# The tests need nothing beyond cargo today. (The Redis tier's tests will install
-# redis-server here.)
+# The shared-tier tests start their own redis-server processes on free loopback ports.
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "installing redis-server (Debian package) for the shared-tier tests"
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server >/dev/null
+  # The package may start a system-wide server on 6379; the tests use their own.
+fi
 
 cargo test --workspace --all-features --all-targets
 cargo test --workspace --all-features --doc
