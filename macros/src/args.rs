@@ -58,6 +58,8 @@ pub(crate) struct CachedQueryArgs {
     pub(crate) krate: Option<CratePath>,
     /// `local`: keep values in process memory only.
     pub(crate) local: Flag,
+    /// `store = "catalog"`: the named store the application configured for this function.
+    pub(crate) store: Option<LitStr>,
     /// `returns = "result" | "option" | "value"`.
     pub(crate) returns: Option<Returns>,
     /// `cache_none`: also cache `None` (Option policy only).
@@ -89,6 +91,23 @@ impl CachedQueryArgs {
 
     /// Option-against-option checks.
     fn check(&self, acc: &mut darling::error::Accumulator) {
+        if let Some(store) = &self.store {
+            if store.value().is_empty() {
+                acc.push(
+                    darling::Error::custom(
+                        "`store` must not be empty: name a store the application configures, e.g. `store = \"catalog\"`",
+                    )
+                    .with_span(store),
+                );
+            } else if self.local.is_present() {
+                acc.push(
+                    darling::Error::custom(
+                        "a `local` function is kept in process memory: remove `store`, or remove `local` to let the application choose its store",
+                    )
+                    .with_span(store),
+                );
+            }
+        }
         if let Some(name) = &self.name
             && name.value().is_empty()
         {

@@ -68,6 +68,10 @@ fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
         Some(name) => quote!(::core::option::Option::Some(#name)),
         None => quote!(::core::option::Option::None),
     };
+    let store = match &plan.store {
+        Some(store) => quote!(::core::option::Option::Some(#store)),
+        None => quote!(::core::option::Option::None),
+    };
     let version = Literal::u32_suffixed(plan.version);
     let opt_ms = |ms: Option<u64>| match ms {
         Some(ms) => {
@@ -128,6 +132,7 @@ fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
         let #site = {
             static __CQ_SITE: #krate::__private::Site = #krate::__private::Site::new(#krate::__private::SiteConfig {
                 name: #name,
+                store: #store,
                 version: #version,
                 ttl_ms: #ttl_ms,
                 cache_none: #cache_none,

@@ -65,6 +65,8 @@ pub(crate) struct Plan {
     pub(crate) krate: Option<syn::Path>,
     /// `name = "..."`.
     pub(crate) name: Option<LitStr>,
+    /// `store = "..."`.
+    pub(crate) store: Option<LitStr>,
     /// `version = N`.
     pub(crate) version: u32,
     /// `ttl`, in milliseconds.
@@ -145,6 +147,7 @@ pub(crate) fn validate(
     Some(Plan {
         krate: args.krate.as_ref().map(|k| k.0.clone()),
         name: args.name.clone(),
+        store: args.store.clone(),
         version: args.version.unwrap_or(0),
         ttl_ms: args.ttl.map(|d| d.millis),
         cache_none: args.cache_none.is_present(),

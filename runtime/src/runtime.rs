@@ -31,6 +31,9 @@ pub(crate) struct Runtime {
     pub(crate) manual_clock: Option<ManualClock>,
     #[cfg(feature = "redis")]
     pub(crate) shared: Option<Arc<crate::shared::SharedTier>>,
+    /// Named stores kept in memory only.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) memory_only_stores: Vec<String>,
     pub(crate) default_ttl: Duration,
     pub(crate) ttl_jitter: f64,
 }
@@ -51,6 +54,13 @@ pub(crate) fn register(function: &'static FunctionState) {
 }
 
 impl Runtime {
+    /// Whether functions of `store` go to the shared tier (when there is one): every store does
+    /// unless the application configured it as memory-only.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn is_shared(&self, store: Option<&str>) -> bool {
+        store.is_none_or(|name| !self.memory_only_stores.iter().any(|m| m == name))
+    }
+
     pub(crate) fn manual_now(&self) -> Option<u64> {
         self.manual_clock.as_ref().map(ManualClock::now_nanos)
     }
@@ -124,6 +134,7 @@ pub struct Config {
     namespace: String,
     manual_clock: Option<ManualClock>,
     maintenance_interval: Duration,
+    memory_only_stores: Vec<String>,
     #[cfg(feature = "redis")]
     redis: Option<crate::shared::RedisConfig>,
 }
@@ -137,6 +148,7 @@ impl Default for Config {
             namespace: String::new(),
             manual_clock: None,
             maintenance_interval: Duration::from_millis(250),
+            memory_only_stores: Vec::new(),
             #[cfg(feature = "redis")]
             redis: None,
         }
@@ -196,6 +208,22 @@ impl Config {
         self
     }
 
+    /// Keeps the functions marked `store = "name"` in memory only, even when a shared store is
+    /// configured: the application decides where a library's cached functions live. Functions
+    /// of stores not named here (and functions without `store`) use the shared store when there
+    /// is one.
+    ///
+    /// ```
+    /// // A library caches `#[cached_query(store = "geo")] async fn lookup(..)`; this
+    /// // application keeps those entries in each process:
+    /// let config = cached_query_runtime::Config::new().memory_only_store("geo");
+    /// # let _ = config;
+    /// ```
+    pub fn memory_only_store(mut self, name: impl Into<String>) -> Self {
+        self.memory_only_stores.push(name.into());
+        self
+    }
+
     /// Installs this configuration. It must come before the first cached call, which otherwise
     /// installs the defaults; afterwards it returns [`AlreadyInstalled`] and changes nothing.
     pub fn install(self) -> Result<(), AlreadyInstalled> {
@@ -224,6 +252,7 @@ impl Config {
             }),
             tags,
             flights: Flights::default(),
+            memory_only_stores: self.memory_only_stores,
             manual_clock: self.manual_clock,
             default_ttl: self.default_ttl,
             ttl_jitter: self.ttl_jitter,

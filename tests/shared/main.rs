@@ -327,3 +327,48 @@ async fn with_redis_frozen_calls_succeed_within_budget_and_the_tier_recovers() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
+
+static GEO_RUNS: AtomicU32 = AtomicU32::new(0);
+static LOCAL_RUNS: AtomicU32 = AtomicU32::new(0);
+
+/// A library's function: where its entries live is the application's choice.
+#[cached_query(store = "geo", ttl = "10m")]
+async fn geocode(place: u32) -> (u32, u32) {
+    GEO_RUNS.fetch_add(1, SeqCst);
+    (place, place)
+}
+
+#[cached_query(local, ttl = "10m")]
+async fn handle(id: u32) -> std::sync::Arc<str> {
+    LOCAL_RUNS.fetch_add(1, SeqCst);
+    format!("handle {id}").into()
+}
+
+#[tokio::test]
+async fn memory_only_stores_and_local_functions_never_reach_redis() {
+    let server = RedisServer::start();
+    let make = || {
+        Cache::new(
+            Config::new()
+                .namespace("stores")
+                .memory_only_store("geo")
+                .redis(RedisConfig::new(server.url())),
+        )
+    };
+    let (a, b) = (make(), make());
+    ready(&[&a, &b]).await;
+    a.scope(geocode(1)).await;
+    a.scope(handle(1)).await;
+    b.scope(geocode(1)).await;
+    b.scope(handle(1)).await;
+    assert_eq!(GEO_RUNS.load(SeqCst), 2, "each instance computed its own");
+    assert_eq!(LOCAL_RUNS.load(SeqCst), 2);
+    let mut direct = server.client();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("stores:v:*")
+        .query(&mut direct)
+        .unwrap();
+    assert!(keys.is_empty(), "{keys:?}");
+    a.scope(geocode(1)).await;
+    assert_eq!(GEO_RUNS.load(SeqCst), 2, "still cached in memory");
+}

@@ -4,6 +4,7 @@ pub async fn get_user(db: &Pool, id: u64, user: UserRef) -> Result<User, DbError
     let __cq_site = {
         static __CQ_SITE: ::cached_query::__private::Site = ::cached_query::__private::Site::new(::cached_query::__private::SiteConfig {
             name: ::core::option::Option::None,
+            store: ::core::option::Option::None,
             version: 0u32,
             ttl_ms: ::core::option::Option::Some(300000u64),
             cache_none: false,

@@ -6,6 +6,7 @@ async fn load<T: Serialize, const N: usize>(
     let __cq_site = {
         static __CQ_SITE: ::cached_query::__private::Site = ::cached_query::__private::Site::new(::cached_query::__private::SiteConfig {
             name: ::core::option::Option::None,
+            store: ::core::option::Option::None,
             version: 0u32,
             ttl_ms: ::core::option::Option::None,
             cache_none: true,

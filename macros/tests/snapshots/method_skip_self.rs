@@ -2,6 +2,7 @@ async fn find(&self, (a, b): (u8, u8), Point { x, y: _ }: Point) -> Option<Row> 
     let __cq_site = {
         static __CQ_SITE: ::my_lib::cq::__private::Site = ::my_lib::cq::__private::Site::new(::my_lib::cq::__private::SiteConfig {
             name: ::core::option::Option::Some("repo.find"),
+            store: ::core::option::Option::None,
             version: 2u32,
             ttl_ms: ::core::option::Option::Some(60000u64),
             cache_none: false,

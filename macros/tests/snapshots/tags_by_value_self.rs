@@ -2,6 +2,7 @@ async fn consume(mut self, ref key: String) -> MyResult<u32> {
     let __cq_site = {
         static __CQ_SITE: ::cached_query::__private::Site = ::cached_query::__private::Site::new(::cached_query::__private::SiteConfig {
             name: ::core::option::Option::None,
+            store: ::core::option::Option::None,
             version: 0u32,
             ttl_ms: ::core::option::Option::None,
             cache_none: false,
