@@ -131,7 +131,10 @@ fn a_hit_does_not_allocate() {
     assert_eq!(allocations_of_hits(&rt, one_arg), 0, "one u64 argument");
     assert_eq!(allocations_of_hits(&rt, tagged), 0, "with tags");
     assert_eq!(
-        allocations_of_hits(&rt, |i| async move { local_three(i, "abc", (3, true)).await }),
+        allocations_of_hits(
+            &rt,
+            |i| async move { local_three(i, "abc", (3, true)).await }
+        ),
         0,
         "`local`, three arguments including a &str"
     );
@@ -149,5 +152,8 @@ fn a_hit_does_not_allocate() {
     );
 
     let hits = cached_query::stats().total.hits;
-    assert!(hits >= 5 * ROUNDS * HITS_PER_ROUND, "the calls were counted as hits: {hits}");
+    assert!(
+        hits >= 5 * ROUNDS * HITS_PER_ROUND,
+        "the calls were counted as hits: {hits}"
+    );
 }
