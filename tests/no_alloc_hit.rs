@@ -29,7 +29,7 @@ fn small(id: u64) -> Small {
     Small {
         id,
         score: (id as u32).wrapping_mul(7),
-        active: id % 2 == 0,
+        active: id.is_multiple_of(2),
     }
 }
 
