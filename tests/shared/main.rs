@@ -235,7 +235,9 @@ async fn thousand_calls(cache: &Cache, budget: Duration) {
         assert_eq!(cache.scope(compute(x)).await, u64::from(x) * 3);
         slowest = slowest.max(started.elapsed());
     }
-    let limit = budget + BODY + Duration::from_millis(100);
+    // Slack for scheduling the tier's own runtime thread on a 2-core machine.
+    let limit = budget + BODY + Duration::from_millis(20);
+    eprintln!("slowest of 1,000 calls: {slowest:?} (limit {limit:?})");
     assert!(
         slowest <= limit,
         "slowest call {slowest:?}, limit {limit:?}"
@@ -372,4 +374,38 @@ async fn memory_only_stores_and_local_functions_never_reach_redis() {
     assert!(keys.is_empty(), "{keys:?}");
     a.scope(geocode(1)).await;
     assert_eq!(GEO_RUNS.load(SeqCst), 2, "still cached in memory");
+}
+
+mod version_1 {
+    #[cached_query::cached_query(name = "versioned", version = 1, ttl = "10m")]
+    pub async fn load(id: u32) -> Vec<u32> {
+        vec![id; 2]
+    }
+}
+
+mod version_2 {
+    pub static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+    /// The same function after a shape change, with its version bumped.
+    #[cached_query::cached_query(name = "versioned", version = 2, ttl = "10m")]
+    pub async fn load(id: u32) -> Vec<u32> {
+        RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        vec![id; 3]
+    }
+}
+
+#[tokio::test]
+async fn a_version_bump_never_reads_the_old_versions_bytes() {
+    let server = RedisServer::start();
+    let (a, b) = pair(&server, "version");
+    ready(&[&a, &b]).await;
+    assert_eq!(a.scope(version_1::load(4)).await, vec![4, 4]);
+    eventually("written to Redis", || shared(&a).writes >= 1).await;
+    assert_eq!(b.scope(version_2::load(4)).await, vec![4, 4, 4]);
+    assert_eq!(version_2::RUNS.load(SeqCst), 1);
+    assert_eq!(
+        shared(&b).rejected,
+        0,
+        "another key altogether: nothing to refuse"
+    );
 }
