@@ -138,3 +138,31 @@ async fn installing_a_config_twice_is_refused() {
     let (_serial, _clock) = clock().await;
     assert_eq!(Config::new().install(), Err(cached_query::AlreadyInstalled));
 }
+
+static SWEPT_RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[cached_query(ttl = "1m")]
+async fn swept(x: u32) -> Vec<u8> {
+    SWEPT_RUNS.fetch_add(1, Ordering::SeqCst);
+    vec![x as u8; 100]
+}
+
+#[tokio::test]
+async fn expired_entries_nobody_asks_for_again_give_their_memory_back() {
+    let (_serial, clock) = clock().await;
+    for x in 0..10 {
+        swept(x).await;
+    }
+    cached_query::run_pending_tasks().await;
+    let counts = || cached_query::stats().function("swept").unwrap().counts;
+    assert_eq!(counts().entries, 10);
+    clock.advance(Duration::from_secs(61));
+    cached_query::run_pending_tasks().await;
+    assert_eq!((counts().entries, counts().weighted_size), (0, 0));
+    assert_eq!(counts().expirations, 10);
+    assert_eq!(
+        SWEPT_RUNS.load(Ordering::SeqCst),
+        10,
+        "sweeping runs no body"
+    );
+}

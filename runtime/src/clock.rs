@@ -44,3 +44,43 @@ impl ManualClock {
         self.nanos.load(Ordering::SeqCst)
     }
 }
+
+/// Nanoseconds since the first call, as of the last tick: a monotonic clock read with one atomic
+/// load. A thread of ours advances it every millisecond, so it lags real time by about that
+/// (more if that thread is starved), which bounds how late an entry can be found expired.
+///
+/// Why not `Instant::now()` on every hit: it costs about as much as the rest of our hit path;
+/// moka's per-entry expiry (which does read a clock on every `get`) costs ~33 ns per hit, see
+/// ARCHITECTURE.md.
+pub(crate) fn coarse_now_nanos() -> u64 {
+    use std::sync::OnceLock;
+    use std::sync::atomic::AtomicBool;
+    use std::time::Instant;
+    static NOW: AtomicU64 = AtomicU64::new(0);
+    static TICKING: AtomicBool = AtomicBool::new(false);
+    static START: OnceLock<Instant> = OnceLock::new();
+    let elapsed = |start: &Instant| u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    if TICKING.load(Ordering::Relaxed) {
+        return NOW.load(Ordering::Relaxed);
+    }
+    let mut first = false;
+    let start = START.get_or_init(|| {
+        first = true;
+        Instant::now()
+    });
+    if first {
+        let start = *start;
+        NOW.store(elapsed(&start), Ordering::Relaxed);
+        let spawned = std::thread::Builder::new()
+            .name("cached-query-clock".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(Duration::from_millis(1));
+                    NOW.fetch_max(elapsed(&start), Ordering::Relaxed);
+                }
+            });
+        TICKING.store(spawned.is_ok(), Ordering::Relaxed);
+    }
+    // Until the ticker runs (or if no thread could be started), read the clock itself.
+    elapsed(start)
+}

@@ -37,8 +37,9 @@ pub fn stats() -> Stats {
     runtime::runtime().stats()
 }
 
-/// Runs the store's pending housekeeping now (evictions, expirations, entry counts). It also
-/// runs in the background every 250 ms; call this to make [`stats`] exact at a point in a test.
+/// Runs the store's pending housekeeping now: removes expired entries, applies evictions and
+/// updates entry counts. It also runs in the background (every 250 ms; expired entries every
+/// 5 s); call this to make [`stats`] exact at a point in a test.
 ///
 /// ```
 /// # async fn demo() {
@@ -48,5 +49,7 @@ pub fn stats() -> Stats {
 /// # }
 /// ```
 pub async fn run_pending_tasks() {
-    runtime::runtime().store.run_pending_tasks().await;
+    let runtime = runtime::runtime();
+    store::sweep_expired(&runtime.store, runtime.now_nanos()).await;
+    runtime.store.run_pending_tasks().await;
 }

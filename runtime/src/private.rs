@@ -238,7 +238,7 @@ impl KeyBuilder {
     }
 
     fn encode<T: Serialize + ?Sized>(&mut self, value: &T) {
-        if codec::encode_into(value, &mut self.buffer).is_err() {
+        if codec::encode_key_into(value, &mut self.buffer).is_err() {
             self.failed = true;
         }
     }
@@ -489,15 +489,15 @@ async fn lookup<R>(site: &'static Site, key: Key, codec: Codec<R>) -> Enter<R> {
     };
     // `read`, written out: one async layer fewer on the hit path.
     if let Some(entry) = runtime.store.get(&hash).await {
-        if entry.is_fresh(runtime.manual_now()) {
+        let now = runtime.now_nanos();
+        if entry.is_fresh(now) {
             // A value of another type under this key (a 128-bit collision) is a miss.
             if let Some(hit) = (codec.load)(&entry) {
                 bump(&function.counters.hits);
                 return Enter::Hit(hit);
             }
         } else {
-            bump(&function.counters.stale);
-            remove_if_same(runtime, hash, entry).await;
+            drop_unfresh(runtime, function, hash, &entry, now).await;
         }
     }
     bump(&function.counters.misses);
@@ -512,25 +512,31 @@ async fn read<R>(
     codec: Codec<R>,
 ) -> Option<R> {
     let entry = runtime.store.get(&hash).await?;
-    if entry.is_fresh(runtime.manual_now()) {
+    let now = runtime.now_nanos();
+    if entry.is_fresh(now) {
         // A value of another type under this key (a 128-bit collision) is a miss.
         return (codec.load)(&entry);
     }
-    bump(&function.counters.stale);
-    remove_if_same(runtime, hash, entry).await;
+    drop_unfresh(runtime, function, hash, &entry, now).await;
     None
 }
 
-async fn remove_if_same(runtime: &Runtime, hash: u128, stale: Arc<Entry>) {
-    use moka::ops::compute::Op;
-    runtime
-        .store
-        .entry(hash)
-        .and_compute_with(|current| {
-            let same = current.is_some_and(|c| Arc::ptr_eq(c.value(), &stale));
-            std::future::ready(if same { Op::Remove } else { Op::Nop })
-        })
-        .await;
+/// Counts an expired or tag-invalidated entry and removes it (unless already replaced).
+async fn drop_unfresh(
+    runtime: &Runtime,
+    function: &FunctionState,
+    hash: u128,
+    entry: &Arc<Entry>,
+    now: u64,
+) {
+    let removed = crate::store::remove_if_same(&runtime.store, hash, entry).await;
+    if entry.is_expired(now) {
+        if removed {
+            bump(&function.counters.expirations);
+        }
+    } else {
+        bump(&function.counters.stale);
+    }
 }
 
 /// Clones results that were not cached (`Err`, `None`) for the waiters of a computation.
@@ -685,7 +691,7 @@ impl<R> Miss<R> {
 
     fn take(&self, published: Published) -> Option<R> {
         match published {
-            Published::Value(entry) if entry.is_fresh(runtime().manual_now()) => {
+            Published::Value(entry) if entry.is_fresh(runtime().now_nanos()) => {
                 (self.codec.load)(&entry)
             }
             Published::Shared(result) => {
@@ -818,10 +824,9 @@ impl<R> Miss<R> {
             value,
             stamps: stamps.into_boxed_slice(),
             function: self.function,
-            expires_at_nanos: runtime.manual_now().map_or(0, |now| {
-                now.saturating_add(u64::try_from(ttl.as_nanos()).unwrap_or(u64::MAX))
-            }),
-            ttl,
+            expires_at_nanos: runtime
+                .now_nanos()
+                .saturating_add(u64::try_from(ttl.as_nanos()).unwrap_or(u64::MAX)),
             weight,
         });
         let counters = &self.function.counters;

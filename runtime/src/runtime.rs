@@ -61,8 +61,13 @@ impl Runtime {
         store.is_none_or(|name| !self.memory_only_stores.iter().any(|m| m == name))
     }
 
-    pub(crate) fn manual_now(&self) -> Option<u64> {
-        self.manual_clock.as_ref().map(ManualClock::now_nanos)
+    /// Now, in nanoseconds, on the clock TTLs are measured with: the manual clock when one is
+    /// installed, else the coarse monotonic clock.
+    pub(crate) fn now_nanos(&self) -> u64 {
+        match &self.manual_clock {
+            Some(clock) => clock.now_nanos(),
+            None => crate::clock::coarse_now_nanos(),
+        }
     }
 
     /// The TTL an entry of `key` gets: `ttl` shortened by up to `ttl_jitter` of itself, so that
@@ -241,7 +246,15 @@ impl Config {
 
     fn build(self) -> Runtime {
         let store = Arc::new(store::build(self.max_capacity_bytes));
-        store::spawn_maintenance(Arc::downgrade(&store), self.maintenance_interval);
+        let manual_clock = self.manual_clock.clone();
+        store::spawn_maintenance(
+            Arc::downgrade(&store),
+            self.maintenance_interval,
+            move || match &manual_clock {
+                Some(clock) => clock.now_nanos(),
+                None => crate::clock::coarse_now_nanos(),
+            },
+        );
         let tags = Arc::new(TagRegistry::default());
         Runtime {
             store,

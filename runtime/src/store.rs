@@ -9,7 +9,7 @@ use std::any::Any;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Weak};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// moka's own bookkeeping per entry, charged against the capacity with the value's size
 /// (DESIGN.md §5: about 320 bytes measured).
@@ -23,16 +23,18 @@ pub(crate) struct Entry {
     /// computation started.
     pub(crate) stamps: Box<[Stamp]>,
     pub(crate) function: &'static FunctionState,
-    pub(crate) ttl: Duration,
-    /// Deadline on the manual clock, when one is installed (moka keeps real time).
+    /// Deadline on the runtime's clock ([`Runtime::now_nanos`](crate::runtime::Runtime)).
     pub(crate) expires_at_nanos: u64,
     pub(crate) weight: u32,
 }
 
 impl Entry {
-    pub(crate) fn is_fresh(&self, manual_now: Option<u64>) -> bool {
-        manual_now.is_none_or(|now| now < self.expires_at_nanos)
-            && self.stamps.iter().all(Stamp::is_current)
+    pub(crate) fn is_expired(&self, now: u64) -> bool {
+        now >= self.expires_at_nanos
+    }
+
+    pub(crate) fn is_fresh(&self, now: u64) -> bool {
+        !self.is_expired(now) && self.stamps.iter().all(Stamp::is_current)
     }
 }
 
@@ -65,32 +67,12 @@ impl Hasher for FoldHasher {
     }
 }
 
-struct EntryExpiry;
-
-impl moka::Expiry<u128, Arc<Entry>> for EntryExpiry {
-    fn expire_after_create(&self, _: &u128, entry: &Arc<Entry>, _: Instant) -> Option<Duration> {
-        Some(entry.ttl)
-    }
-
-    // moka's default keeps the old deadline on update; a refreshed entry gets its own TTL.
-    fn expire_after_update(
-        &self,
-        _: &u128,
-        entry: &Arc<Entry>,
-        _: Instant,
-        _: Option<Duration>,
-    ) -> Option<Duration> {
-        Some(entry.ttl)
-    }
-}
-
 pub(crate) type Store = Cache<u128, Arc<Entry>, PrehashedKey>;
 
 pub(crate) fn build(max_capacity_bytes: u64) -> Store {
     Cache::builder()
         .max_capacity(max_capacity_bytes)
         .weigher(|_, entry: &Arc<Entry>| entry.weight)
-        .expire_after(EntryExpiry)
         .eviction_listener(on_removal)
         .build_with_hasher(PrehashedKey)
 }
@@ -103,19 +85,30 @@ fn on_removal(_: Arc<u128>, entry: Arc<Entry>, cause: RemovalCause) {
         .fetch_sub(i64::from(entry.weight), Relaxed);
     match cause {
         RemovalCause::Size => bump(&counters.evictions),
-        RemovalCause::Expired => bump(&counters.expirations),
-        RemovalCause::Explicit | RemovalCause::Replaced => {}
+        // Expiry is ours (see `sweep_expired`), counted where it is detected.
+        RemovalCause::Expired | RemovalCause::Explicit | RemovalCause::Replaced => {}
     }
 }
 
 /// Runs moka's housekeeping off the callers' path (DESIGN.md §5: otherwise it runs inside `get`s
 /// and shows up as latency spikes). A plain thread, not a task: the cache outlives any one tokio
 /// runtime (each `#[tokio::test]` has its own) and moka's futures need no executor of their own.
-pub(crate) fn spawn_maintenance(store: Weak<Store>, every: Duration) {
+pub(crate) fn spawn_maintenance(
+    store: Weak<Store>,
+    every: Duration,
+    now: impl Fn() -> u64 + Send + 'static,
+) {
+    /// Expired entries nobody asks for again are swept every this many rounds.
+    const SWEEP_EVERY: u32 = 20;
     let spawned = std::thread::Builder::new()
         .name("cached-query-maintenance".into())
         .spawn(move || {
+            let mut round = 0u32;
             while let Some(store) = store.upgrade() {
+                round = round.wrapping_add(1);
+                if round.is_multiple_of(SWEEP_EVERY) {
+                    block_on(sweep_expired(&store, now()));
+                }
                 block_on(store.run_pending_tasks());
                 drop(store);
                 std::thread::sleep(every);
@@ -143,4 +136,32 @@ pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
         }
         std::thread::park();
     }
+}
+
+/// Removes the entries whose deadline has passed. Reads already treat them as misses; this
+/// gives their memory back when their keys are never asked for again.
+pub(crate) async fn sweep_expired(store: &Store, now: u64) {
+    let expired: Vec<(u128, Arc<Entry>)> = store
+        .iter()
+        .filter(|(_, entry)| entry.is_expired(now))
+        .map(|(key, entry)| (*key, entry))
+        .collect();
+    for (key, entry) in expired {
+        if remove_if_same(store, key, &entry).await {
+            bump(&entry.function.counters.expirations);
+        }
+    }
+}
+
+/// Removes `key` if it still holds `entry` (a fresh replacement is left alone).
+pub(crate) async fn remove_if_same(store: &Store, key: u128, entry: &Arc<Entry>) -> bool {
+    use moka::ops::compute::{CompResult, Op};
+    let result = store
+        .entry(key)
+        .and_compute_with(|current| {
+            let same = current.is_some_and(|c| Arc::ptr_eq(c.value(), entry));
+            std::future::ready(if same { Op::Remove } else { Op::Nop })
+        })
+        .await;
+    matches!(result, CompResult::Removed(_))
 }

@@ -201,3 +201,33 @@ async fn early_return_and_question_mark_work_in_the_body() {
     assert_eq!(early_return(4).await, Ok(8));
     assert_eq!(EARLY_RUNS.get(), 2);
 }
+
+static SHORT_RUNS: Runs = Runs::new();
+
+#[cached_query(ttl = "300ms")]
+async fn short_lived(x: u8) -> u8 {
+    SHORT_RUNS.bump();
+    x
+}
+
+#[tokio::test]
+async fn on_the_real_clock_an_entry_expires_after_its_ttl_and_not_before() {
+    let started = std::time::Instant::now();
+    short_lived(1).await;
+    short_lived(1).await;
+    assert_eq!(SHORT_RUNS.get(), 1, "fresh right after");
+    while SHORT_RUNS.get() == 1 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "never expired"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        short_lived(1).await;
+    }
+    // The default jitter shortens a TTL by up to 5 %, never lengthens it.
+    let lived = started.elapsed();
+    assert!(
+        lived >= std::time::Duration::from_millis(280),
+        "expired after {lived:?}"
+    );
+}
