@@ -318,6 +318,13 @@ impl SharedCodec {
     }
 }
 
+impl<R> Codec<R> {
+    /// Whether values of this function can go to a shared store.
+    fn shared_enabled(&self) -> bool {
+        self.shared.is_some()
+    }
+}
+
 impl<R> Clone for Codec<R> {
     fn clone(&self) -> Self {
         *self
@@ -456,30 +463,18 @@ async fn lookup<R>(site: &'static Site, key: Key, codec: Codec<R>) -> Enter<R> {
                 return miss(MissKind::Refresh);
             }
         }
-        Mode::Forget => {
-            let removed = match key.hash {
-                Some(hash) => {
-                    runtime.flights.doom(hash);
-                    let in_memory = runtime.store.remove(&hash).await.is_some();
-                    #[cfg(feature = "redis")]
-                    let shared = match (&runtime.shared, codec.shared) {
-                        (Some(tier), Some(_)) => tier.delete(hash).await.unwrap_or(false),
-                        _ => false,
-                    };
-                    #[cfg(not(feature = "redis"))]
-                    let shared = false;
-                    in_memory || shared
-                }
-                None => false,
-            };
+        // Rare paths are boxed: their futures (moka removals, shared-store calls) would
+        // otherwise make this hit-path future large, and it is moved on every call.
+        mode @ (Mode::Forget | Mode::ForgetAll) => {
+            let removed = Box::pin(forget(
+                runtime,
+                function,
+                key.hash,
+                codec.shared_enabled(),
+                mode,
+            ))
+            .await;
             scope::finish(removed);
-            return std::future::pending().await;
-        }
-        Mode::ForgetAll => {
-            // `forget_all` returns nothing to report a shared-store failure to; the in-memory
-            // invalidation has happened regardless.
-            let _ = crate::invalidate::invalidate_names(&[&function.tag]).await;
-            scope::finish(true);
             return std::future::pending().await;
         }
     }
@@ -497,11 +492,43 @@ async fn lookup<R>(site: &'static Site, key: Key, codec: Codec<R>) -> Enter<R> {
                 return Enter::Hit(hit);
             }
         } else {
-            drop_unfresh(runtime, function, hash, &entry, now).await;
+            Box::pin(drop_unfresh(runtime, function, hash, &entry, now)).await;
         }
     }
     bump(&function.counters.misses);
     miss(MissKind::Compute)
+}
+
+/// `forget(call)` and `forget_all(call)`: whether anything was removed.
+async fn forget(
+    runtime: &'static Runtime,
+    function: &FunctionState,
+    hash: Option<u128>,
+    shared: bool,
+    mode: Mode,
+) -> bool {
+    if mode == Mode::ForgetAll {
+        // `forget_all` returns nothing to report a shared-store failure to; the in-memory
+        // invalidation has happened regardless.
+        let _ = crate::invalidate::invalidate_names(&[&function.tag]).await;
+        return true;
+    }
+    let Some(hash) = hash else {
+        return false;
+    };
+    runtime.flights.doom(hash);
+    let in_memory = runtime.store.remove(&hash).await.is_some();
+    #[cfg(feature = "redis")]
+    let in_shared = match (&runtime.shared, shared) {
+        (Some(tier), true) => tier.delete(hash).await.unwrap_or(false),
+        _ => false,
+    };
+    #[cfg(not(feature = "redis"))]
+    let in_shared = {
+        let _ = shared;
+        false
+    };
+    in_memory || in_shared
 }
 
 /// A fresh cached result of `hash`, if there is one; a stale entry is dropped on the way.
