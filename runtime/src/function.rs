@@ -11,6 +11,9 @@ pub(crate) struct FunctionState {
     /// It starts with a control character, so no user tag can be the same.
     pub(crate) tag: Box<str>,
     pub(crate) counters: Counters,
+    /// Metric handles, registered on the first call.
+    #[cfg(feature = "metrics")]
+    pub(crate) metrics: std::sync::OnceLock<crate::observe::FunctionMetrics>,
 }
 
 impl FunctionState {
@@ -24,6 +27,8 @@ impl FunctionState {
             tag: format!("\u{1}fn:{name}").into(),
             name,
             counters: Counters::default(),
+            #[cfg(feature = "metrics")]
+            metrics: std::sync::OnceLock::new(),
         }
     }
 }

@@ -42,6 +42,10 @@ pub(crate) async fn invalidate_names(tags: &[&str]) -> Result<(), InvalidateErro
         runtime.tags.invalidate(tag);
     }
     #[cfg(feature = "redis")]
+    crate::observe::invalidated(tags.len(), runtime.shared.is_none());
+    #[cfg(not(feature = "redis"))]
+    crate::observe::invalidated(tags.len(), true);
+    #[cfg(feature = "redis")]
     if let Some(tier) = &runtime.shared {
         return tier.invalidate(tags).await.map_err(|e| InvalidateError {
             message: format!("invalidated in memory, but not confirmed by the shared store: {e}"),

@@ -9,6 +9,7 @@ mod codec;
 mod flight;
 mod function;
 mod invalidate;
+mod observe;
 #[doc(hidden)]
 pub mod private;
 mod runtime;

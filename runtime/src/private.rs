@@ -4,6 +4,7 @@
 use crate::codec;
 use crate::flight::{Joined, Published};
 use crate::function::{FunctionState, path_from_marker};
+use crate::observe::{self, CallOutcome, Tier};
 use crate::runtime::{Runtime, runtime};
 use crate::scope::{self, Mode};
 use crate::stats::bump;
@@ -454,6 +455,13 @@ async fn lookup<R>(site: &'static Site, key: Key, codec: Codec<R>) -> Enter<R> {
         Mode::Normal | Mode::Done(_) => {}
         Mode::Bypass => {
             bump(&function.counters.bypassed);
+            observe::call(
+                function,
+                key.hash.unwrap_or_default(),
+                CallOutcome::Bypass,
+                Tier::Memory,
+                None,
+            );
             return miss(MissKind::Uncached);
         }
         Mode::Refresh => {
@@ -480,6 +488,7 @@ async fn lookup<R>(site: &'static Site, key: Key, codec: Codec<R>) -> Enter<R> {
     }
     let Some(hash) = key.hash else {
         bump(&function.counters.key_errors);
+        observe::call(function, 0, CallOutcome::Bypass, Tier::Memory, None);
         return miss(MissKind::Uncached);
     };
     // `read`, written out: one async layer fewer on the hit path.
@@ -489,6 +498,7 @@ async fn lookup<R>(site: &'static Site, key: Key, codec: Codec<R>) -> Enter<R> {
             // A value of another type under this key (a 128-bit collision) is a miss.
             if let Some(hit) = (codec.load)(&entry) {
                 bump(&function.counters.hits);
+                observe::call(function, hash, CallOutcome::Hit, Tier::Memory, None);
                 return Enter::Hit(hit);
             }
         } else {
@@ -534,7 +544,7 @@ async fn forget(
 /// A fresh cached result of `hash`, if there is one; a stale entry is dropped on the way.
 async fn read<R>(
     runtime: &'static Runtime,
-    function: &FunctionState,
+    function: &'static FunctionState,
     hash: u128,
     codec: Codec<R>,
 ) -> Option<R> {
@@ -551,11 +561,12 @@ async fn read<R>(
 /// Counts an expired or tag-invalidated entry and removes it (unless already replaced).
 async fn drop_unfresh(
     runtime: &Runtime,
-    function: &FunctionState,
+    function: &'static FunctionState,
     hash: u128,
     entry: &Arc<Entry>,
     now: u64,
 ) {
+    observe::call(function, hash, CallOutcome::Stale, Tier::Memory, None);
     let removed = crate::store::remove_if_same(&runtime.store, hash, entry).await;
     if entry.is_expired(now) {
         if removed {
@@ -688,6 +699,7 @@ impl<R> Miss<R> {
                     // Between this call's lookup and now, another leader may have finished.
                     if let Some(hit) = read(runtime, self.function, self.hash, self.codec).await {
                         bump(&self.function.counters.coalesced);
+                        self.observe(CallOutcome::Coalesced, None);
                         return hit;
                     }
                     break Some(leader);
@@ -699,12 +711,14 @@ impl<R> Miss<R> {
                     }
                     if let Some(result) = self.take(flight.outcome().await) {
                         bump(&self.function.counters.coalesced);
+                        self.observe(CallOutcome::Coalesced, None);
                         return result;
                     }
                     // The leader failed, panicked, was cancelled, or computed from data that is
                     // stale by now: look again, then lead or wait for the next leader.
                     if let Some(hit) = read(runtime, self.function, self.hash, self.codec).await {
                         bump(&self.function.counters.coalesced);
+                        self.observe(CallOutcome::Coalesced, None);
                         return hit;
                     }
                 }
@@ -768,6 +782,7 @@ impl<R> Miss<R> {
                         let entry = self.insert(runtime, value, size, stamps.clone(), ttl).await;
                         if let Some(result) = (self.codec.load)(&entry) {
                             bump(&self.function.counters.remote_hits);
+                            self.observe_at(CallOutcome::Hit, Tier::Redis, None);
                             if let Some(leader) = leader {
                                 leader.publish(Published::Value(entry));
                             }
@@ -788,12 +803,20 @@ impl<R> Miss<R> {
             }
         }
 
+        let started = std::time::Instant::now();
         let result = scope::computing(self.hash, body).await;
+        let computed = Some(started.elapsed());
         let doomed = leader.as_ref().is_some_and(|l| l.is_doomed());
         let counters = &self.function.counters;
         let published = match (self.codec.store)(&result, self.site.config.cache_none) {
             Decision::Store { .. } if doomed => Published::Nothing,
             Decision::Store { value, size } => {
+                let outcome = if self.kind == MissKind::Refresh {
+                    CallOutcome::Refresh
+                } else {
+                    CallOutcome::Miss
+                };
+                self.observe(outcome, computed);
                 #[cfg(feature = "redis")]
                 if let (Some((tier, shared)), Some(generations)) =
                     (self.shared(), remote_generations)
@@ -809,6 +832,7 @@ impl<R> Miss<R> {
                 Published::Value(self.insert(runtime, value, size, stamps, ttl).await)
             }
             decision => {
+                self.observe(CallOutcome::Error, computed);
                 bump(if matches!(decision, Decision::Error) {
                     &counters.errors
                 } else {
@@ -824,6 +848,14 @@ impl<R> Miss<R> {
             leader.publish(published);
         }
         result
+    }
+
+    fn observe(&self, outcome: CallOutcome, computed: Option<Duration>) {
+        self.observe_at(outcome, Tier::Memory, computed);
+    }
+
+    fn observe_at(&self, outcome: CallOutcome, tier: Tier, computed: Option<Duration>) {
+        observe::call(self.function, self.hash, outcome, tier, computed);
     }
 
     /// The function's TTL (or its `None` TTL), jittered.

@@ -209,6 +209,7 @@ impl Breaker {
 
     fn record(&self, ok: bool) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let was_closed = matches!(*state, BreakerInner::Closed { .. });
         *state = match (&*state, ok) {
             (_, true) => BreakerInner::Closed { failures: 0 },
             (BreakerInner::Closed { failures }, false) if failures + 1 < self.failures_to_open => {
@@ -220,6 +221,15 @@ impl Breaker {
                 until: Instant::now() + self.cooldown,
             },
         };
+        let is_closed = matches!(*state, BreakerInner::Closed { .. });
+        if was_closed != is_closed {
+            let what = if is_closed {
+                "breaker_closed"
+            } else {
+                "breaker_open"
+            };
+            crate::observe::shared_incident(what, "");
+        }
     }
 
     fn state(&self) -> BreakerState {
@@ -397,6 +407,10 @@ impl SharedTier {
 
     pub(crate) fn count_rejected(&self) {
         self.counters.rejected.fetch_add(1, Relaxed);
+        crate::observe::shared_incident(
+            "value_refused",
+            "foreign schema, undecodable or too large",
+        );
     }
 
     fn value_key(&self, key: u128) -> String {
