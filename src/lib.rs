@@ -69,6 +69,7 @@
 //! | `tracing` | no | a `tracing` event (target `cached_query`) per cached call: function, key hash, outcome (`hit`, `miss`, `coalesced`, `stale`, `refresh`, `bypass`, `error`), tier, compute time; events for invalidations (tag count only) and shared-store incidents. Never an argument value. |
 //! | `metrics` | no | `cached_query_calls_total{function, outcome, tier}`, `cached_query_compute_seconds{function}`, `cached_query_invalidations_total`, `cached_query_shared_incidents_total{incident}` through the `metrics` facade (install the recorder before the first cached call) |
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 #![doc(test(
     no_crate_inject,
     attr(deny(warnings, rust_2018_idioms), allow(dead_code, unused_variables))

@@ -3,6 +3,7 @@
 //! Use it through the facade, `cached_query::cached_query`; this crate is not meant to be
 //! depended on directly. The generated code is described in `docs/expansion-contract.md`.
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod args;

@@ -2,6 +2,7 @@
 //! single-flight, calling modes and statistics. Use it through the `cached-query` crate, which
 //! re-exports everything here next to the `#[cached_query]` attribute.
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 #![cfg_attr(docsrs, deny(rustdoc::broken_intra_doc_links))]
 
 mod clock;
