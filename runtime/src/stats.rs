@@ -106,6 +106,36 @@ impl Counts {
         }
     }
 
+    /// What happened since `before` (an earlier snapshot of the same counts): the way a test
+    /// asserts the hits and misses of its own calls. Gauges (`entries`, `weighted_size`) keep
+    /// their current value.
+    ///
+    /// ```
+    /// let before = cached_query_runtime::stats().total;
+    /// // ... calls under test ...
+    /// let during = cached_query_runtime::stats().total.since(&before);
+    /// assert_eq!(during.hits, 0);
+    /// ```
+    pub fn since(&self, before: &Counts) -> Counts {
+        Counts {
+            hits: self.hits.saturating_sub(before.hits),
+            remote_hits: self.remote_hits.saturating_sub(before.remote_hits),
+            misses: self.misses.saturating_sub(before.misses),
+            coalesced: self.coalesced.saturating_sub(before.coalesced),
+            errors: self.errors.saturating_sub(before.errors),
+            not_cached: self.not_cached.saturating_sub(before.not_cached),
+            bypassed: self.bypassed.saturating_sub(before.bypassed),
+            refreshed: self.refreshed.saturating_sub(before.refreshed),
+            stale: self.stale.saturating_sub(before.stale),
+            key_errors: self.key_errors.saturating_sub(before.key_errors),
+            reentrant: self.reentrant.saturating_sub(before.reentrant),
+            evictions: self.evictions.saturating_sub(before.evictions),
+            expirations: self.expirations.saturating_sub(before.expirations),
+            entries: self.entries,
+            weighted_size: self.weighted_size,
+        }
+    }
+
     pub(crate) fn add(&mut self, other: &Counts) {
         self.hits += other.hits;
         self.remote_hits += other.remote_hits;

@@ -36,3 +36,18 @@ async fn stats_count_hits_misses_errors_and_entries() {
             .any(|f| f["name"] == row.name.as_str())
     );
 }
+
+#[cached_query]
+async fn delta_probe(x: u8) -> u8 {
+    x
+}
+
+#[tokio::test]
+async fn since_gives_the_counts_of_a_tests_own_calls() {
+    delta_probe(1).await;
+    let before = counts("delta_probe");
+    delta_probe(1).await;
+    delta_probe(2).await;
+    let during = counts("delta_probe").since(&before);
+    assert_eq!((during.hits, during.misses), (1, 1));
+}
