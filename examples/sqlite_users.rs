@@ -311,12 +311,14 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let cold = (counts("get_user"), counts("country_stats"));
     let (warm_users, warm_countries) = workload.run(&db).await?;
 
+    // The hit ratio of one run, from the counts of `cached_query::stats()` before and after it.
     let hit_ratio = |after: &cached_query::Counts, before: &cached_query::Counts| {
-        let hits = after.hits - before.hits;
-        let misses = after.misses - before.misses;
+        let run = after.since(before);
         format!(
-            "{:.1} % hits ({hits} hits, {misses} misses)",
-            100.0 * hits as f64 / (hits + misses).max(1) as f64
+            "{:.1} % hits ({} hits, {} misses)",
+            run.hit_ratio() * 100.0,
+            run.hits,
+            run.misses
         )
     };
     for (function, reads, uncached, cold_time, warm_time, before, cold) in [
