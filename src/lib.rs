@@ -83,8 +83,8 @@ pub use cached_query_macros::cached_query;
 #[doc(inline)]
 pub use cached_query_runtime::{
     AlreadyInstalled, Cache, Config, Counts, FunctionStats, InvalidateError, ManualClock, Stats,
-    bypass, forget, forget_all, invalidate_all, invalidate_tag, invalidate_tags, refresh,
-    run_pending_tasks, stats,
+    bypass, forget, forget_all, forget_key, forget_many, get, get_many, has, invalidate_all,
+    invalidate_tag, invalidate_tags, put, put_many, refresh, remember, run_pending_tasks, stats,
 };
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]

@@ -166,3 +166,13 @@ async fn expired_entries_nobody_asks_for_again_give_their_memory_back() {
         "sweeping runs no body"
     );
 }
+
+#[tokio::test]
+async fn a_manual_entry_lives_for_the_ttl_it_was_given() {
+    let (_serial, clock) = clock().await;
+    cached_query::put(&"ttl-manual", 1u8, Duration::from_secs(10), &[]).await;
+    clock.advance(Duration::from_secs(9));
+    assert_eq!(cached_query::get::<_, u8>(&"ttl-manual").await, Some(1));
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(cached_query::get::<_, u8>(&"ttl-manual").await, None);
+}

@@ -10,6 +10,7 @@ mod codec;
 mod flight;
 mod function;
 mod invalidate;
+mod manual;
 mod observe;
 #[doc(hidden)]
 pub mod private;
@@ -23,6 +24,7 @@ mod tags;
 
 pub use clock::ManualClock;
 pub use invalidate::{InvalidateError, invalidate_all, invalidate_tag, invalidate_tags};
+pub use manual::{forget_key, forget_many, get, get_many, has, put, put_many, remember};
 pub use runtime::{AlreadyInstalled, Cache, Config};
 pub use scope::{bypass, forget, forget_all, refresh};
 #[cfg(feature = "redis")]

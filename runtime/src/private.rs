@@ -216,6 +216,13 @@ pub struct Key {
     hash: Option<u128>,
 }
 
+impl Key {
+    /// The hash, unless an argument failed to encode.
+    pub(crate) fn hash(&self) -> Option<u128> {
+        self.hash
+    }
+}
+
 /// Encodes a call's identity: function seed ‖ arguments ‖ type names, then hashes it.
 pub struct KeyBuilder {
     function: &'static FunctionState,
@@ -449,6 +456,7 @@ async fn lookup<R>(site: &'static Site, key: Key, codec: Codec<R>) -> Enter<R> {
             tag_names: Vec::new(),
             codec,
             sharer: None,
+            ttl_override: None,
         })
     };
     match scope::current() {
@@ -635,6 +643,8 @@ pub struct Miss<R> {
     tag_names: Vec<Box<str>>,
     codec: Codec<R>,
     sharer: Option<Sharer<R>>,
+    /// A TTL given by the caller (the manual API) instead of the site's.
+    ttl_override: Option<Duration>,
 }
 
 impl<R> Miss<R> {
@@ -677,6 +687,11 @@ impl<R> Miss<R> {
             return None;
         }
         Some((self.runtime.shared.as_ref()?, self.codec.shared?))
+    }
+
+    /// Stores the result for `ttl` instead of the function's TTL.
+    pub(crate) fn set_ttl(&mut self, ttl: Duration) {
+        self.ttl_override = Some(ttl);
     }
 
     /// Lets waiters of this computation take a clone of an uncached result.
@@ -764,7 +779,12 @@ impl<R> Miss<R> {
             let names = self.remote_tag_names();
             let want_value = self.kind != MissKind::Refresh;
             match tier
-                .read(self.hash, &names, self.site.ttl(runtime), want_value)
+                .read(
+                    self.hash,
+                    &names,
+                    self.ttl_override.unwrap_or_else(|| self.site.ttl(runtime)),
+                    want_value,
+                )
                 .await
             {
                 Ok(crate::shared::Remote::Hit {
@@ -860,10 +880,10 @@ impl<R> Miss<R> {
 
     /// The function's TTL (or its `None` TTL), jittered.
     fn local_ttl(&self, runtime: &Runtime, is_value: bool) -> Duration {
-        let ttl = if is_value {
-            self.site.ttl(runtime)
-        } else {
-            self.site.none_ttl(runtime)
+        let ttl = match self.ttl_override {
+            Some(ttl) => ttl,
+            None if is_value => self.site.ttl(runtime),
+            None => self.site.none_ttl(runtime),
         };
         runtime.jittered(ttl, self.hash)
     }

@@ -6,6 +6,7 @@
 mod basics;
 mod instances;
 mod keys;
+mod manual;
 mod methods;
 mod modes;
 mod single_flight;

@@ -1,0 +1,199 @@
+//! The manual API, for caching what is not a function call: `remember`, `get`, `put`,
+//! `forget_key`, `has` and their many-key forms.
+//!
+//! Manual entries live in the same stores as functions' entries (the shared one included),
+//! carry the same tags, and are counted in [`stats`](crate::stats) under the name
+//! `cached_query::manual`. A key is any `Serialize` value, encoded like a function's arguments;
+//! the value's type is not part of it: reading a key as another type than it was stored with is
+//! a miss.
+
+use crate::private::{
+    CacheValue, Enter, KeyArg, KeyBuilder, Site, SiteConfig, ValuePolicy, codec, enter,
+};
+use std::future::Future;
+use std::time::Duration;
+
+/// The one call site every manual entry belongs to.
+static MANUAL: Site = Site::new(SiteConfig {
+    name: Some("cached_query::manual"),
+    store: None,
+    version: 0,
+    ttl_ms: None,
+    cache_none: false,
+    none_ttl_ms: None,
+});
+
+fn key_of<K: KeyArg + ?Sized>(key: &K) -> crate::private::Key {
+    let mut builder = KeyBuilder::new(&MANUAL, || {});
+    builder.arg(key);
+    builder.finish()
+}
+
+/// The value cached under `key`, or the result of `compute`, which is then cached for `ttl`
+/// under `tags`. Concurrent calls with the same key run `compute` once.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let report: String = cached_query_runtime::remember(
+///     &("daily-report", 2026_11_21),
+///     Duration::from_secs(600),
+///     &["reports"],
+///     || async { "expensive report".to_string() },
+/// )
+/// .await;
+/// # assert_eq!(report, "expensive report");
+/// # }
+/// ```
+pub async fn remember<K, V, F, Fut>(key: &K, ttl: Duration, tags: &[&str], compute: F) -> V
+where
+    K: KeyArg + ?Sized,
+    V: CacheValue,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = V>,
+{
+    match enter(&MANUAL, key_of(key), codec::<ValuePolicy, V>()).await {
+        Enter::Hit(value) => value,
+        Enter::Miss(mut miss) => {
+            for tag in tags {
+                miss.tag(tag);
+            }
+            miss.set_ttl(ttl);
+            miss.run(compute()).await
+        }
+    }
+}
+
+/// The fresh value cached under `key`, if there is one of type `V` (counted as a hit or a miss).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let missing: Option<u64> = cached_query_runtime::get(&"never-stored").await;
+/// assert_eq!(missing, None);
+/// # }
+/// ```
+pub async fn get<K, V>(key: &K) -> Option<V>
+where
+    K: KeyArg + ?Sized,
+    V: CacheValue,
+{
+    match enter(&MANUAL, key_of(key), codec::<ValuePolicy, V>()).await {
+        Enter::Hit(value) => Some(value),
+        Enter::Miss(_) => None,
+    }
+}
+
+/// Stores `value` under `key` for `ttl`, tagged `tags`, replacing what was there.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// cached_query_runtime::put(&"greeting", "hello".to_string(), Duration::from_secs(60), &[]).await;
+/// let cached: Option<String> = cached_query_runtime::get(&"greeting").await;
+/// assert_eq!(cached.as_deref(), Some("hello"));
+/// # }
+/// ```
+pub async fn put<K, V>(key: &K, value: V, ttl: Duration, tags: &[&str])
+where
+    K: KeyArg + ?Sized,
+    V: CacheValue,
+{
+    let _: V = crate::refresh(remember(key, ttl, tags, || async { value })).await;
+}
+
+/// Removes the entry under `key` (from every store); `true` if one was removed.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// cached_query_runtime::put(&7u32, 49u64, Duration::from_secs(60), &[]).await;
+/// assert!(cached_query_runtime::forget_key(&7u32).await);
+/// assert!(!cached_query_runtime::has(&7u32).await);
+/// # }
+/// ```
+pub async fn forget_key<K: KeyArg + ?Sized>(key: &K) -> bool {
+    crate::forget(get::<K, ()>(key)).await
+}
+
+/// Whether a fresh entry of any type is cached under `key` (not counted as a hit or a miss).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// assert!(!cached_query_runtime::has(&"nothing-here").await);
+/// # }
+/// ```
+pub async fn has<K: KeyArg + ?Sized>(key: &K) -> bool {
+    let Some(hash) = key_of(key).hash() else {
+        return false;
+    };
+    let runtime = crate::runtime::runtime();
+    match runtime.store.get(&hash).await {
+        Some(entry) => entry.is_fresh(runtime.now_nanos()),
+        None => false,
+    }
+}
+
+/// [`get`] for several keys, in order.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let values: Vec<Option<u8>> = cached_query_runtime::get_many(&[1u32, 2, 3]).await;
+/// assert_eq!(values.len(), 3);
+/// # }
+/// ```
+pub async fn get_many<'k, K, V, I>(keys: I) -> Vec<Option<V>>
+where
+    K: KeyArg + ?Sized + 'k,
+    V: CacheValue,
+    I: IntoIterator<Item = &'k K>,
+{
+    let mut values = Vec::new();
+    for key in keys {
+        values.push(get(key).await);
+    }
+    values
+}
+
+/// [`put`] for several entries, all with the same TTL and tags.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// cached_query_runtime::put_many([(1u32, "one"), (2, "two")].map(|(k, v)| (k, v.to_string())),
+///     Duration::from_secs(60), &["numbers"]).await;
+/// # }
+/// ```
+pub async fn put_many<K, V, I>(entries: I, ttl: Duration, tags: &[&str])
+where
+    K: KeyArg,
+    V: CacheValue,
+    I: IntoIterator<Item = (K, V)>,
+{
+    for (key, value) in entries {
+        put(&key, value, ttl, tags).await;
+    }
+}
+
+/// [`forget_key`] for several keys; how many entries were removed.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let removed = cached_query_runtime::forget_many(&["a", "b"]).await;
+/// assert_eq!(removed, 0);
+/// # }
+/// ```
+pub async fn forget_many<'k, K, I>(keys: I) -> usize
+where
+    K: KeyArg + ?Sized + 'k,
+    I: IntoIterator<Item = &'k K>,
+{
+    let mut removed = 0;
+    for key in keys {
+        removed += usize::from(forget_key(key).await);
+    }
+    removed
+}
