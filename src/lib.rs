@@ -80,6 +80,11 @@
 #[doc = include_str!("attribute.md")]
 pub use cached_query_macros::cached_query;
 
+#[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
+#[doc = include_str!("invalidate_attribute.md")]
+pub use cached_query_macros::cache_invalidate;
+
 #[doc(inline)]
 pub use cached_query_runtime::{
     AlreadyInstalled, Cache, Config, Counts, FunctionStats, InvalidateError, ManualClock, Stats,

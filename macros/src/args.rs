@@ -1,4 +1,5 @@
-//! The attribute's arguments: `#[cached_query(ttl = "5m", tags = [..], skip(..), ...)]`.
+//! The attributes' arguments: `#[cached_query(ttl = "5m", tags = [..], skip(..), ...)]` and
+//! `#[cache_invalidate(tags = [..], before, ...)]`.
 //!
 //! Everything here is purely syntactic; checks against the function (do `skip` names exist, do
 //! tag placeholders name parameters, does `cache_none` fit the return type) live in
@@ -6,7 +7,7 @@
 
 use darling::FromMeta;
 use darling::ast::NestedMeta;
-use darling::util::{Flag, PathList};
+use darling::util::{Flag, PathList, SpannedValue};
 use proc_macro2::{Span, TokenStream};
 use syn::{Expr, Lit, LitStr, Meta};
 
@@ -289,6 +290,77 @@ impl FromMeta for Returns {
             "value" => Ok(Self::Value),
             other => Err(darling::Error::custom(format!(
                 "unknown `returns` policy \"{other}\": expected \"result\" (cache only `Ok`), \"option\" (cache only `Some`) or \"value\" (cache every value)"
+            ))),
+        }
+    }
+}
+
+/// Parsed `#[cache_invalidate(...)]` arguments.
+#[derive(Debug, FromMeta)]
+pub(crate) struct CacheInvalidateArgs {
+    /// `tags = ["users", "user:{id}"]`: required and non-empty (checked in `parse`).
+    pub(crate) tags: Option<SpannedValue<Vec<LitStr>>>,
+    /// `before`: invalidate before the body runs, whatever it returns.
+    pub(crate) before: Flag,
+    /// `crate = ::my_lib::cached_query`.
+    #[darling(rename = "crate")]
+    pub(crate) krate: Option<CratePath>,
+    /// `returns = "result" | "value"`.
+    pub(crate) returns: Option<InvalidateReturns>,
+}
+
+impl CacheInvalidateArgs {
+    /// Parses the attribute's argument tokens, accumulating every error.
+    pub(crate) fn parse(args: TokenStream) -> darling::Result<Self> {
+        let items = NestedMeta::parse_meta_list(args)?;
+        let mut acc = darling::Error::accumulator();
+        let parsed = acc.handle(Self::from_list(&items));
+        if let Some(parsed) = &parsed {
+            match &parsed.tags {
+                None => acc.push(darling::Error::custom(
+                    "`#[cache_invalidate]` needs the tags to invalidate: add \
+                     `tags = [\"users\", \"user:{id}\"]`",
+                )),
+                Some(tags) if tags.is_empty() => acc.push(
+                    darling::Error::custom(
+                        "`tags` must not be empty: list the tags this function invalidates, \
+                         e.g. `tags = [\"users\", \"user:{id}\"]`",
+                    )
+                    .with_span(&tags.span()),
+                ),
+                Some(_) => {}
+            }
+        }
+        acc.finish()?;
+        // `finish` returned `Ok`, so no error was recorded and `parsed` is `Some`.
+        parsed.ok_or_else(|| {
+            darling::Error::custom("`#[cache_invalidate]` arguments failed to parse")
+        })
+    }
+
+    /// The tag literals (empty only when parsing failed).
+    pub(crate) fn tags(&self) -> &[LitStr] {
+        self.tags.as_ref().map_or(&[], |tags| tags.as_slice())
+    }
+}
+
+/// `returns = "result" | "value"` for `#[cache_invalidate]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InvalidateReturns {
+    /// Invalidate only after `Ok`.
+    Result,
+    /// Invalidate after every return.
+    Value,
+}
+
+impl FromMeta for InvalidateReturns {
+    fn from_string(value: &str) -> darling::Result<Self> {
+        match value {
+            "result" => Ok(Self::Result),
+            "value" => Ok(Self::Value),
+            other => Err(darling::Error::custom(format!(
+                "unknown `returns` value \"{other}\": expected \"result\" (invalidate only after \
+                 `Ok`) or \"value\" (invalidate after every return)"
             ))),
         }
     }

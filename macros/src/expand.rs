@@ -1,4 +1,4 @@
-//! Code generation, following `docs/expansion-contract.md` to the letter.
+//! Code generation for both attributes, following `docs/expansion-contract.md` to the letter.
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{quote, quote_spanned};
@@ -6,10 +6,11 @@ use syn::parse::Parser;
 use syn::spanned::Spanned;
 use syn::{Block, LitStr};
 
-use crate::args::CachedQueryArgs;
+use crate::args::{CacheInvalidateArgs, CachedQueryArgs};
 use crate::error::{self, Errors};
 use crate::input::{self, FnInput, Input};
-use crate::validate::{self, KeyPart, Plan};
+use crate::tags::TagTemplate;
+use crate::validate::{self, InvalidatePlan, KeyPart, Plan, Policy};
 
 /// Entry point behind the `#[cached_query]` shim.
 pub(crate) fn cached_query(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -183,5 +184,124 @@ fn key_stmt(part: &KeyPart, key: &Ident) -> TokenStream {
         KeyPart::ImplTraitArg(ident) => {
             quote!(#key.type_name(::core::any::type_name_of_val(&#ident));)
         }
+    }
+}
+
+/// Entry point behind the `#[cache_invalidate]` shim.
+pub(crate) fn cache_invalidate(args: TokenStream, item: TokenStream) -> TokenStream {
+    try_expand_invalidate(args, item.clone()).unwrap_or_else(|errors| error::fallback(errors, item))
+}
+
+/// Parses, validates and expands `#[cache_invalidate]`; `Err` holds every error found.
+pub(crate) fn try_expand_invalidate(
+    args: TokenStream,
+    item: TokenStream,
+) -> syn::Result<TokenStream> {
+    let mut errors = Errors::default();
+    let args = CacheInvalidateArgs::parse(args)
+        .map_err(|e| errors.push_darling(e))
+        .ok();
+    let input = input::parse(item).map_err(|e| errors.push(e)).ok();
+    let plan = input
+        .as_ref()
+        .and_then(|input| validate::validate_invalidate(args.as_ref(), input, &mut errors));
+    errors.finish()?;
+    match (input, plan) {
+        (Some(Input::Fn(mut input)), Some(plan)) => {
+            let user_stmts = std::mem::take(&mut input.item.block.stmts);
+            let body = invalidate_body(&user_stmts, &plan);
+            input.item.block.stmts = Block::parse_within.parse2(body)?;
+            let item = &input.item;
+            Ok(quote!(#item))
+        }
+        // Validation returns no plan only after recording an error.
+        _ => Err(syn::Error::new(
+            Span::call_site(),
+            "`#[cache_invalidate]` failed to expand this function (this is a bug in \
+             `cached-query`)",
+        )),
+    }
+}
+
+/// `String`s of the tags, formatted from the arguments; each spanned at its literal.
+fn tag_strings(tags: &[TagTemplate]) -> impl Iterator<Item = TokenStream> + '_ {
+    tags.iter().map(|tag| {
+        let span = tag.lit.span();
+        match tag.plain_text() {
+            Some(text) => {
+                let text = LitStr::new(&text, span);
+                quote_spanned!(span=> ::std::string::String::from(#text))
+            }
+            None => {
+                let fmt = LitStr::new(&tag.format_string(), span);
+                let args = tag.placeholders().map(|p| p.to_expr(span));
+                quote_spanned!(span=> ::std::format!(#fmt #(, #args)*))
+            }
+        }
+    })
+}
+
+fn invalidate_body(user_stmts: &[syn::Stmt], plan: &InvalidatePlan) -> TokenStream {
+    let ret_ty = &plan.ret_ty;
+    let ret_span = plan.ret_span;
+    let krate = match &plan.krate {
+        Some(path) => quote!(#path),
+        None => quote!(::cached_query),
+    };
+    let mixed = |name: &str| Ident::new(name, Span::mixed_site());
+    let tags = mixed("__cq_tags");
+    let result = mixed("__cq_result");
+    let fake_return = Ident::new("__cq_fake_return", Span::mixed_site().located_at(ret_span));
+
+    let tag_strings = tag_strings(&plan.tags);
+    let fake_return_edge = quote_spanned! {ret_span=>
+        #[allow(unreachable_code, unused, clippy::diverging_sub_expression, clippy::let_unit_value,
+                clippy::unreachable, clippy::empty_loop, clippy::needless_return)]
+        if false { let #fake_return: #ret_ty = loop {}; return #fake_return; }
+    };
+    // An error of the invalidation only concerns the shared store (the in-memory tags are
+    // always bumped first): it is not the caller's failure, so it is dropped.
+    let invalidate = quote! {
+        let _ = #krate::invalidate_tags(#tags).await;
+    };
+    let run_body = quote! {
+        async move {
+            #fake_return_edge
+            { #(#user_stmts)* }
+        }.await
+    };
+
+    let rest = if plan.before {
+        quote! {
+            #invalidate
+            #run_body
+        }
+    } else {
+        let invalidate = match plan.policy {
+            Policy::Result => {
+                // Located at the return type, so `returns = "result"` on a type that is not a
+                // `Result` is reported there.
+                let located = Ident::new("__cq_result", Span::mixed_site().located_at(ret_span));
+                let is_ok = quote_spanned!(ret_span=> ::core::result::Result::is_ok(&#located));
+                quote! {
+                    if #is_ok {
+                        #invalidate
+                    }
+                }
+            }
+            Policy::Option | Policy::Value => invalidate,
+        };
+        quote! {
+            #[allow(clippy::let_unit_value)]
+            let #result = #run_body;
+            #invalidate
+            #result
+        }
+    };
+
+    // Formatted before the body runs: the body may move or change the arguments.
+    quote! {
+        let #tags: ::std::vec::Vec<::std::string::String> = ::std::vec![#(#tag_strings),*];
+        #rest
     }
 }

@@ -1,7 +1,8 @@
-//! Implementation detail of the `cached-query` crate: the `#[cached_query]` attribute.
+//! Implementation detail of the `cached-query` crate: the `#[cached_query]` and
+//! `#[cache_invalidate]` attributes.
 //!
-//! Use it through the facade, `cached_query::cached_query`; this crate is not meant to be
-//! depended on directly. The generated code is described in `docs/expansion-contract.md`.
+//! Use them through the facade, `cached_query::cached_query` and `cached_query::cache_invalidate`;
+//! this crate is not meant to be depended on directly. The generated code is described in `docs/expansion-contract.md`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -30,4 +31,18 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn cached_query(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::cached_query(args.into(), item.into()).into()
+}
+
+/// Invalidates cache tags when an `async fn` or async method returns successfully.
+///
+/// ```ignore
+/// #[cache_invalidate(tags = ["users", "user:{id}"])]
+/// async fn update_user(db: &Pool, id: u64, name: String) -> Result<User, DbError> { /* ... */ }
+/// ```
+///
+/// Options: `tags`, `before`, `crate`, `returns`. See the `cached-query` crate for the full
+/// documentation.
+#[proc_macro_attribute]
+pub fn cache_invalidate(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::cache_invalidate(args.into(), item.into()).into()
 }

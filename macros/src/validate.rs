@@ -6,9 +6,9 @@ use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::{GenericParam, LitStr, ReturnType, Signature, Token, Type};
 
-use crate::args::{CachedQueryArgs, Returns};
+use crate::args::{CacheInvalidateArgs, CachedQueryArgs, InvalidateReturns, Returns};
 use crate::error::Errors;
-use crate::input::{FnInput, Input, Param};
+use crate::input::{self, FnInput, Input, Param};
 use crate::tags::TagTemplate;
 
 /// How the runtime treats the return value.
@@ -161,27 +161,62 @@ pub(crate) fn validate(
     })
 }
 
-/// Checks the function's shape; returns the return type when it can be cached.
-fn check_signature(sig: &Signature, errors: &mut Errors) -> Option<Type> {
+/// Which attribute a shared check reports for, and what it does with `async fn`s.
+#[derive(Clone, Copy)]
+struct Attr {
+    /// `` `#[cached_query]` ``.
+    name: &'static str,
+    /// What the attribute does, ending the sentences of the errors: "only memoizes `async fn`s".
+    does: &'static str,
+    /// Why a `const fn` is rejected.
+    const_reason: &'static str,
+}
+
+const CACHED_QUERY: Attr = Attr {
+    name: "`#[cached_query]`",
+    does: "only memoizes `async fn`s",
+    const_reason: "only `async fn`s are memoized",
+};
+
+const CACHE_INVALIDATE: Attr = Attr {
+    name: "`#[cache_invalidate]`",
+    does: "only applies to `async fn`s",
+    const_reason: "it only applies to `async fn`s",
+};
+
+/// `const fn`, a missing `async`, variadics: errors shared by both attributes.
+fn check_async(sig: &Signature, attr: Attr, errors: &mut Errors) {
+    let Attr {
+        name,
+        does,
+        const_reason,
+    } = attr;
     if let Some(constness) = &sig.constness {
         errors.push(syn::Error::new_spanned(
             constness,
-            "`#[cached_query]` can't be used on a `const fn`: only `async fn`s are memoized",
+            format!("{name} can't be used on a `const fn`: {const_reason}"),
         ));
     } else if sig.asyncness.is_none() {
         errors.push(syn::Error::new_spanned(
             sig.fn_token,
-            "the `async` keyword is missing from the function declaration: `#[cached_query]` \
-             only memoizes `async fn`s (if `#[async_trait]` rewrote this method first, use a \
-             native `async fn` in the trait instead)",
+            format!(
+                "the `async` keyword is missing from the function declaration: {name} {does} \
+                 (if `#[async_trait]` rewrote this method first, use a native `async fn` in the \
+                 trait instead)"
+            ),
         ));
     }
     if let Some(variadic) = &sig.variadic {
         errors.push(syn::Error::new_spanned(
             variadic,
-            "`#[cached_query]` can't be used on a variadic function",
+            format!("{name} can't be used on a variadic function"),
         ));
     }
+}
+
+/// Checks the function's shape; returns the return type when it can be cached.
+fn check_signature(sig: &Signature, errors: &mut Errors) -> Option<Type> {
+    check_async(sig, CACHED_QUERY, errors);
     let ty = match &sig.output {
         ReturnType::Type(_, ty) if !is_unit(ty) => ty,
         _ => {
@@ -304,6 +339,7 @@ fn check_skips(args: &CachedQueryArgs, input: &FnInput, errors: &mut Errors) -> 
     skipped
 }
 
+/// Checks that every placeholder's root names a parameter binding, not a skipped one.
 fn check_tag(tag: &TagTemplate, input: &FnInput, skipped: &[String], errors: &mut Errors) {
     let names = input.binding_names();
     for placeholder in tag.placeholders() {
@@ -391,4 +427,87 @@ fn key_parts(input: &FnInput, skipped: &[String]) -> Vec<KeyPart> {
         }
     }
     parts
+}
+
+/// Everything `expand` needs for `#[cache_invalidate]`, fully decided.
+pub(crate) struct InvalidatePlan {
+    /// The user's `crate = ...` path to the facade (default `::cached_query`).
+    pub(crate) krate: Option<syn::Path>,
+    /// `before`: invalidate before running the body.
+    pub(crate) before: bool,
+    /// Invalidate only after `Ok` (`Result` policy) or after every return (`Value`).
+    pub(crate) policy: Policy,
+    /// The return type for the fake return edge: `()` when none is declared, `_` when it
+    /// mentions `impl Trait` (which can't be spelled in a `let`).
+    pub(crate) ret_ty: Type,
+    /// Where the return type is (the function's name when none is declared).
+    pub(crate) ret_span: Span,
+    /// Tag templates.
+    pub(crate) tags: Vec<TagTemplate>,
+}
+
+/// Validates a `#[cache_invalidate]` function (always) and its arguments against it (when they
+/// parsed). Returns a plan only when no error was found anywhere.
+pub(crate) fn validate_invalidate(
+    args: Option<&CacheInvalidateArgs>,
+    input: &Input,
+    errors: &mut Errors,
+) -> Option<InvalidatePlan> {
+    let input = match input {
+        Input::Declaration(sig) => {
+            errors.push(syn::Error::new_spanned(
+                sig,
+                "`#[cache_invalidate]` needs a function body: put the attribute on the method's \
+                 implementation instead of its declaration",
+            ));
+            return None;
+        }
+        Input::Fn(input) => input,
+    };
+    check_async(&input.item.sig, CACHE_INVALIDATE, errors);
+    let args = args?;
+
+    // Every parameter binding may be a placeholder root: nothing is skipped here.
+    let mut tags = Vec::new();
+    for lit in args.tags() {
+        match TagTemplate::parse(lit) {
+            Ok(tag) => {
+                check_tag(&tag, input, &[], errors);
+                tags.push(tag);
+            }
+            Err(err) => errors.push(err),
+        }
+    }
+    if !errors.is_empty() {
+        return None;
+    }
+
+    let (ret_ty, ret_span) = match &input.item.sig.output {
+        ReturnType::Type(_, ty) if input::contains_impl_trait(ty) => {
+            let span = ty.span();
+            (syn::parse_quote_spanned!(span=> _), span)
+        }
+        ReturnType::Type(_, ty) => ((**ty).clone(), ty.span()),
+        ReturnType::Default => {
+            let span = input.item.sig.ident.span();
+            (syn::parse_quote_spanned!(span=> ()), span)
+        }
+    };
+    let policy = match args.returns {
+        Some(InvalidateReturns::Result) => Policy::Result,
+        Some(InvalidateReturns::Value) => Policy::Value,
+        // By the declared type's last path segment: `Result<impl Trait, E>` is still a `Result`.
+        None => match &input.item.sig.output {
+            ReturnType::Type(_, ty) if policy_of(ty) == Policy::Result => Policy::Result,
+            _ => Policy::Value,
+        },
+    };
+    Some(InvalidatePlan {
+        krate: args.krate.as_ref().map(|k| k.0.clone()),
+        before: args.before.is_present(),
+        policy,
+        ret_ty,
+        ret_span,
+        tags,
+    })
 }

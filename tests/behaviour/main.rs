@@ -5,6 +5,7 @@
 
 mod basics;
 mod instances;
+mod invalidate_attribute;
 mod keys;
 mod manual;
 mod methods;

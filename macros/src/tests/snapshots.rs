@@ -4,10 +4,19 @@ use expect_test::{ExpectFile, expect_file};
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::expand::cached_query;
+use crate::expand::{cache_invalidate, cached_query};
 
 fn check(args: TokenStream, item: TokenStream, expected: ExpectFile) {
-    let output = cached_query(args, item);
+    check_with(cached_query, args, item, expected);
+}
+
+fn check_with(
+    attribute: fn(TokenStream, TokenStream) -> TokenStream,
+    args: TokenStream,
+    item: TokenStream,
+    expected: ExpectFile,
+) {
+    let output = attribute(args, item);
     let file = match syn::parse2::<syn::File>(output.clone()) {
         Ok(file) => file,
         Err(err) => panic!("expansion is not a valid file ({err}):\n{output}"),
@@ -98,5 +107,21 @@ fn error_fallback() {
             }
         },
         expect_file!["../../tests/snapshots/error_fallback.rs"],
+    );
+}
+
+#[test]
+fn invalidate_after_ok() {
+    check_with(
+        cache_invalidate,
+        quote!(tags = ["users", "user:{id}", "org:{user.org_id}"]),
+        quote! {
+            /// Renames a user.
+            pub async fn rename(&self, id: u64, user: UserRef, name: String) -> Result<User, DbError> {
+                #![allow(clippy::needless_return)]
+                self.db.rename(id, name).await
+            }
+        },
+        expect_file!["../../tests/snapshots/invalidate_after_ok.rs"],
     );
 }

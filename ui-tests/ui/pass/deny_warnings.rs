@@ -15,7 +15,7 @@
     single_use_lifetimes
 )]
 
-use cached_query::cached_query;
+use cached_query::{cache_invalidate, cached_query};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -103,6 +103,38 @@ impl Repo {
     }
 }
 
+#[cache_invalidate(tags = ["users", "user:{id}", "org:{user.org}"])]
+async fn update(db: &Pool, id: u64, user: User) -> Result<u64, String> {
+    let _: &Pool = db;
+    if user.id == 0 {
+        return Err("no user".to_owned());
+    }
+    Ok(id)
+}
+
+#[cache_invalidate(tags = ["users"])]
+async fn unit_write(id: u64) {
+    let _ = id;
+}
+
+#[cache_invalidate(tags = ["users"], returns = "value")]
+async fn value_write(id: u64) -> Option<u64> {
+    id.checked_sub(1)
+}
+
+impl Repo {
+    #[cache_invalidate(tags = ["shard:{self.shard}"], before)]
+    async fn write(&mut self, shard: u8) -> Result<(), String> {
+        self.shard = shard;
+        Ok(())
+    }
+
+    #[cache_invalidate(tags = ["shard:{self.shard}"])]
+    async fn consume(self) -> u8 {
+        self.shard
+    }
+}
+
 fn main() {
     // Use every function, so that `dead_code` (part of `warnings`) stays quiet.
     let _ = (
@@ -116,5 +148,10 @@ fn main() {
         Repo::by_ref,
         Repo::skipped,
         Repo::by_value,
+        update,
+        unit_write,
+        value_write,
+        Repo::write,
+        Repo::consume,
     );
 }
