@@ -263,6 +263,7 @@ fn site(name: &'static str) -> Site {
         ttl_ms: None,
         cache_none: false,
         none_ttl_ms: None,
+        stale_if_error_ms: None,
     })
 }
 

@@ -176,3 +176,70 @@ async fn a_manual_entry_lives_for_the_ttl_it_was_given() {
     clock.advance(Duration::from_secs(1));
     assert_eq!(cached_query::get::<_, u8>(&"ttl-manual").await, None);
 }
+
+static SOURCE_DOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static PRICE_RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[cached_query(ttl = "1m", stale_if_error = "5m", tags = ["price-feed"])]
+async fn price_feed(sku: u32) -> Result<u32, String> {
+    let run = PRICE_RUNS.fetch_add(1, Ordering::SeqCst);
+    if SOURCE_DOWN.load(Ordering::SeqCst) {
+        Err(format!("feed down (run {run})"))
+    } else {
+        Ok(sku * 100 + run)
+    }
+}
+
+#[tokio::test]
+async fn stale_if_error_returns_the_last_good_value_within_its_window_only() {
+    let (_serial, clock) = clock().await;
+    SOURCE_DOWN.store(false, Ordering::SeqCst);
+    let fresh = price_feed(1).await.unwrap();
+    let served = |c: &cached_query::Counts| c.stale_served;
+    let counts = || cached_query::stats().function("price_feed").unwrap().counts;
+    let before = counts();
+
+    // Expired, and the source fails: the last good value comes back, and the body did run.
+    SOURCE_DOWN.store(true, Ordering::SeqCst);
+    clock.advance(Duration::from_secs(61));
+    let runs = PRICE_RUNS.load(Ordering::SeqCst);
+    assert_eq!(price_feed(1).await, Ok(fresh));
+    assert_eq!(
+        PRICE_RUNS.load(Ordering::SeqCst),
+        runs + 1,
+        "the function was tried"
+    );
+    assert_eq!(served(&counts().since(&before)), 1);
+
+    // Still inside the window (1 m TTL + 5 m): still the stale value.
+    clock.advance(Duration::from_secs(4 * 60));
+    assert_eq!(price_feed(1).await, Ok(fresh));
+
+    // Past the window: the error.
+    clock.advance(Duration::from_secs(2 * 60));
+    assert!(
+        price_feed(1).await.is_err(),
+        "outside the window the error is returned"
+    );
+
+    // The source recovers: a new value, cached again.
+    SOURCE_DOWN.store(false, Ordering::SeqCst);
+    let recovered = price_feed(1).await.unwrap();
+    assert_ne!(recovered, fresh);
+    assert_eq!(price_feed(1).await, Ok(recovered));
+}
+
+#[tokio::test]
+async fn an_entry_invalidated_by_a_tag_is_never_served_stale() {
+    let (_serial, clock) = clock().await;
+    SOURCE_DOWN.store(false, Ordering::SeqCst);
+    price_feed(2).await.unwrap();
+    clock.advance(Duration::from_secs(61));
+    cached_query::invalidate_tag("price-feed").await.unwrap();
+    SOURCE_DOWN.store(true, Ordering::SeqCst);
+    assert!(
+        price_feed(2).await.is_err(),
+        "invalidated data is not a fallback"
+    );
+    SOURCE_DOWN.store(false, Ordering::SeqCst);
+}

@@ -67,6 +67,8 @@ pub(crate) struct CachedQueryArgs {
     pub(crate) cache_none: Flag,
     /// `none_ttl = "30s"`: TTL of cached `None`s.
     pub(crate) none_ttl: Option<Duration>,
+    /// `stale_if_error = "5m"`: how long after expiry the last `Ok` may stand in for an `Err`.
+    pub(crate) stale_if_error: Option<Duration>,
 }
 
 impl CachedQueryArgs {

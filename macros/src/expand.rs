@@ -83,6 +83,7 @@ fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
     };
     let ttl_ms = opt_ms(plan.ttl_ms);
     let none_ttl_ms = opt_ms(plan.none_ttl_ms);
+    let stale_if_error_ms = opt_ms(plan.stale_if_error_ms);
     let cache_none = plan.cache_none;
 
     let key_stmts = plan.key_parts.iter().map(|part| key_stmt(part, &key));
@@ -138,6 +139,7 @@ fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
                 ttl_ms: #ttl_ms,
                 cache_none: #cache_none,
                 none_ttl_ms: #none_ttl_ms,
+                stale_if_error_ms: #stale_if_error_ms,
             });
             &__CQ_SITE
         };

@@ -75,6 +75,8 @@ pub(crate) struct Plan {
     pub(crate) cache_none: bool,
     /// `none_ttl`, in milliseconds.
     pub(crate) none_ttl_ms: Option<u64>,
+    /// `stale_if_error`, in milliseconds.
+    pub(crate) stale_if_error_ms: Option<u64>,
     /// `local`: `enter_local` instead of `enter`.
     pub(crate) local: bool,
     /// The return policy.
@@ -140,6 +142,16 @@ pub(crate) fn validate(
              results; if the return type is an alias of `Option`, add `returns = \"option\"`",
         ));
     }
+    if let Some(window) = &args.stale_if_error
+        && policy != Policy::Result
+    {
+        errors.push(syn::Error::new(
+            window.span,
+            "`stale_if_error` only applies to functions returning `Result`: it returns the last \
+             `Ok` value when the function fails; if the return type is an alias of `Result`, add \
+             `returns = \"result\"`",
+        ));
+    }
     if !errors.is_empty() {
         return None;
     }
@@ -152,6 +164,7 @@ pub(crate) fn validate(
         ttl_ms: args.ttl.map(|d| d.millis),
         cache_none: args.cache_none.is_present(),
         none_ttl_ms: args.none_ttl.map(|d| d.millis),
+        stale_if_error_ms: args.stale_if_error.map(|d| d.millis),
         local: args.local.is_present(),
         policy,
         value_ty: stored_type(&ret_ty, policy).clone(),

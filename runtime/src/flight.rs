@@ -24,6 +24,9 @@ pub(crate) enum Published {
     Shared(Arc<Mutex<Box<dyn Any + Send>>>),
     /// Nothing to share: waiters retry, and one of them runs the function.
     Nothing,
+    /// The function failed and the leader served this expired entry instead
+    /// (`stale_if_error`): waiters may serve it too.
+    Stale(Arc<Entry>),
 }
 
 pub(crate) struct Flight {

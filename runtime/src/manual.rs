@@ -21,6 +21,7 @@ static MANUAL: Site = Site::new(SiteConfig {
     ttl_ms: None,
     cache_none: false,
     none_ttl_ms: None,
+    stale_if_error_ms: None,
 });
 
 fn key_of<K: KeyArg + ?Sized>(key: &K) -> crate::private::Key {

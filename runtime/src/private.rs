@@ -150,6 +150,9 @@ pub struct SiteConfig {
     pub cache_none: bool,
     /// `none_ttl`, in milliseconds; `None`: the function's TTL.
     pub none_ttl_ms: Option<u64>,
+    /// `stale_if_error`, in milliseconds: how long after expiry a value may still be returned
+    /// when the function fails.
+    pub stale_if_error_ms: Option<u64>,
 }
 
 /// One annotated function: a `static` in its body. Non-generic, so generic functions share it
@@ -457,6 +460,7 @@ async fn lookup<R>(site: &'static Site, key: Key, codec: Codec<R>) -> Enter<R> {
             codec,
             sharer: None,
             ttl_override: None,
+            stale: None,
         })
     };
     match scope::current() {
@@ -509,6 +513,14 @@ async fn lookup<R>(site: &'static Site, key: Key, codec: Codec<R>) -> Enter<R> {
                 observe::call(function, hash, CallOutcome::Hit, Tier::Memory, None);
                 return Enter::Hit(hit);
             }
+        } else if entry.is_servable_on_error(now) {
+            // Expired, but `stale_if_error` may still need it: keep it for this miss.
+            bump(&function.counters.misses);
+            let mut enter = miss(MissKind::Compute);
+            if let Enter::Miss(computing) = &mut enter {
+                computing.stale = Some(entry);
+            }
+            return enter;
         } else {
             Box::pin(drop_unfresh(runtime, function, hash, &entry, now)).await;
         }
@@ -575,6 +587,10 @@ async fn drop_unfresh(
     now: u64,
 ) {
     observe::call(function, hash, CallOutcome::Stale, Tier::Memory, None);
+    if entry.is_servable_on_error(now) {
+        // Kept for `stale_if_error` until its window ends (the sweep removes it then).
+        return;
+    }
     let removed = crate::store::remove_if_same(&runtime.store, hash, entry).await;
     if entry.is_expired(now) {
         if removed {
@@ -645,6 +661,8 @@ pub struct Miss<R> {
     sharer: Option<Sharer<R>>,
     /// A TTL given by the caller (the manual API) instead of the site's.
     ttl_override: Option<Duration>,
+    /// An expired entry to return if the function fails (`stale_if_error`).
+    stale: Option<Arc<Entry>>,
 }
 
 impl<R> Miss<R> {
@@ -755,6 +773,13 @@ impl<R> Miss<R> {
                 let result = result.lock().unwrap_or_else(PoisonError::into_inner);
                 (sharer.unpack)(&**result)
             }
+            Published::Stale(entry) => {
+                let loaded = (self.codec.load)(&entry);
+                if loaded.is_some() {
+                    bump(&self.function.counters.stale_served);
+                }
+                loaded
+            }
             Published::Value(_) | Published::Pending | Published::Nothing => None,
         }
     }
@@ -858,6 +883,20 @@ impl<R> Miss<R> {
                 } else {
                     &counters.not_cached
                 });
+                // `stale_if_error`: the last good value, if it is still within its window.
+                let servable = matches!(decision, Decision::Error)
+                    .then_some(self.stale.as_ref())
+                    .flatten()
+                    .filter(|entry| entry.is_servable_on_error(runtime.now_nanos()));
+                if let Some(entry) = servable
+                    && let Some(stale) = (self.codec.load)(entry)
+                {
+                    bump(&counters.stale_served);
+                    if let Some(leader) = leader {
+                        leader.publish(Published::Stale(Arc::clone(entry)));
+                    }
+                    return stale;
+                }
                 match &self.sharer {
                     Some(sharer) => Published::Shared(Arc::new(Mutex::new((sharer.pack)(&result)))),
                     None => Published::Nothing,
@@ -903,9 +942,16 @@ impl<R> Miss<R> {
             value,
             stamps: stamps.into_boxed_slice(),
             function: self.function,
-            expires_at_nanos: runtime
+            expires_at_nanos: runtime.now_nanos().saturating_add(nanos(ttl)),
+            stale_until_nanos: runtime
                 .now_nanos()
-                .saturating_add(u64::try_from(ttl.as_nanos()).unwrap_or(u64::MAX)),
+                .saturating_add(nanos(ttl))
+                .saturating_add(
+                    self.site
+                        .config
+                        .stale_if_error_ms
+                        .map_or(0, |ms| ms.saturating_mul(1_000_000)),
+                ),
             weight,
         });
         let counters = &self.function.counters;
@@ -983,4 +1029,8 @@ fn decode_remote(
         None => Some(None),
         Some(bytes) => (shared.decode)(bytes, tier.max_value_bytes()).map(Some),
     }
+}
+
+fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }

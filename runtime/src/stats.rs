@@ -16,6 +16,7 @@ pub(crate) struct Counters {
     pub(crate) bypassed: AtomicU64,
     pub(crate) refreshed: AtomicU64,
     pub(crate) stale: AtomicU64,
+    pub(crate) stale_served: AtomicU64,
     pub(crate) key_errors: AtomicU64,
     pub(crate) reentrant: AtomicU64,
     pub(crate) evictions: AtomicU64,
@@ -41,6 +42,7 @@ impl Counters {
             bypassed: self.bypassed.load(Relaxed),
             refreshed: self.refreshed.load(Relaxed),
             stale: self.stale.load(Relaxed),
+            stale_served: self.stale_served.load(Relaxed),
             key_errors: self.key_errors.load(Relaxed),
             reentrant: self.reentrant.load(Relaxed),
             evictions: self.evictions.load(Relaxed),
@@ -81,6 +83,9 @@ pub struct Counts {
     pub refreshed: u64,
     /// Entries found but invalidated by a tag since they were computed (counted as misses too).
     pub stale: u64,
+    /// Calls whose function failed and that returned an expired value instead
+    /// (`stale_if_error`).
+    pub stale_served: u64,
     /// Calls whose arguments could not be encoded into a key; they ran uncached.
     pub key_errors: u64,
     /// Calls of a key from inside its own computation; they ran uncached instead of deadlocking.
@@ -127,6 +132,7 @@ impl Counts {
             bypassed: self.bypassed.saturating_sub(before.bypassed),
             refreshed: self.refreshed.saturating_sub(before.refreshed),
             stale: self.stale.saturating_sub(before.stale),
+            stale_served: self.stale_served.saturating_sub(before.stale_served),
             key_errors: self.key_errors.saturating_sub(before.key_errors),
             reentrant: self.reentrant.saturating_sub(before.reentrant),
             evictions: self.evictions.saturating_sub(before.evictions),
@@ -146,6 +152,7 @@ impl Counts {
         self.bypassed += other.bypassed;
         self.refreshed += other.refreshed;
         self.stale += other.stale;
+        self.stale_served += other.stale_served;
         self.key_errors += other.key_errors;
         self.reentrant += other.reentrant;
         self.evictions += other.evictions;

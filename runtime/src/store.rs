@@ -25,12 +25,20 @@ pub(crate) struct Entry {
     pub(crate) function: &'static FunctionState,
     /// Deadline on the runtime's clock ([`Runtime::now_nanos`](crate::runtime::Runtime)).
     pub(crate) expires_at_nanos: u64,
+    /// Until when the entry may still be served if the function fails (`stale_if_error`);
+    /// equal to the deadline without that option. The sweep removes entries past it.
+    pub(crate) stale_until_nanos: u64,
     pub(crate) weight: u32,
 }
 
 impl Entry {
     pub(crate) fn is_expired(&self, now: u64) -> bool {
         now >= self.expires_at_nanos
+    }
+
+    /// Expired by time (never by tags) but within its `stale_if_error` window.
+    pub(crate) fn is_servable_on_error(&self, now: u64) -> bool {
+        now < self.stale_until_nanos && self.stamps.iter().all(Stamp::is_current)
     }
 
     pub(crate) fn is_fresh(&self, now: u64) -> bool {
@@ -143,7 +151,7 @@ pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
 pub(crate) async fn sweep_expired(store: &Store, now: u64) {
     let expired: Vec<(u128, Arc<Entry>)> = store
         .iter()
-        .filter(|(_, entry)| entry.is_expired(now))
+        .filter(|(_, entry)| now >= entry.stale_until_nanos)
         .map(|(key, entry)| (*key, entry))
         .collect();
     for (key, entry) in expired {

@@ -9,6 +9,7 @@ pub async fn get_user(db: &Pool, id: u64, user: UserRef) -> Result<User, DbError
             ttl_ms: ::core::option::Option::Some(300000u64),
             cache_none: false,
             none_ttl_ms: ::core::option::Option::None,
+            stale_if_error_ms: ::core::option::Option::None,
         });
         &__CQ_SITE
     };

@@ -7,6 +7,7 @@ async fn consume(mut self, ref key: String) -> MyResult<u32> {
             ttl_ms: ::core::option::Option::None,
             cache_none: false,
             none_ttl_ms: ::core::option::Option::None,
+            stale_if_error_ms: ::core::option::Option::None,
         });
         &__CQ_SITE
     };
