@@ -264,6 +264,7 @@ fn site(name: &'static str) -> Site {
         cache_none: false,
         none_ttl_ms: None,
         stale_if_error_ms: None,
+        min_compute_ms: None,
     })
 }
 

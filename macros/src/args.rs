@@ -69,6 +69,13 @@ pub(crate) struct CachedQueryArgs {
     pub(crate) none_ttl: Option<Duration>,
     /// `stale_if_error = "5m"`: how long after expiry the last `Ok` may stand in for an `Err`.
     pub(crate) stale_if_error: Option<Duration>,
+    /// `condition = id > 0`: a `bool` expression over the parameters; `false` runs the call
+    /// uncached.
+    pub(crate) condition: Option<syn::Expr>,
+    /// `unless = |r: &R| ...` or `unless = path::to::fn`: a result it accepts is not stored.
+    pub(crate) unless: Option<syn::Expr>,
+    /// `min_compute = "10ms"`: results computed faster than this are not stored.
+    pub(crate) min_compute: Option<Duration>,
 }
 
 impl CachedQueryArgs {

@@ -84,6 +84,26 @@ fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
     let ttl_ms = opt_ms(plan.ttl_ms);
     let none_ttl_ms = opt_ms(plan.none_ttl_ms);
     let stale_if_error_ms = opt_ms(plan.stale_if_error_ms);
+    let min_compute_ms = opt_ms(plan.min_compute_ms);
+    // `condition`: evaluated where the parameters are still in scope, before the body moves
+    // them; spanned at the user's expression so a non-`bool` is reported there.
+    let condition = plan.condition.as_ref().map(|expr| {
+        quote_spanned! {expr.span()=>
+            if !(#expr) {
+                #key.skip_cache();
+            }
+        }
+    });
+    // `unless`: a closure or a path, coerced to a `fn` pointer taking the return type.
+    let unless = plan.unless.as_ref().map(|expr| {
+        let predicate = Ident::new("__cq_unless", Span::mixed_site());
+        quote_spanned! {expr.span()=>
+            #miss.unless({
+                let #predicate: fn(&#ret_ty) -> bool = #expr;
+                #predicate
+            });
+        }
+    });
     let cache_none = plan.cache_none;
 
     let key_stmts = plan.key_parts.iter().map(|part| key_stmt(part, &key));
@@ -140,6 +160,7 @@ fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
                 cache_none: #cache_none,
                 none_ttl_ms: #none_ttl_ms,
                 stale_if_error_ms: #stale_if_error_ms,
+                min_compute_ms: #min_compute_ms,
             });
             &__CQ_SITE
         };
@@ -148,10 +169,12 @@ fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
             fn __cq_id() {}
             let mut #key = #krate::__private::KeyBuilder::new(#site, __cq_id);
             #(#key_stmts)*
+            #condition
             #key.finish()
         };
         #enter_stmt
         #(#tag_stmts)*
+        #unless
         #miss.share_clones({
             use #krate::__private::{ShareByClone as _, ShareNothing as _};
             (&&#krate::__private::ShareProbe::<#ret_ty>::new()).probe()

@@ -77,6 +77,12 @@ pub(crate) struct Plan {
     pub(crate) none_ttl_ms: Option<u64>,
     /// `stale_if_error`, in milliseconds.
     pub(crate) stale_if_error_ms: Option<u64>,
+    /// `min_compute`, in milliseconds.
+    pub(crate) min_compute_ms: Option<u64>,
+    /// `condition = <expr>`.
+    pub(crate) condition: Option<syn::Expr>,
+    /// `unless = <closure or path>`.
+    pub(crate) unless: Option<syn::Expr>,
     /// `local`: `enter_local` instead of `enter`.
     pub(crate) local: bool,
     /// The return policy.
@@ -165,6 +171,9 @@ pub(crate) fn validate(
         cache_none: args.cache_none.is_present(),
         none_ttl_ms: args.none_ttl.map(|d| d.millis),
         stale_if_error_ms: args.stale_if_error.map(|d| d.millis),
+        min_compute_ms: args.min_compute.map(|d| d.millis),
+        condition: args.condition.clone(),
+        unless: args.unless.clone(),
         local: args.local.is_present(),
         policy,
         value_ty: stored_type(&ret_ty, policy).clone(),

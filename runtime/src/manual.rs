@@ -22,6 +22,7 @@ static MANUAL: Site = Site::new(SiteConfig {
     cache_none: false,
     none_ttl_ms: None,
     stale_if_error_ms: None,
+    min_compute_ms: None,
 });
 
 fn key_of<K: KeyArg + ?Sized>(key: &K) -> crate::private::Key {

@@ -153,6 +153,8 @@ pub struct SiteConfig {
     /// `stale_if_error`, in milliseconds: how long after expiry a value may still be returned
     /// when the function fails.
     pub stale_if_error_ms: Option<u64>,
+    /// `min_compute`, in milliseconds: results computed faster than this are not stored.
+    pub min_compute_ms: Option<u64>,
 }
 
 /// One annotated function: a `static` in its body. Non-generic, so generic functions share it
@@ -217,6 +219,8 @@ pub struct Key {
     function: &'static FunctionState,
     /// `None`: an argument failed to encode; the call runs uncached.
     hash: Option<u128>,
+    /// The function's `condition` excluded this call: it runs uncached.
+    skip: bool,
 }
 
 impl Key {
@@ -231,6 +235,7 @@ pub struct KeyBuilder {
     function: &'static FunctionState,
     buffer: Vec<u8>,
     failed: bool,
+    skip: bool,
 }
 
 impl KeyBuilder {
@@ -245,6 +250,7 @@ impl KeyBuilder {
             function,
             buffer,
             failed: false,
+            skip: false,
         }
     }
 
@@ -269,12 +275,18 @@ impl KeyBuilder {
         self.encode(name);
     }
 
+    /// Marks the call as excluded by the function's `condition`: it runs uncached.
+    pub fn skip_cache(&mut self) {
+        self.skip = true;
+    }
+
     /// The key.
     pub fn finish(self) -> Key {
         let hash = (!self.failed).then(|| xxhash_rust::xxh3::xxh3_128(&self.buffer));
         Key {
             function: self.function,
             hash,
+            skip: self.skip,
         }
     }
 }
@@ -461,6 +473,7 @@ async fn lookup<R>(site: &'static Site, key: Key, codec: Codec<R>) -> Enter<R> {
             sharer: None,
             ttl_override: None,
             stale: None,
+            unless: None,
         })
     };
     match scope::current() {
@@ -497,6 +510,17 @@ async fn lookup<R>(site: &'static Site, key: Key, codec: Codec<R>) -> Enter<R> {
             scope::finish(removed);
             return std::future::pending().await;
         }
+    }
+    if key.skip {
+        bump(&function.counters.bypassed);
+        observe::call(
+            function,
+            key.hash.unwrap_or_default(),
+            CallOutcome::Bypass,
+            Tier::Memory,
+            None,
+        );
+        return miss(MissKind::Uncached);
     }
     let Some(hash) = key.hash else {
         bump(&function.counters.key_errors);
@@ -663,6 +687,8 @@ pub struct Miss<R> {
     ttl_override: Option<Duration>,
     /// An expired entry to return if the function fails (`stale_if_error`).
     stale: Option<Arc<Entry>>,
+    /// `unless`: results it accepts are not stored.
+    unless: Option<fn(&R) -> bool>,
 }
 
 impl<R> Miss<R> {
@@ -705,6 +731,11 @@ impl<R> Miss<R> {
             return None;
         }
         Some((self.runtime.shared.as_ref()?, self.codec.shared?))
+    }
+
+    /// Does not store results `predicate` accepts (`unless`).
+    pub fn unless(&mut self, predicate: fn(&R) -> bool) {
+        self.unless = Some(predicate);
     }
 
     /// Stores the result for `ttl` instead of the function's TTL.
@@ -853,7 +884,19 @@ impl<R> Miss<R> {
         let computed = Some(started.elapsed());
         let doomed = leader.as_ref().is_some_and(|l| l.is_doomed());
         let counters = &self.function.counters;
-        let published = match (self.codec.store)(&result, self.site.config.cache_none) {
+        // `unless` and `min_compute`: a result the function's own rules say is not worth keeping.
+        let declined = self.unless.is_some_and(|unless| unless(&result))
+            || self
+                .site
+                .config
+                .min_compute_ms
+                .zip(computed)
+                .is_some_and(|(min, took)| took < Duration::from_millis(min));
+        let decision = match (self.codec.store)(&result, self.site.config.cache_none) {
+            Decision::Store { .. } if declined => Decision::NotCached,
+            decision => decision,
+        };
+        let published = match decision {
             Decision::Store { .. } if doomed => Published::Nothing,
             Decision::Store { value, size } => {
                 let outcome = if self.kind == MissKind::Refresh {

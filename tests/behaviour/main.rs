@@ -4,6 +4,7 @@
 //! in parallel do not see each other's entries.
 
 mod basics;
+mod conditions;
 mod instances;
 mod invalidate_attribute;
 mod keys;

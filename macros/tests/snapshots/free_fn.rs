@@ -10,6 +10,7 @@ pub async fn get_user(db: &Pool, id: u64, user: UserRef) -> Result<User, DbError
             cache_none: false,
             none_ttl_ms: ::core::option::Option::None,
             stale_if_error_ms: ::core::option::Option::None,
+            min_compute_ms: ::core::option::Option::None,
         });
         &__CQ_SITE
     };

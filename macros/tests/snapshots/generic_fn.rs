@@ -12,6 +12,7 @@ async fn load<T: Serialize, const N: usize>(
             cache_none: true,
             none_ttl_ms: ::core::option::Option::Some(30000u64),
             stale_if_error_ms: ::core::option::Option::None,
+            min_compute_ms: ::core::option::Option::None,
         });
         &__CQ_SITE
     };

@@ -8,6 +8,7 @@ async fn find(&self, (a, b): (u8, u8), Point { x, y: _ }: Point) -> Option<Row> 
             cache_none: false,
             none_ttl_ms: ::core::option::Option::None,
             stale_if_error_ms: ::core::option::Option::None,
+            min_compute_ms: ::core::option::Option::None,
         });
         &__CQ_SITE
     };

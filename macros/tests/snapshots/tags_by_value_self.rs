@@ -8,6 +8,7 @@ async fn consume(mut self, ref key: String) -> MyResult<u32> {
             cache_none: false,
             none_ttl_ms: ::core::option::Option::None,
             stale_if_error_ms: ::core::option::Option::None,
+            min_compute_ms: ::core::option::Option::None,
         });
         &__CQ_SITE
     };
