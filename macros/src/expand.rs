@@ -87,9 +87,13 @@ fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
     let min_compute_ms = opt_ms(plan.min_compute_ms);
     // `condition`: evaluated where the parameters are still in scope, before the body moves
     // them; spanned at the user's expression so a non-`bool` is reported there.
+    // Bound first, then negated: `!(a && !b)` around the user's expression would trip
+    // clippy's `nonminimal_bool` in their code.
     let condition = plan.condition.as_ref().map(|expr| {
+        let included = Ident::new("__cq_included", Span::mixed_site());
         quote_spanned! {expr.span()=>
-            if !(#expr) {
+            let #included: bool = #expr;
+            if !#included {
                 #key.skip_cache();
             }
         }
