@@ -258,13 +258,7 @@ fn hit_two_threads(c: &mut Criterion) {
 fn site(name: &'static str) -> Site {
     Site::new(SiteConfig {
         name: Some(name),
-        store: None,
-        version: 0,
-        ttl_ms: None,
-        cache_none: false,
-        none_ttl_ms: None,
-        stale_if_error_ms: None,
-        min_compute_ms: None,
+        ..SiteConfig::DEFAULT
     })
 }
 

@@ -45,6 +45,15 @@ impl ManualClock {
     }
 }
 
+/// Now, in nanoseconds, on the clock TTLs are measured with: `manual` when a test installed
+/// one, else the coarse monotonic clock.
+pub(crate) fn now_nanos(manual: Option<&ManualClock>) -> u64 {
+    match manual {
+        Some(clock) => clock.now_nanos(),
+        None => coarse_now_nanos(),
+    }
+}
+
 /// Nanoseconds since the first call, as of the last tick: a monotonic clock read with one atomic
 /// load. A thread of ours advances it every millisecond, so it lags real time by about that
 /// (more if that thread is starved), which bounds how late an entry can be found expired.

@@ -16,13 +16,7 @@ use std::time::Duration;
 /// The one call site every manual entry belongs to.
 static MANUAL: Site = Site::new(SiteConfig {
     name: Some("cached_query::manual"),
-    store: None,
-    version: 0,
-    ttl_ms: None,
-    cache_none: false,
-    none_ttl_ms: None,
-    stale_if_error_ms: None,
-    min_compute_ms: None,
+    ..SiteConfig::DEFAULT
 });
 
 fn key_of<K: KeyArg + ?Sized>(key: &K) -> crate::private::Key {

@@ -157,6 +157,21 @@ pub struct SiteConfig {
     pub min_compute_ms: Option<u64>,
 }
 
+impl SiteConfig {
+    /// No option set: the configured default TTL, version 0, the function's path as its name.
+    /// Hand-made sites (the manual API, benchmarks) start from it with `..SiteConfig::DEFAULT`.
+    pub const DEFAULT: SiteConfig = SiteConfig {
+        name: None,
+        store: None,
+        version: 0,
+        ttl_ms: None,
+        cache_none: false,
+        none_ttl_ms: None,
+        stale_if_error_ms: None,
+        min_compute_ms: None,
+    };
+}
+
 /// One annotated function: a `static` in its body. Non-generic, so generic functions share it
 /// (their type arguments go into the key instead).
 pub struct Site {
@@ -207,6 +222,10 @@ impl Site {
 
 // ---------------------------------------------------------------------------------------------
 // Keys.
+
+/// Reused buffers larger than this are dropped instead of kept: one oversized argument must not
+/// pin its size in every thread for the life of the process.
+const REUSED_BUFFER_LIMIT: usize = 4096;
 
 thread_local! {
     /// Reused by every key derivation on this thread: no allocation once warm.
@@ -294,7 +313,9 @@ impl KeyBuilder {
 impl Drop for KeyBuilder {
     fn drop(&mut self) {
         let buffer = std::mem::take(&mut self.buffer);
-        KEY_BUFFER.with(|cell| cell.set(buffer));
+        if buffer.capacity() <= REUSED_BUFFER_LIMIT {
+            KEY_BUFFER.with(|cell| cell.set(buffer));
+        }
     }
 }
 
@@ -721,7 +742,9 @@ impl<R> Miss<R> {
         // which at worst merges two tags (over-invalidation), never serves a wrong value.
         let _ = buffer.write_fmt(tag);
         self.tag(&buffer);
-        TAG_BUFFER.with(|cell| cell.set(buffer));
+        if buffer.capacity() <= REUSED_BUFFER_LIMIT {
+            TAG_BUFFER.with(|cell| cell.set(buffer));
+        }
     }
 
     /// The shared tier and this function's encoding, when its values are shared.

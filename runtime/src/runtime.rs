@@ -64,10 +64,7 @@ impl Runtime {
     /// Now, in nanoseconds, on the clock TTLs are measured with: the manual clock when one is
     /// installed, else the coarse monotonic clock.
     pub(crate) fn now_nanos(&self) -> u64 {
-        match &self.manual_clock {
-            Some(clock) => clock.now_nanos(),
-            None => crate::clock::coarse_now_nanos(),
-        }
+        crate::clock::now_nanos(self.manual_clock.as_ref())
     }
 
     /// The TTL an entry of `key` gets: `ttl` shortened by up to `ttl_jitter` of itself, so that
@@ -250,10 +247,7 @@ impl Config {
         store::spawn_maintenance(
             Arc::downgrade(&store),
             self.maintenance_interval,
-            move || match &manual_clock {
-                Some(clock) => clock.now_nanos(),
-                None => crate::clock::coarse_now_nanos(),
-            },
+            move || crate::clock::now_nanos(manual_clock.as_ref()),
         );
         let tags = Arc::new(TagRegistry::default());
         Runtime {

@@ -349,13 +349,26 @@ impl SharedTier {
         namespace: &str,
         tags: Arc<TagRegistry>,
     ) -> Option<Arc<Self>> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
+        let runtime = match tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("cached-query-redis")
             .enable_all()
             .build()
-            .ok()?;
-        let client = redis::Client::open(config.url.as_str()).ok();
+        {
+            Ok(runtime) => runtime,
+            Err(e) => {
+                crate::observe::shared_incident("tier_not_started", &e.to_string());
+                return None;
+            }
+        };
+        let client = match redis::Client::open(config.url.as_str()) {
+            Ok(client) => Some(client),
+            Err(e) => {
+                // Every operation will then fail fast and be counted as an error.
+                crate::observe::shared_incident("invalid_url", &e.to_string());
+                None
+            }
+        };
         let manager_config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(config.connect_timeout))
             .set_response_timeout(Some(config.operation_timeout))
