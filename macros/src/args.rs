@@ -76,6 +76,11 @@ pub(crate) struct CachedQueryArgs {
     pub(crate) unless: Option<syn::Expr>,
     /// `min_compute = "10ms"`: results computed faster than this are not stored.
     pub(crate) min_compute: Option<Duration>,
+    /// `stale_while_revalidate = "1m"`: how long after expiry the value is still returned at
+    /// once while a background call recomputes it.
+    pub(crate) stale_while_revalidate: Option<Duration>,
+    /// `early_refresh` or `early_refresh = 2.0`: probabilistic recomputation before expiry.
+    pub(crate) early_refresh: Option<EarlyRefresh>,
 }
 
 impl CachedQueryArgs {
@@ -242,6 +247,42 @@ pub(crate) fn parse_duration(text: &str) -> Result<u64, String> {
         rest = after;
     }
     Ok(total)
+}
+
+/// `early_refresh` (XFetch `beta` = 1) or `early_refresh = 2.5`: a positive, finite number.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EarlyRefresh {
+    pub(crate) beta: f64,
+}
+
+const EARLY_REFRESH_FORMS: &str = "`early_refresh` takes no value (`early_refresh`) or a positive \
+     number scaling how early entries are recomputed (`early_refresh = 2.0` refreshes earlier, \
+     `early_refresh = 0.5` later; 1.0 by default)";
+
+impl FromMeta for EarlyRefresh {
+    fn from_word() -> darling::Result<Self> {
+        Ok(Self { beta: 1.0 })
+    }
+
+    fn from_expr(expr: &Expr) -> darling::Result<Self> {
+        match expr {
+            Expr::Lit(lit) => Self::from_value(&lit.lit),
+            Expr::Group(group) => Self::from_expr(&group.expr),
+            _ => Err(darling::Error::custom(EARLY_REFRESH_FORMS).with_span(expr)),
+        }
+    }
+
+    fn from_value(value: &Lit) -> darling::Result<Self> {
+        let beta = match value {
+            Lit::Float(float) => float.base10_parse::<f64>().ok(),
+            Lit::Int(int) => int.base10_parse::<u32>().ok().map(f64::from),
+            _ => None,
+        };
+        match beta {
+            Some(beta) if beta.is_finite() && beta > 0.0 => Ok(Self { beta }),
+            _ => Err(darling::Error::custom(EARLY_REFRESH_FORMS).with_span(value)),
+        }
+    }
 }
 
 /// `crate = ::path::to::cached_query` or `crate = "::path::to::cached_query"`; must be absolute.

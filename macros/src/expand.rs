@@ -85,6 +85,14 @@ fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
     let none_ttl_ms = opt_ms(plan.none_ttl_ms);
     let stale_if_error_ms = opt_ms(plan.stale_if_error_ms);
     let min_compute_ms = opt_ms(plan.min_compute_ms);
+    let revalidate_ms = opt_ms(plan.revalidate.map(|(ms, _)| ms));
+    let early_refresh = match plan.early_refresh {
+        Some(beta) => {
+            let beta = Literal::f64_suffixed(beta);
+            quote!(::core::option::Option::Some(#beta))
+        }
+        None => quote!(::core::option::Option::None),
+    };
     // `condition`: evaluated where the parameters are still in scope, before the body moves
     // them; spanned at the user's expression so a non-`bool` is reported there.
     // Bound first, then negated: `!(a && !b)` around the user's expression would trip
@@ -152,6 +160,13 @@ fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
         if false { let #fake_return: #ret_ty = loop {}; return #fake_return; }
     };
 
+    // `stale_while_revalidate`: the body may run in a background task, so it must be `Send +
+    // 'static`; a violation is reported at the option.
+    let run = match plan.revalidate {
+        Some((_, span)) => Ident::new("run_or_revalidate", span),
+        None => Ident::new("run", Span::call_site()),
+    };
+
     // The helper items (`__CQ_SITE`, `__cq_id`) live in blocks next to the user's body, not
     // around it, so the body can't name them (`mixed_site` hides only locals).
     quote! {
@@ -165,6 +180,8 @@ fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
                 none_ttl_ms: #none_ttl_ms,
                 stale_if_error_ms: #stale_if_error_ms,
                 min_compute_ms: #min_compute_ms,
+                revalidate_ms: #revalidate_ms,
+                early_refresh: #early_refresh,
             });
             &__CQ_SITE
         };
@@ -183,7 +200,7 @@ fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
             use #krate::__private::{ShareByClone as _, ShareNothing as _};
             (&&#krate::__private::ShareProbe::<#ret_ty>::new()).probe()
         });
-        #miss.run(async move {
+        #miss.#run(async move {
             #fake_return_edge
             { #(#user_stmts)* }
         }).await

@@ -1,7 +1,8 @@
 //! Our model of the annotated function: the parsed item and its parameters.
 
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use syn::parse::{Parse, ParseStream};
+use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::{Attribute, FnArg, ItemFn, Pat, ReceiverKind, Signature, Token, Type, Visibility};
 
@@ -29,6 +30,8 @@ pub(crate) enum Param {
         self_token: Token![self],
         /// `self` / `mut self` without a reference or an explicit type.
         by_value: bool,
+        /// Where the receiver borrows (`&self`, `self: Pin<&mut Self>`), if it does.
+        borrows: Option<Span>,
     },
     /// `pattern: Type`.
     Typed {
@@ -41,6 +44,17 @@ pub(crate) enum Param {
         /// The type contains `impl Trait`.
         impl_trait: bool,
     },
+}
+
+impl Param {
+    /// Where the parameter borrows data it does not own, if it does: a reference or a lifetime
+    /// other than `'static` in its type.
+    pub(crate) fn borrows(&self) -> Option<Span> {
+        match self {
+            Self::Receiver { borrows, .. } => *borrows,
+            Self::Typed { ty, .. } => borrowed_part(ty),
+        }
+    }
 }
 
 impl Param {
@@ -101,6 +115,15 @@ fn param(arg: &FnArg) -> Param {
         FnArg::Receiver(receiver) => Param::Receiver {
             self_token: receiver.self_token,
             by_value: matches!(receiver.kind, ReceiverKind::Value),
+            borrows: match &receiver.kind {
+                ReceiverKind::Reference(and, lifetime, _) => match lifetime {
+                    Some(lifetime) if lifetime.ident == "static" => None,
+                    Some(lifetime) => Some(lifetime.span()),
+                    None => Some(and.span()),
+                },
+                ReceiverKind::Typed(_, ty) => borrowed_part(ty),
+                _ => None,
+            },
         },
         FnArg::Typed(pat_type) => {
             let mut bindings = Vec::new();
@@ -144,6 +167,30 @@ pub(crate) fn collect_bindings(pat: &Pat, out: &mut Vec<Ident>) {
         }
         _ => {}
     }
+}
+
+/// The first reference or lifetime in `ty` that is not `'static`.
+pub(crate) fn borrowed_part(ty: &Type) -> Option<Span> {
+    struct Finder(Option<Span>);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_type_reference(&mut self, node: &'ast syn::TypeReference) {
+            match &node.lifetime {
+                None => {
+                    self.0.get_or_insert(node.and_token.span());
+                }
+                Some(lifetime) => self.visit_lifetime(lifetime),
+            }
+            self.visit_type(&node.elem);
+        }
+        fn visit_lifetime(&mut self, node: &'ast syn::Lifetime) {
+            if node.ident != "static" {
+                self.0.get_or_insert(node.span());
+            }
+        }
+    }
+    let mut finder = Finder(None);
+    finder.visit_type(ty);
+    finder.0
 }
 
 /// Whether `ty` mentions `impl Trait` anywhere.

@@ -79,6 +79,11 @@ pub(crate) struct Plan {
     pub(crate) stale_if_error_ms: Option<u64>,
     /// `min_compute`, in milliseconds.
     pub(crate) min_compute_ms: Option<u64>,
+    /// `stale_while_revalidate`, in milliseconds, and where the option is written (the
+    /// background call's `Send`/`'static` errors are reported there).
+    pub(crate) revalidate: Option<(u64, Span)>,
+    /// `early_refresh`: the XFetch `beta`.
+    pub(crate) early_refresh: Option<f64>,
     /// `condition = <expr>`.
     pub(crate) condition: Option<syn::Expr>,
     /// `unless = <closure or path>`.
@@ -158,6 +163,9 @@ pub(crate) fn validate(
              `returns = \"result\"`",
         ));
     }
+    if args.stale_while_revalidate.is_some() {
+        check_owned_params(input, errors);
+    }
     if !errors.is_empty() {
         return None;
     }
@@ -172,6 +180,8 @@ pub(crate) fn validate(
         none_ttl_ms: args.none_ttl.map(|d| d.millis),
         stale_if_error_ms: args.stale_if_error.map(|d| d.millis),
         min_compute_ms: args.min_compute.map(|d| d.millis),
+        revalidate: args.stale_while_revalidate.map(|d| (d.millis, d.span)),
+        early_refresh: args.early_refresh.map(|e| e.beta),
         condition: args.condition.clone(),
         unless: args.unless.clone(),
         local: args.local.is_present(),
@@ -181,6 +191,32 @@ pub(crate) fn validate(
         key_parts: key_parts(input, &skipped),
         tags,
     })
+}
+
+/// `stale_while_revalidate` recomputes in a background task that outlives the call: every
+/// parameter (skipped ones too) is moved into it, so none may borrow.
+fn check_owned_params(input: &FnInput, errors: &mut Errors) {
+    for param in &input.params {
+        let Some(span) = param.borrows() else {
+            continue;
+        };
+        let fix = match param {
+            Param::Receiver { .. } => {
+                "take `self: Arc<Self>` (or `self` by value, for a cheap `Clone` type) instead"
+            }
+            Param::Typed { .. } => {
+                "take an owned value instead: an `Arc<Pool>` or a cloneable client rather than \
+                 `&Pool`, a `String` rather than `&str`, or a `&'static` reference"
+            }
+        };
+        errors.push(syn::Error::new(
+            span,
+            format!(
+                "`stale_while_revalidate` recomputes the value in a background task that outlives \
+                 this call, so every argument must be owned, and this one borrows: {fix}"
+            ),
+        ));
+    }
 }
 
 /// Which attribute a shared check reports for, and what it does with `async fn`s.
@@ -404,6 +440,7 @@ fn key_parts(input: &FnInput, skipped: &[String]) -> Vec<KeyPart> {
             Param::Receiver {
                 self_token,
                 by_value,
+                ..
             } => {
                 if !is_skipped("self") {
                     parts.push(KeyPart::Receiver {

@@ -155,6 +155,11 @@ pub struct SiteConfig {
     pub stale_if_error_ms: Option<u64>,
     /// `min_compute`, in milliseconds: results computed faster than this are not stored.
     pub min_compute_ms: Option<u64>,
+    /// `stale_while_revalidate`, in milliseconds: how long after expiry a value is still
+    /// returned at once while one background call recomputes it.
+    pub revalidate_ms: Option<u64>,
+    /// `early_refresh`: the XFetch `beta` (1.0 by default; larger refreshes earlier).
+    pub early_refresh: Option<f64>,
 }
 
 impl SiteConfig {
@@ -169,6 +174,8 @@ impl SiteConfig {
         none_ttl_ms: None,
         stale_if_error_ms: None,
         min_compute_ms: None,
+        revalidate_ms: None,
+        early_refresh: None,
     };
 }
 
@@ -475,6 +482,9 @@ enum MissKind {
     Refresh,
     /// Run without touching the cache.
     Uncached,
+    /// A usable previous value exists (`Miss::previous`): recompute it once, in the background
+    /// when the function allows it, and let every other caller have the previous value.
+    Revalidate,
 }
 
 async fn lookup<R>(site: &'static Site, key: Key, codec: Codec<R>) -> Enter<R> {
@@ -548,16 +558,30 @@ async fn lookup<R>(site: &'static Site, key: Key, codec: Codec<R>) -> Enter<R> {
         observe::call(function, 0, CallOutcome::Bypass, Tier::Memory, None);
         return miss(MissKind::Uncached);
     };
+    let revalidate = |entry| {
+        let mut enter = miss(MissKind::Revalidate);
+        if let Enter::Miss(computing) = &mut enter {
+            computing.stale = Some(entry);
+        }
+        enter
+    };
     // `read`, written out: one async layer fewer on the hit path.
     if let Some(entry) = runtime.store.get(&hash).await {
         let now = runtime.now_nanos();
         if entry.is_fresh(now) {
             // A value of another type under this key (a 128-bit collision) is a miss.
             if let Some(hit) = (codec.load)(&entry) {
+                if let Some(beta) = site.config.early_refresh
+                    && refresh_early(runtime, &entry, now, beta)
+                {
+                    return revalidate(entry);
+                }
                 bump(&function.counters.hits);
                 observe::call(function, hash, CallOutcome::Hit, Tier::Memory, None);
                 return Enter::Hit(hit);
             }
+        } else if site.config.revalidate_ms.is_some() && entry.is_revalidatable(now) {
+            return revalidate(entry);
         } else if entry.is_servable_on_error(now) {
             // Expired, but `stale_if_error` may still need it: keep it for this miss.
             bump(&function.counters.misses);
@@ -572,6 +596,21 @@ async fn lookup<R>(site: &'static Site, key: Key, codec: Codec<R>) -> Enter<R> {
     }
     bump(&function.counters.misses);
     miss(MissKind::Compute)
+}
+
+/// `early_refresh`, after XFetch (Vattani, Chierichetti and Lowenstein, "Optimal Probabilistic
+/// Cache Stampede Prevention", VLDB 2015): recompute now if `compute · beta · −ln(u)` reaches
+/// past the deadline, `u` uniform in (0, 1]. Hot keys are recomputed shortly before they expire,
+/// by one caller, with a probability that rises as the deadline nears and with the time the
+/// value took to compute.
+fn refresh_early(runtime: &Runtime, entry: &Entry, now: u64, beta: f64) -> bool {
+    let window = entry.compute_nanos as f64 * beta;
+    let remaining = entry.expires_at_nanos.saturating_sub(now) as f64;
+    // `u ≥ 2⁻⁵³`, so `−ln(u) ≤ 36.8`: further from the deadline no draw can fire, none is made.
+    if window <= 0.0 || remaining > window * 37.0 {
+        return false;
+    }
+    window * -runtime.random_unit().ln() >= remaining
 }
 
 /// `forget(call)` and `forget_all(call)`: whether anything was removed.
@@ -632,8 +671,9 @@ async fn drop_unfresh(
     now: u64,
 ) {
     observe::call(function, hash, CallOutcome::Stale, Tier::Memory, None);
-    if entry.is_servable_on_error(now) {
-        // Kept for `stale_if_error` until its window ends (the sweep removes it then).
+    if entry.is_kept_after_expiry(now) {
+        // Kept for `stale_if_error` or `stale_while_revalidate` until their windows end (the
+        // sweep removes it then).
         return;
     }
     let removed = crate::store::remove_if_same(&runtime.store, hash, entry).await;
@@ -779,6 +819,20 @@ impl<R> Miss<R> {
             MissKind::Uncached => return body.await,
             MissKind::Refresh => return self.compute(runtime, None, body).await,
             MissKind::Compute => {}
+            // `early_refresh` on a function without `stale_while_revalidate`: this caller
+            // recomputes ahead of the deadline; callers meanwhile keep the current value.
+            MissKind::Revalidate => match runtime.flights.join_or_lead(self.hash) {
+                Joined::Lead(leader) => {
+                    self.count_recomputed_by_caller();
+                    return self.compute(runtime, Some(leader), body).await;
+                }
+                Joined::Wait(_) => {
+                    if let Some(previous) = self.previous() {
+                        self.count_served_previous();
+                        return previous;
+                    }
+                }
+            },
         }
         let leader = loop {
             match runtime.flights.join_or_lead(self.hash) {
@@ -814,6 +868,66 @@ impl<R> Miss<R> {
         match leader {
             Some(leader) => self.compute(runtime, Some(leader), body).await,
             None => body.await,
+        }
+    }
+
+    /// Like [`run`](Self::run), but when a usable previous value exists (`stale_while_revalidate`
+    /// window, or an `early_refresh` draw) it is returned at once and `body` recomputes it in a
+    /// background task: one per key, however many callers see the previous value meanwhile.
+    /// Outside a tokio runtime there is nowhere to run it: this caller recomputes instead.
+    pub async fn run_or_revalidate<F>(self, body: F) -> R
+    where
+        F: Future<Output = R> + Send + 'static,
+        R: Send + 'static,
+    {
+        if self.kind != MissKind::Revalidate {
+            return self.run(body).await;
+        }
+        let runtime = self.runtime;
+        let (Some(previous), Ok(handle)) = (self.previous(), tokio::runtime::Handle::try_current())
+        else {
+            return self.run(body).await;
+        };
+        self.count_served_previous();
+        if let Joined::Lead(leader) = runtime.flights.join_or_lead(self.hash) {
+            bump(&self.function.counters.revalidations);
+            if self.is_early() {
+                bump(&self.function.counters.refreshed_early);
+            }
+            let refresh = crate::runtime::within(runtime, async move {
+                let _ = self.compute(runtime, Some(leader), body).await;
+            });
+            drop(handle.spawn(refresh));
+        }
+        previous
+    }
+
+    /// The value this revalidation replaces.
+    fn previous(&self) -> Option<R> {
+        (self.codec.load)(self.stale.as_ref()?)
+    }
+
+    /// Whether the previous value has not expired yet (an `early_refresh` draw).
+    fn is_early(&self) -> bool {
+        self.stale
+            .as_ref()
+            .is_some_and(|entry| !entry.is_expired(self.runtime.now_nanos()))
+    }
+
+    /// Counts a call answered with the previous value: a hit, and stale once expired.
+    fn count_served_previous(&self) {
+        bump(&self.function.counters.hits);
+        if !self.is_early() {
+            bump(&self.function.counters.stale_served);
+        }
+        self.observe(CallOutcome::Hit, None);
+    }
+
+    /// Counts a revalidation this caller computes itself.
+    fn count_recomputed_by_caller(&self) {
+        bump(&self.function.counters.misses);
+        if self.is_early() {
+            bump(&self.function.counters.refreshed_early);
         }
     }
 
@@ -878,7 +992,9 @@ impl<R> Miss<R> {
                             .min(tier.l1_ttl_cap())
                             .min(ttl_left.unwrap_or(Duration::MAX));
                         let size = payload.as_ref().map_or(0, Vec::len);
-                        let entry = self.insert(runtime, value, size, stamps.clone(), ttl).await;
+                        let entry = self
+                            .insert(runtime, value, size, stamps.clone(), ttl, 0)
+                            .await;
                         if let Some(result) = (self.codec.load)(&entry) {
                             bump(&self.function.counters.remote_hits);
                             self.observe_at(CallOutcome::Hit, Tier::Redis, None);
@@ -903,8 +1019,11 @@ impl<R> Miss<R> {
         }
 
         let started = std::time::Instant::now();
+        // Also on the cache's clock, which tests move by hand: what `early_refresh` works from.
+        let started_on_clock = runtime.now_nanos();
         let result = scope::computing(self.hash, body).await;
         let computed = Some(started.elapsed());
+        let compute_nanos = runtime.now_nanos().saturating_sub(started_on_clock);
         let doomed = leader.as_ref().is_some_and(|l| l.is_doomed());
         let counters = &self.function.counters;
         // `unless` and `min_compute`: a result the function's own rules say is not worth keeping.
@@ -940,7 +1059,10 @@ impl<R> Miss<R> {
                     Some((tier, _)) => ttl.min(tier.l1_ttl_cap()),
                     None => ttl,
                 };
-                Published::Value(self.insert(runtime, value, size, stamps, ttl).await)
+                Published::Value(
+                    self.insert(runtime, value, size, stamps, ttl, compute_nanos)
+                        .await,
+                )
             }
             decision => {
                 self.observe(CallOutcome::Error, computed);
@@ -1001,23 +1123,22 @@ impl<R> Miss<R> {
         size: usize,
         stamps: Vec<crate::tags::Stamp>,
         ttl: Duration,
+        compute_nanos: u64,
     ) -> Arc<Entry> {
         let stamps_size = stamps.len() * std::mem::size_of::<crate::tags::Stamp>();
         let weight = u32::try_from(size + stamps_size + ENTRY_OVERHEAD).unwrap_or(u32::MAX);
+        let expires_at_nanos = runtime.now_nanos().saturating_add(nanos(ttl));
+        let window = |ms: Option<u64>| {
+            expires_at_nanos.saturating_add(ms.map_or(0, |ms| ms.saturating_mul(1_000_000)))
+        };
         let entry = Arc::new(Entry {
             value,
             stamps: stamps.into_boxed_slice(),
             function: self.function,
-            expires_at_nanos: runtime.now_nanos().saturating_add(nanos(ttl)),
-            stale_until_nanos: runtime
-                .now_nanos()
-                .saturating_add(nanos(ttl))
-                .saturating_add(
-                    self.site
-                        .config
-                        .stale_if_error_ms
-                        .map_or(0, |ms| ms.saturating_mul(1_000_000)),
-                ),
+            expires_at_nanos,
+            serve_on_error_until_nanos: window(self.site.config.stale_if_error_ms),
+            revalidate_until_nanos: window(self.site.config.revalidate_ms),
+            compute_nanos,
             weight,
         });
         let counters = &self.function.counters;

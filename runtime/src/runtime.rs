@@ -9,6 +9,7 @@ use crate::tags::{TagCell, TagRegistry};
 use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
@@ -36,6 +37,8 @@ pub(crate) struct Runtime {
     pub(crate) memory_only_stores: Vec<String>,
     pub(crate) default_ttl: Duration,
     pub(crate) ttl_jitter: f64,
+    /// The state of the random draws `early_refresh` makes (see [`Runtime::random_unit`]).
+    draws: AtomicU64,
 }
 
 /// The instance calls are routed to: the one a [`Cache::scope`] installed, or the process-wide
@@ -76,6 +79,19 @@ impl Runtime {
         }
         let unit = (key as u64 >> 11) as f64 / (1u64 << 53) as f64;
         ttl.mul_f64(1.0 - self.ttl_jitter * unit)
+    }
+
+    /// A uniform draw in (0, 1]: splitmix64 over a counter, which is all a probabilistic
+    /// refresh decision needs (no dependency on a random-number crate).
+    pub(crate) fn random_unit(&self) -> f64 {
+        let mut z = self
+            .draws
+            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+            .wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        ((z >> 11) + 1) as f64 / (1u64 << 53) as f64
     }
 
     pub(crate) fn stats(&self) -> Stats {
@@ -260,9 +276,15 @@ impl Config {
             tags,
             flights: Flights::default(),
             memory_only_stores: self.memory_only_stores,
-            manual_clock: self.manual_clock,
             default_ttl: self.default_ttl,
             ttl_jitter: self.ttl_jitter,
+            // Under a manual clock the draws are a fixed sequence, so tests are reproducible.
+            draws: AtomicU64::new(if self.manual_clock.is_some() {
+                0
+            } else {
+                std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), 0u8)
+            }),
+            manual_clock: self.manual_clock,
         }
     }
 }
@@ -323,18 +345,23 @@ impl Cache {
     /// Runs `future` with this instance as the one every cached call, invalidation and
     /// [`stats`](crate::stats) inside it uses.
     pub async fn scope<F: Future>(&self, future: F) -> F::Output {
-        struct Restore(Option<&'static Runtime>);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                CURRENT.with(|c| c.set(self.0));
-            }
-        }
-        let runtime = self.runtime;
-        let mut future = std::pin::pin!(future);
-        std::future::poll_fn(move |cx| {
-            let _restore = Restore(CURRENT.with(|c| c.replace(Some(runtime))));
-            future.as_mut().poll(cx)
-        })
-        .await
+        within(self.runtime, future).await
     }
+}
+
+/// Runs `future` with `runtime` as the instance every cached call inside it uses (also how a
+/// background refresh keeps the instance of the call that started it).
+pub(crate) async fn within<F: Future>(runtime: &'static Runtime, future: F) -> F::Output {
+    struct Restore(Option<&'static Runtime>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CURRENT.with(|c| c.set(self.0));
+        }
+    }
+    let mut future = std::pin::pin!(future);
+    std::future::poll_fn(move |cx| {
+        let _restore = Restore(CURRENT.with(|c| c.replace(Some(runtime))));
+        future.as_mut().poll(cx)
+    })
+    .await
 }

@@ -17,6 +17,8 @@ pub(crate) struct Counters {
     pub(crate) refreshed: AtomicU64,
     pub(crate) stale: AtomicU64,
     pub(crate) stale_served: AtomicU64,
+    pub(crate) revalidations: AtomicU64,
+    pub(crate) refreshed_early: AtomicU64,
     pub(crate) key_errors: AtomicU64,
     pub(crate) reentrant: AtomicU64,
     pub(crate) evictions: AtomicU64,
@@ -43,6 +45,8 @@ impl Counters {
             refreshed: self.refreshed.load(Relaxed),
             stale: self.stale.load(Relaxed),
             stale_served: self.stale_served.load(Relaxed),
+            revalidations: self.revalidations.load(Relaxed),
+            refreshed_early: self.refreshed_early.load(Relaxed),
             key_errors: self.key_errors.load(Relaxed),
             reentrant: self.reentrant.load(Relaxed),
             evictions: self.evictions.load(Relaxed),
@@ -83,9 +87,15 @@ pub struct Counts {
     pub refreshed: u64,
     /// Entries found but invalidated by a tag since they were computed (counted as misses too).
     pub stale: u64,
-    /// Calls whose function failed and that returned an expired value instead
-    /// (`stale_if_error`).
+    /// Calls that returned an expired value: the function failed and the last good value stood
+    /// in (`stale_if_error`), or a background call was recomputing it
+    /// (`stale_while_revalidate`; these calls count as hits too).
     pub stale_served: u64,
+    /// Recomputations run in the background while callers kept getting the previous value
+    /// (`stale_while_revalidate`, and `early_refresh` on such functions).
+    pub revalidations: u64,
+    /// Calls that started recomputing an entry before its TTL ran out (`early_refresh`).
+    pub refreshed_early: u64,
     /// Calls whose arguments could not be encoded into a key; they ran uncached.
     pub key_errors: u64,
     /// Calls of a key from inside its own computation; they ran uncached instead of deadlocking.
@@ -133,6 +143,8 @@ impl Counts {
             refreshed: self.refreshed.saturating_sub(before.refreshed),
             stale: self.stale.saturating_sub(before.stale),
             stale_served: self.stale_served.saturating_sub(before.stale_served),
+            revalidations: self.revalidations.saturating_sub(before.revalidations),
+            refreshed_early: self.refreshed_early.saturating_sub(before.refreshed_early),
             key_errors: self.key_errors.saturating_sub(before.key_errors),
             reentrant: self.reentrant.saturating_sub(before.reentrant),
             evictions: self.evictions.saturating_sub(before.evictions),
@@ -153,6 +165,8 @@ impl Counts {
         self.refreshed += other.refreshed;
         self.stale += other.stale;
         self.stale_served += other.stale_served;
+        self.revalidations += other.revalidations;
+        self.refreshed_early += other.refreshed_early;
         self.key_errors += other.key_errors;
         self.reentrant += other.reentrant;
         self.evictions += other.evictions;

@@ -26,8 +26,14 @@ pub(crate) struct Entry {
     /// Deadline on the runtime's clock ([`Runtime::now_nanos`](crate::runtime::Runtime)).
     pub(crate) expires_at_nanos: u64,
     /// Until when the entry may still be served if the function fails (`stale_if_error`);
-    /// equal to the deadline without that option. The sweep removes entries past it.
-    pub(crate) stale_until_nanos: u64,
+    /// equal to the deadline without that option.
+    pub(crate) serve_on_error_until_nanos: u64,
+    /// Until when the entry is served while one background call recomputes it
+    /// (`stale_while_revalidate`); equal to the deadline without that option.
+    pub(crate) revalidate_until_nanos: u64,
+    /// How long the computation of the value took, on the same clock: `early_refresh` starts
+    /// recomputing about this long before the deadline. 0 when unknown (read from Redis).
+    pub(crate) compute_nanos: u64,
     pub(crate) weight: u32,
 }
 
@@ -36,13 +42,33 @@ impl Entry {
         now >= self.expires_at_nanos
     }
 
+    fn tags_current(&self) -> bool {
+        self.stamps.iter().all(Stamp::is_current)
+    }
+
     /// Expired by time (never by tags) but within its `stale_if_error` window.
     pub(crate) fn is_servable_on_error(&self, now: u64) -> bool {
-        now < self.stale_until_nanos && self.stamps.iter().all(Stamp::is_current)
+        now < self.serve_on_error_until_nanos && self.tags_current()
+    }
+
+    /// Expired by time (never by tags) but within its `stale_while_revalidate` window.
+    pub(crate) fn is_revalidatable(&self, now: u64) -> bool {
+        now < self.revalidate_until_nanos && self.tags_current()
+    }
+
+    /// Past every window in which it may still be served: the sweep removes it.
+    pub(crate) fn is_past_use(&self, now: u64) -> bool {
+        now >= self.serve_on_error_until_nanos.max(self.revalidate_until_nanos)
+    }
+
+    /// Still useful after expiry (one of the windows is open and no tag moved): kept, not
+    /// removed, when a read finds it expired.
+    pub(crate) fn is_kept_after_expiry(&self, now: u64) -> bool {
+        !self.is_past_use(now) && self.tags_current()
     }
 
     pub(crate) fn is_fresh(&self, now: u64) -> bool {
-        !self.is_expired(now) && self.stamps.iter().all(Stamp::is_current)
+        !self.is_expired(now) && self.tags_current()
     }
 }
 
@@ -151,7 +177,7 @@ pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
 pub(crate) async fn sweep_expired(store: &Store, now: u64) {
     let expired: Vec<(u128, Arc<Entry>)> = store
         .iter()
-        .filter(|(_, entry)| now >= entry.stale_until_nanos)
+        .filter(|(_, entry)| entry.is_past_use(now))
         .map(|(key, entry)| (*key, entry))
         .collect();
     for (key, entry) in expired {
