@@ -145,7 +145,10 @@ async fn past_the_stale_while_revalidate_window_the_caller_waits_for_a_new_value
     let second = quote(8).await.unwrap();
     assert_ne!(second, first, "computed by this call, not served stale");
     let during = counts("quote").since(&before);
-    assert_eq!((during.misses, during.stale_served, during.revalidations), (1, 0, 0));
+    assert_eq!(
+        (during.misses, during.stale_served, during.revalidations),
+        (1, 0, 0)
+    );
 }
 
 #[tokio::test]
@@ -156,7 +159,10 @@ async fn an_entry_invalidated_by_a_tag_is_never_served_while_revalidating() {
     clock.advance(Duration::from_secs(61));
     cached_query::invalidate_tag("quotes").await.unwrap();
     let second = quote(9).await.unwrap();
-    assert_ne!(second, first, "invalidated data is not served, even within the window");
+    assert_ne!(
+        second, first,
+        "invalidated data is not served, even within the window"
+    );
 }
 
 #[tokio::test]
@@ -277,7 +283,10 @@ async fn just_before_the_deadline_one_caller_recomputes_and_the_entry_never_expi
     clock.advance(Duration::from_secs(1));
     assert_eq!(report(2).await, second);
     let during = counts("report").since(&before);
-    assert_eq!((during.refreshed_early, during.misses, during.hits), (1, 1, 1));
+    assert_eq!(
+        (during.refreshed_early, during.misses, during.hits),
+        (1, 1, 1)
+    );
     assert_eq!(during.expirations, 0);
 }
 

@@ -1,8 +1,8 @@
 //! Our model of the annotated function: the parsed item and its parameters.
 
-use proc_macro2::{Ident, Span, TokenStream};
+use proc_macro2::{Ident, TokenStream};
+use quote::ToTokens;
 use syn::parse::{Parse, ParseStream};
-use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::{Attribute, FnArg, ItemFn, Pat, ReceiverKind, Signature, Token, Type, Visibility};
 
@@ -30,8 +30,8 @@ pub(crate) enum Param {
         self_token: Token![self],
         /// `self` / `mut self` without a reference or an explicit type.
         by_value: bool,
-        /// Where the receiver borrows (`&self`, `self: Pin<&mut Self>`), if it does.
-        borrows: Option<Span>,
+        /// The tokens that borrow (`&self`, `&mut Self` in `self: Pin<&mut Self>`), if any.
+        borrows: Option<TokenStream>,
     },
     /// `pattern: Type`.
     Typed {
@@ -49,9 +49,9 @@ pub(crate) enum Param {
 impl Param {
     /// Where the parameter borrows data it does not own, if it does: a reference or a lifetime
     /// other than `'static` in its type.
-    pub(crate) fn borrows(&self) -> Option<Span> {
+    pub(crate) fn borrows(&self) -> Option<TokenStream> {
         match self {
-            Self::Receiver { borrows, .. } => *borrows,
+            Self::Receiver { borrows, .. } => borrows.clone(),
             Self::Typed { ty, .. } => borrowed_part(ty),
         }
     }
@@ -116,11 +116,8 @@ fn param(arg: &FnArg) -> Param {
             self_token: receiver.self_token,
             by_value: matches!(receiver.kind, ReceiverKind::Value),
             borrows: match &receiver.kind {
-                ReceiverKind::Reference(and, lifetime, _) => match lifetime {
-                    Some(lifetime) if lifetime.ident == "static" => None,
-                    Some(lifetime) => Some(lifetime.span()),
-                    None => Some(and.span()),
-                },
+                ReceiverKind::Reference(_, Some(lifetime), _) if lifetime.ident == "static" => None,
+                ReceiverKind::Reference(..) => Some(receiver.to_token_stream()),
                 ReceiverKind::Typed(_, ty) => borrowed_part(ty),
                 _ => None,
             },
@@ -169,22 +166,21 @@ pub(crate) fn collect_bindings(pat: &Pat, out: &mut Vec<Ident>) {
     }
 }
 
-/// The first reference or lifetime in `ty` that is not `'static`.
-pub(crate) fn borrowed_part(ty: &Type) -> Option<Span> {
-    struct Finder(Option<Span>);
+/// The first reference or lifetime in `ty` that is not `'static`, as tokens to span an error on.
+pub(crate) fn borrowed_part(ty: &Type) -> Option<TokenStream> {
+    struct Finder(Option<TokenStream>);
     impl<'ast> Visit<'ast> for Finder {
         fn visit_type_reference(&mut self, node: &'ast syn::TypeReference) {
             match &node.lifetime {
-                None => {
-                    self.0.get_or_insert(node.and_token.span());
+                Some(lifetime) if lifetime.ident == "static" => self.visit_type(&node.elem),
+                _ => {
+                    self.0.get_or_insert_with(|| node.to_token_stream());
                 }
-                Some(lifetime) => self.visit_lifetime(lifetime),
             }
-            self.visit_type(&node.elem);
         }
         fn visit_lifetime(&mut self, node: &'ast syn::Lifetime) {
             if node.ident != "static" {
-                self.0.get_or_insert(node.span());
+                self.0.get_or_insert_with(|| node.to_token_stream());
             }
         }
     }

@@ -197,7 +197,7 @@ pub(crate) fn validate(
 /// parameter (skipped ones too) is moved into it, so none may borrow.
 fn check_owned_params(input: &FnInput, errors: &mut Errors) {
     for param in &input.params {
-        let Some(span) = param.borrows() else {
+        let Some(borrowed) = param.borrows() else {
             continue;
         };
         let fix = match param {
@@ -209,8 +209,8 @@ fn check_owned_params(input: &FnInput, errors: &mut Errors) {
                  `&Pool`, a `String` rather than `&str`, or a `&'static` reference"
             }
         };
-        errors.push(syn::Error::new(
-            span,
+        errors.push(syn::Error::new_spanned(
+            borrowed,
             format!(
                 "`stale_while_revalidate` recomputes the value in a background task that outlives \
                  this call, so every argument must be owned, and this one borrows: {fix}"

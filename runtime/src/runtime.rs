@@ -282,7 +282,10 @@ impl Config {
             draws: AtomicU64::new(if self.manual_clock.is_some() {
                 0
             } else {
-                std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), 0u8)
+                std::hash::BuildHasher::hash_one(
+                    &std::collections::hash_map::RandomState::new(),
+                    0u8,
+                )
             }),
             manual_clock: self.manual_clock,
         }

@@ -58,7 +58,9 @@ impl Entry {
 
     /// Past every window in which it may still be served: the sweep removes it.
     pub(crate) fn is_past_use(&self, now: u64) -> bool {
-        now >= self.serve_on_error_until_nanos.max(self.revalidate_until_nanos)
+        now >= self
+            .serve_on_error_until_nanos
+            .max(self.revalidate_until_nanos)
     }
 
     /// Still useful after expiry (one of the windows is open and no tag moved): kept, not

@@ -436,3 +436,111 @@ fn invalidate_tag_errors() {
     );
     assert_eq!(errs.len(), 2, "{errs:#?}");
 }
+
+#[test]
+fn stale_while_revalidate_needs_owned_arguments() {
+    let swr = quote!(stale_while_revalidate = "1m");
+    assert_one(
+        swr.clone(),
+        quote!(
+            async fn f(db: &Pool, id: u64) -> u8 {
+                0
+            }
+        ),
+        "every argument must be owned, and this one borrows",
+    );
+    assert_one(
+        swr.clone(),
+        quote!(
+            async fn f(&self, id: u64) -> u8 {
+                0
+            }
+        ),
+        "`self: Arc<Self>`",
+    );
+    assert_one(
+        swr.clone(),
+        quote!(
+            async fn f(self: Pin<&mut Self>) -> u8 {
+                0
+            }
+        ),
+        "`self: Arc<Self>`",
+    );
+    assert_one(
+        swr.clone(),
+        quote!(
+            async fn f<'a>(name: Cow<'a, str>) -> u8 {
+                0
+            }
+        ),
+        "this one borrows",
+    );
+    // Two borrowed parameters: two errors.
+    let both = errors(
+        swr.clone(),
+        quote!(
+            async fn f(a: &str, b: &[u8]) -> u8 {
+                0
+            }
+        ),
+    );
+    assert_eq!(both.len(), 2, "{both:?}");
+    // Owned, `'static` references and by-value or `Arc` receivers are fine.
+    for item in [
+        quote!(
+            async fn f(db: Arc<Pool>, id: u64, name: &'static str) -> u8 {
+                0
+            }
+        ),
+        quote!(
+            async fn f(self: Arc<Self>, id: u64) -> u8 {
+                0
+            }
+        ),
+        quote!(
+            async fn f(self, id: u64) -> u8 {
+                0
+            }
+        ),
+        quote!(
+            async fn f(&'static self) -> u8 {
+                0
+            }
+        ),
+    ] {
+        assert!(errors(swr.clone(), item).is_empty());
+    }
+    // Without the option, borrowing is fine.
+    assert!(
+        errors(
+            quote!(ttl = 5),
+            quote!(
+                async fn f(db: &Pool) -> u8 {
+                    0
+                }
+            )
+        )
+        .is_empty()
+    );
+    assert_one(
+        quote!(stale_while_revalidate = "soon"),
+        ok_fn(),
+        "invalid duration",
+    );
+}
+
+#[test]
+fn early_refresh_forms() {
+    assert!(errors(quote!(early_refresh), ok_fn()).is_empty());
+    assert!(errors(quote!(early_refresh = 2.5), ok_fn()).is_empty());
+    assert!(errors(quote!(early_refresh = 2), ok_fn()).is_empty());
+    for bad in [
+        quote!(early_refresh = 0),
+        quote!(early_refresh = 0.0),
+        quote!(early_refresh = "fast"),
+        quote!(early_refresh = -1.0),
+    ] {
+        assert_one(bad, ok_fn(), "`early_refresh` takes no value");
+    }
+}

@@ -125,3 +125,21 @@ fn invalidate_after_ok() {
         expect_file!["../../tests/snapshots/invalidate_after_ok.rs"],
     );
 }
+
+#[test]
+fn stale_while_revalidate() {
+    check(
+        quote!(
+            ttl = "5m",
+            stale_while_revalidate = "1m",
+            early_refresh = 2.0,
+            skip(db)
+        ),
+        quote! {
+            async fn get_user(db: Arc<Pool>, id: u64) -> Result<User, DbError> {
+                db.load(id).await
+            }
+        },
+        expect_file!["../../tests/snapshots/stale_while_revalidate.rs"],
+    );
+}

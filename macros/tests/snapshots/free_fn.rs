@@ -11,6 +11,8 @@ pub async fn get_user(db: &Pool, id: u64, user: UserRef) -> Result<User, DbError
             none_ttl_ms: ::core::option::Option::None,
             stale_if_error_ms: ::core::option::Option::None,
             min_compute_ms: ::core::option::Option::None,
+            revalidate_ms: ::core::option::Option::None,
+            early_refresh: ::core::option::Option::None,
         });
         &__CQ_SITE
     };

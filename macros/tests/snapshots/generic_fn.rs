@@ -13,6 +13,8 @@ async fn load<T: Serialize, const N: usize>(
             none_ttl_ms: ::core::option::Option::Some(30000u64),
             stale_if_error_ms: ::core::option::Option::None,
             min_compute_ms: ::core::option::Option::None,
+            revalidate_ms: ::core::option::Option::None,
+            early_refresh: ::core::option::Option::None,
         });
         &__CQ_SITE
     };

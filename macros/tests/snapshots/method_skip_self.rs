@@ -9,6 +9,8 @@ async fn find(&self, (a, b): (u8, u8), Point { x, y: _ }: Point) -> Option<Row> 
             none_ttl_ms: ::core::option::Option::None,
             stale_if_error_ms: ::core::option::Option::None,
             min_compute_ms: ::core::option::Option::None,
+            revalidate_ms: ::core::option::Option::None,
+            early_refresh: ::core::option::Option::None,
         });
         &__CQ_SITE
     };

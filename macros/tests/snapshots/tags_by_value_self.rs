@@ -9,6 +9,8 @@ async fn consume(mut self, ref key: String) -> MyResult<u32> {
             none_ttl_ms: ::core::option::Option::None,
             stale_if_error_ms: ::core::option::Option::None,
             min_compute_ms: ::core::option::Option::None,
+            revalidate_ms: ::core::option::Option::None,
+            early_refresh: ::core::option::Option::None,
         });
         &__CQ_SITE
     };

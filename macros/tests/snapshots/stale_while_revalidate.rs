@@ -1,0 +1,64 @@
+async fn get_user(db: Arc<Pool>, id: u64) -> Result<User, DbError> {
+    let __cq_site = {
+        static __CQ_SITE: ::cached_query::__private::Site = ::cached_query::__private::Site::new(::cached_query::__private::SiteConfig {
+            name: ::core::option::Option::None,
+            store: ::core::option::Option::None,
+            version: 0u32,
+            ttl_ms: ::core::option::Option::Some(300000u64),
+            cache_none: false,
+            none_ttl_ms: ::core::option::Option::None,
+            stale_if_error_ms: ::core::option::Option::None,
+            min_compute_ms: ::core::option::Option::None,
+            revalidate_ms: ::core::option::Option::Some(60000u64),
+            early_refresh: ::core::option::Option::Some(2f64),
+        });
+        &__CQ_SITE
+    };
+    let __cq_key = {
+        #[allow(non_snake_case, dead_code)]
+        fn __cq_id() {}
+        let mut __cq_key = ::cached_query::__private::KeyBuilder::new(
+            __cq_site,
+            __cq_id,
+        );
+        __cq_key.arg(&id);
+        __cq_key.finish()
+    };
+    let mut __cq_miss = match ::cached_query::__private::enter(
+            __cq_site,
+            __cq_key,
+            ::cached_query::__private::codec::<
+                ::cached_query::__private::ResultPolicy,
+                Result<User, DbError>,
+            >(),
+        )
+        .await
+    {
+        ::cached_query::__private::Enter::Hit(__cq_value) => return __cq_value,
+        ::cached_query::__private::Enter::Miss(__cq_miss) => __cq_miss,
+    };
+    __cq_miss
+        .share_clones({
+            use ::cached_query::__private::{ShareByClone as _, ShareNothing as _};
+            (&&::cached_query::__private::ShareProbe::<Result<User, DbError>>::new())
+                .probe()
+        });
+    __cq_miss
+        .run_or_revalidate(async move {
+            #[allow(
+                unreachable_code,
+                unused,
+                clippy::diverging_sub_expression,
+                clippy::let_unit_value,
+                clippy::unreachable,
+                clippy::empty_loop,
+                clippy::needless_return
+            )]
+            if false {
+                let __cq_fake_return: Result<User, DbError> = loop {};
+                return __cq_fake_return;
+            }
+            { db.load(id).await }
+        })
+        .await
+}
