@@ -21,6 +21,7 @@ mod shared;
 mod stats;
 mod store;
 mod tags;
+mod warm;
 
 pub use clock::ManualClock;
 pub use invalidate::{InvalidateError, invalidate_all, invalidate_tag, invalidate_tags};
@@ -30,6 +31,7 @@ pub use scope::{bypass, forget, forget_all, refresh};
 #[cfg(feature = "redis")]
 pub use shared::{BreakerState, RedisConfig, SharedStats};
 pub use stats::{Counts, FunctionStats, Stats};
+pub use warm::warm;
 
 /// A snapshot of the counters of every cached function called so far, and their sum.
 ///

@@ -14,6 +14,7 @@ mod modes;
 mod single_flight;
 mod stats;
 mod tags;
+mod warming;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
