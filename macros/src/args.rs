@@ -81,6 +81,12 @@ pub(crate) struct CachedQueryArgs {
     pub(crate) stale_while_revalidate: Option<Duration>,
     /// `early_refresh` or `early_refresh = 2.0`: probabilistic recomputation before expiry.
     pub(crate) early_refresh: Option<EarlyRefresh>,
+    /// `result_tags = |value| ...` or a path: tags taken from the stored value.
+    pub(crate) result_tags: Option<syn::Expr>,
+    /// `cache_err = |e: &E| ...` or a path: errors it accepts are cached.
+    pub(crate) cache_err: Option<syn::Expr>,
+    /// `err_ttl = "30s"`: TTL of cached errors.
+    pub(crate) err_ttl: Option<Duration>,
 }
 
 impl CachedQueryArgs {
@@ -131,6 +137,17 @@ impl CachedQueryArgs {
                     "`name` must not be empty: give a stable identity such as `name = \"users.get\"`, or remove the option",
                 )
                 .with_span(name),
+            );
+        }
+        if let Some(err_ttl) = &self.err_ttl
+            && self.cache_err.is_none()
+        {
+            acc.push(
+                darling::Error::custom(
+                    "`err_ttl` requires `cache_err`: errors are only cached when chosen with \
+                     `#[cached_query(cache_err = |e: &MyError| ..., err_ttl = ...)]`",
+                )
+                .with_span(&err_ttl.span),
             );
         }
         if let Some(none_ttl) = &self.none_ttl

@@ -116,6 +116,26 @@ fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
             });
         }
     });
+    // `result_tags` and `cache_err`: the user's closure or path, called through a generic helper
+    // so that a closure's parameter type is inferred from the return type; the wrapping closure
+    // captures nothing and coerces to the `fn` pointer the runtime keeps.
+    let result_tags = plan.result_tags.as_ref().map(|expr| {
+        let result = Ident::new("__cq_result", Span::mixed_site());
+        let sink = Ident::new("__cq_sink", Span::mixed_site());
+        let policy = Ident::new(plan.policy.type_name(), expr.span());
+        quote_spanned! {expr.span()=>
+            #miss.result_tags(|#result: &#ret_ty, #sink: &mut #krate::__private::ResultTags| {
+                #krate::__private::tags_from::<#krate::__private::#policy, #ret_ty, _, _>(#result, #sink, #expr)
+            });
+        }
+    });
+    let cache_err = plan.cache_err.as_ref().map(|expr| {
+        let result = Ident::new("__cq_result", Span::mixed_site());
+        quote_spanned! {expr.span()=>
+            #miss.cache_err(|#result: &#ret_ty| #krate::__private::error_matches(#result, #expr));
+        }
+    });
+    let err_ttl_ms = opt_ms(plan.err_ttl_ms);
     let cache_none = plan.cache_none;
 
     let key_stmts = plan.key_parts.iter().map(|part| key_stmt(part, &key));
@@ -128,11 +148,19 @@ fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
     let codec = Ident::new(if plan.local { "codec_local" } else { "codec" }, enter_span);
     let policy = Ident::new(plan.policy.type_name(), enter_span);
     let krate_at_ret = krate_at(enter_span);
+    let mut codec = quote_spanned! {enter_span=>
+        #krate_at_ret::__private::#codec::<#krate_at_ret::__private::#policy, #ret_ty>()
+    };
+    if plan.cache_err.is_some() {
+        // The error type's bounds, spanned at the return type.
+        let krate_at_ret = krate_at(ret_span);
+        codec = quote_spanned!(ret_span=> #krate_at_ret::__private::caching_errors(#codec));
+    }
     let enter_stmt = quote_spanned! {enter_span=>
         let mut #miss = match #krate::__private::enter(
             #site,
             #key,
-            #krate_at_ret::__private::#codec::<#krate_at_ret::__private::#policy, #ret_ty>(),
+            #codec,
         ).await {
             #krate::__private::Enter::Hit(#value) => return #value,
             #krate::__private::Enter::Miss(#miss) => #miss,
@@ -182,6 +210,7 @@ fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
                 min_compute_ms: #min_compute_ms,
                 revalidate_ms: #revalidate_ms,
                 early_refresh: #early_refresh,
+                err_ttl_ms: #err_ttl_ms,
             });
             &__CQ_SITE
         };
@@ -196,6 +225,8 @@ fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
         #enter_stmt
         #(#tag_stmts)*
         #unless
+        #result_tags
+        #cache_err
         #miss.share_clones({
             use #krate::__private::{ShareByClone as _, ShareNothing as _};
             (&&#krate::__private::ShareProbe::<#ret_ty>::new()).probe()

@@ -84,6 +84,12 @@ pub(crate) struct Plan {
     pub(crate) revalidate: Option<(u64, Span)>,
     /// `early_refresh`: the XFetch `beta`.
     pub(crate) early_refresh: Option<f64>,
+    /// `result_tags = <closure or path>`.
+    pub(crate) result_tags: Option<syn::Expr>,
+    /// `cache_err = <closure or path>`.
+    pub(crate) cache_err: Option<syn::Expr>,
+    /// `err_ttl`, in milliseconds.
+    pub(crate) err_ttl_ms: Option<u64>,
     /// `condition = <expr>`.
     pub(crate) condition: Option<syn::Expr>,
     /// `unless = <closure or path>`.
@@ -163,6 +169,15 @@ pub(crate) fn validate(
              `returns = \"result\"`",
         ));
     }
+    if let Some(predicate) = &args.cache_err
+        && policy != Policy::Result
+    {
+        errors.push(syn::Error::new_spanned(
+            predicate,
+            "`cache_err` only applies to functions returning `Result`: it caches the errors it \
+             accepts; if the return type is an alias of `Result`, add `returns = \"result\"`",
+        ));
+    }
     if args.stale_while_revalidate.is_some() {
         check_owned_params(input, errors);
     }
@@ -182,6 +197,9 @@ pub(crate) fn validate(
         min_compute_ms: args.min_compute.map(|d| d.millis),
         revalidate: args.stale_while_revalidate.map(|d| (d.millis, d.span)),
         early_refresh: args.early_refresh.map(|e| e.beta),
+        result_tags: args.result_tags.clone(),
+        cache_err: args.cache_err.clone(),
+        err_ttl_ms: args.err_ttl.map(|d| d.millis),
         condition: args.condition.clone(),
         unless: args.unless.clone(),
         local: args.local.is_present(),

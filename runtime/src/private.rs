@@ -62,6 +62,80 @@ impl<T: Clone + Send + Sync + 'static + Serialize + DeserializeOwned> CacheValue
 pub trait LocalValue: Clone + Send + Sync + 'static {}
 impl<T: Clone + Send + Sync + 'static> LocalValue for T {}
 
+/// An error `cache_err` may store.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be cached as an error by `cache_err`",
+    label = "the error type",
+    note = "errors cached with `cache_err` must be `Clone + Send + Sync + 'static` (they stay in process memory, so no serde bounds)"
+)]
+pub trait CacheError: Clone + Send + Sync + 'static {}
+impl<T: Clone + Send + Sync + 'static> CacheError for T {}
+
+/// A `Result` type, whatever its alias: what `cache_err` needs to see the error.
+#[diagnostic::on_unimplemented(
+    message = "`cache_err` needs a `Result` return type, not `{Self}`",
+    label = "not a `Result`"
+)]
+pub trait ResultType {
+    /// `T` of `Result<T, E>`.
+    type Ok;
+    /// `E` of `Result<T, E>`.
+    type Err;
+    /// The error, if this is an `Err`.
+    fn error(&self) -> Option<&Self::Err>;
+    /// `Err(error)`.
+    fn from_error(error: Self::Err) -> Self;
+}
+
+impl<T, E> ResultType for Result<T, E> {
+    type Ok = T;
+    type Err = E;
+    fn error(&self) -> Option<&E> {
+        self.as_ref().err()
+    }
+    fn from_error(error: E) -> Self {
+        Err(error)
+    }
+}
+
+/// `cache_err = <predicate>` applied to a result: `false` for `Ok`.
+pub fn error_matches<R: ResultType, F: FnOnce(&R::Err) -> bool>(result: &R, predicate: F) -> bool {
+    result.error().is_some_and(predicate)
+}
+
+/// Tags a result gives itself (`result_tags`), collected once it has been computed.
+#[derive(Default)]
+pub struct ResultTags {
+    names: Vec<Box<str>>,
+}
+
+impl ResultTags {
+    /// Adds a tag.
+    pub fn push(&mut self, tag: &str) {
+        self.names.push(tag.into());
+    }
+}
+
+/// `result_tags = <closure or path>` applied to the stored part of a result (`T` of `Ok(T)`,
+/// `Some(T)`, or the value): nothing for results that are not stored values.
+pub fn tags_from<P, R, F, I>(result: &R, sink: &mut ResultTags, tags: F)
+where
+    P: Policy<R>,
+    F: FnOnce(&P::Value) -> I,
+    I: IntoIterator,
+    I::Item: AsRef<str>,
+{
+    if let Outcome::Value(value) = P::inspect(result) {
+        for tag in tags(value) {
+            sink.push(tag.as_ref());
+        }
+    }
+}
+
+/// A cached `Err` (`cache_err`), wrapped so that it can never be taken for an `Ok` value of the
+/// same type.
+struct CachedErr<E>(E);
+
 // ---------------------------------------------------------------------------------------------
 // Return-type policies: which results are cached, and how a cached value becomes a result.
 
@@ -160,6 +234,9 @@ pub struct SiteConfig {
     pub revalidate_ms: Option<u64>,
     /// `early_refresh`: the XFetch `beta` (1.0 by default; larger refreshes earlier).
     pub early_refresh: Option<f64>,
+    /// `err_ttl`, in milliseconds: how long errors chosen by `cache_err` are cached; `None`:
+    /// the function's TTL.
+    pub err_ttl_ms: Option<u64>,
 }
 
 impl SiteConfig {
@@ -176,6 +253,7 @@ impl SiteConfig {
         min_compute_ms: None,
         revalidate_ms: None,
         early_refresh: None,
+        err_ttl_ms: None,
     };
 }
 
@@ -333,6 +411,10 @@ impl Drop for KeyBuilder {
 pub struct Codec<R> {
     load: fn(&Entry) -> Option<R>,
     store: fn(&R, bool) -> Decision,
+    /// Stores an `Err` (`cache_err`); `None` when the function caches no errors.
+    store_error: Option<fn(&R) -> Decision>,
+    /// Loads a cached `Err` (`cache_err`).
+    load_error: Option<fn(&Entry) -> Option<R>>,
     /// How values travel to and from a shared store; `None` for `local` functions.
     #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     shared: Option<SharedCodec>,
@@ -370,6 +452,16 @@ impl SharedCodec {
 }
 
 impl<R> Codec<R> {
+    /// The result an entry holds: a value (or cached `None`), else a cached `Err`. `None` for an
+    /// entry of another type (a 128-bit collision).
+    #[inline]
+    fn load(&self, entry: &Entry) -> Option<R> {
+        match (self.load)(entry) {
+            Some(result) => Some(result),
+            None => self.load_error.and_then(|load| load(entry)),
+        }
+    }
+
     /// Whether values of this function can go to a shared store.
     fn shared_enabled(&self) -> bool {
         self.shared.is_some()
@@ -387,6 +479,8 @@ enum Decision {
     Store {
         value: Option<Box<dyn Any + Send + Sync>>,
         size: usize,
+        /// A cached `Err` (`cache_err`): its own TTL, kept in memory only.
+        error: bool,
     },
     Error,
     NotCached,
@@ -410,10 +504,12 @@ where
         Outcome::Value(value) => Decision::Store {
             size: size(value),
             value: Some(Box::new(value.clone())),
+            error: false,
         },
         Outcome::Nothing if cache_none => Decision::Store {
             value: None,
             size: 0,
+            error: false,
         },
         Outcome::Nothing => Decision::NotCached,
         Outcome::Error => Decision::Error,
@@ -453,6 +549,8 @@ where
     Codec {
         load: load::<P, R>,
         store: store_serde::<P, R>,
+        store_error: None,
+        load_error: None,
         shared: SharedCodec::of::<P::Value>(),
     }
 }
@@ -465,7 +563,32 @@ where
     Codec {
         load: load::<P, R>,
         store: store_local::<P, R>,
+        store_error: None,
+        load_error: None,
         shared: None,
+    }
+}
+
+/// `codec` (or `codec_local`, with `local`) for a function that also caches chosen errors
+/// (`cache_err`): the error type's bounds are checked here, spanned at the return type.
+pub fn caching_errors<R: ResultType>(codec: Codec<R>) -> Codec<R>
+where
+    R::Err: CacheError,
+{
+    Codec {
+        load_error: Some(|entry| {
+            let CachedErr(error) = entry.value.as_ref()?.downcast_ref::<CachedErr<R::Err>>()?;
+            Some(R::from_error(error.clone()))
+        }),
+        store_error: Some(|result| match result.error() {
+            Some(error) => Decision::Store {
+                value: Some(Box::new(CachedErr(error.clone()))),
+                size: std::mem::size_of::<R::Err>(),
+                error: true,
+            },
+            None => Decision::NotCached,
+        }),
+        ..codec
     }
 }
 
@@ -505,6 +628,8 @@ async fn lookup<R>(site: &'static Site, key: Key, codec: Codec<R>) -> Enter<R> {
             ttl_override: None,
             stale: None,
             unless: None,
+            result_tags: None,
+            cache_err: None,
         })
     };
     match scope::current() {
@@ -570,7 +695,7 @@ async fn lookup<R>(site: &'static Site, key: Key, codec: Codec<R>) -> Enter<R> {
         let now = runtime.now_nanos();
         if entry.is_fresh(now) {
             // A value of another type under this key (a 128-bit collision) is a miss.
-            if let Some(hit) = (codec.load)(&entry) {
+            if let Some(hit) = codec.load(&entry) {
                 if let Some(beta) = site.config.early_refresh
                     && refresh_early(runtime, &entry, now, beta)
                 {
@@ -656,7 +781,7 @@ async fn read<R>(
     let now = runtime.now_nanos();
     if entry.is_fresh(now) {
         // A value of another type under this key (a 128-bit collision) is a miss.
-        return (codec.load)(&entry);
+        return codec.load(&entry);
     }
     drop_unfresh(runtime, function, hash, &entry, now).await;
     None
@@ -750,6 +875,10 @@ pub struct Miss<R> {
     stale: Option<Arc<Entry>>,
     /// `unless`: results it accepts are not stored.
     unless: Option<fn(&R) -> bool>,
+    /// `result_tags`: tags taken from the result.
+    result_tags: Option<fn(&R, &mut ResultTags)>,
+    /// `cache_err`: errors it accepts are stored.
+    cache_err: Option<fn(&R) -> bool>,
 }
 
 impl<R> Miss<R> {
@@ -790,7 +919,9 @@ impl<R> Miss<R> {
     /// The shared tier and this function's encoding, when its values are shared.
     #[cfg(feature = "redis")]
     fn shared(&self) -> Option<(&'static Arc<crate::shared::SharedTier>, SharedCodec)> {
-        if !self.runtime.is_shared(self.site.config.store) {
+        // Tags known only after the computation could not be checked against invalidations in
+        // other instances: such functions stay in memory.
+        if self.result_tags.is_some() || !self.runtime.is_shared(self.site.config.store) {
             return None;
         }
         Some((self.runtime.shared.as_ref()?, self.codec.shared?))
@@ -799,6 +930,16 @@ impl<R> Miss<R> {
     /// Does not store results `predicate` accepts (`unless`).
     pub fn unless(&mut self, predicate: fn(&R) -> bool) {
         self.unless = Some(predicate);
+    }
+
+    /// Adds the tags `tags` takes from the result to the entry (`result_tags`).
+    pub fn result_tags(&mut self, tags: fn(&R, &mut ResultTags)) {
+        self.result_tags = Some(tags);
+    }
+
+    /// Stores the errors `predicate` accepts, for the function's `err_ttl` (`cache_err`).
+    pub fn cache_err(&mut self, predicate: fn(&R) -> bool) {
+        self.cache_err = Some(predicate);
     }
 
     /// Stores the result for `ttl` instead of the function's TTL.
@@ -904,7 +1045,7 @@ impl<R> Miss<R> {
 
     /// The value this revalidation replaces.
     fn previous(&self) -> Option<R> {
-        (self.codec.load)(self.stale.as_ref()?)
+        self.codec.load(self.stale.as_ref()?)
     }
 
     /// Whether the previous value has not expired yet (an `early_refresh` draw).
@@ -934,7 +1075,7 @@ impl<R> Miss<R> {
     fn take(&self, published: Published) -> Option<R> {
         match published {
             Published::Value(entry) if entry.is_fresh(runtime().now_nanos()) => {
-                (self.codec.load)(&entry)
+                self.codec.load(&entry)
             }
             Published::Shared(result) => {
                 let sharer = self.sharer.as_ref()?;
@@ -942,7 +1083,7 @@ impl<R> Miss<R> {
                 (sharer.unpack)(&**result)
             }
             Published::Stale(entry) => {
-                let loaded = (self.codec.load)(&entry);
+                let loaded = self.codec.load(&entry);
                 if loaded.is_some() {
                     bump(&self.function.counters.stale_served);
                 }
@@ -964,6 +1105,9 @@ impl<R> Miss<R> {
         stamps.push(runtime.tags.intern(&self.function.tag).stamp());
         stamps.push(runtime.epoch.stamp());
         stamps.extend(self.tags.iter().map(TagCell::stamp));
+        // `result_tags`: where the invalidation count stood, to tell afterwards whether one of
+        // the tags the result names was invalidated while the body ran.
+        let sequence = self.result_tags.map(|_| runtime.tags.sequence());
 
         #[cfg(feature = "redis")]
         let mut remote_generations = None;
@@ -995,7 +1139,7 @@ impl<R> Miss<R> {
                         let entry = self
                             .insert(runtime, value, size, stamps.clone(), ttl, 0)
                             .await;
-                        if let Some(result) = (self.codec.load)(&entry) {
+                        if let Some(result) = self.codec.load(&entry) {
                             bump(&self.function.counters.remote_hits);
                             self.observe_at(CallOutcome::Hit, Tier::Redis, None);
                             if let Some(leader) = leader {
@@ -1036,24 +1180,53 @@ impl<R> Miss<R> {
                 .is_some_and(|(min, took)| took < Duration::from_millis(min));
         let decision = match (self.codec.store)(&result, self.site.config.cache_none) {
             Decision::Store { .. } if declined => Decision::NotCached,
+            Decision::Error if self.cache_err.is_some_and(|accepts| accepts(&result)) => self
+                .codec
+                .store_error
+                .map_or(Decision::Error, |store| store(&result)),
             decision => decision,
+        };
+        // `result_tags`: stamped now, and not stored if one of them moved while the body ran.
+        let decision = match (decision, self.result_tags, sequence) {
+            (Decision::Store { value, size, error }, Some(tags_of), Some(sequence)) => {
+                let mut tags = ResultTags::default();
+                tags_of(&result, &mut tags);
+                stamps.extend(tags.names.iter().map(|tag| runtime.tags.intern(tag).stamp()));
+                if tags
+                    .names
+                    .iter()
+                    .any(|tag| runtime.tags.moved_since(tag, sequence))
+                {
+                    Decision::NotCached
+                } else {
+                    Decision::Store { value, size, error }
+                }
+            }
+            (decision, ..) => decision,
         };
         let published = match decision {
             Decision::Store { .. } if doomed => Published::Nothing,
-            Decision::Store { value, size } => {
+            Decision::Store { value, size, error } => {
+                if error {
+                    bump(&counters.errors);
+                }
                 let outcome = if self.kind == MissKind::Refresh {
                     CallOutcome::Refresh
                 } else {
                     CallOutcome::Miss
                 };
                 self.observe(outcome, computed);
+                // Cached errors stay in memory.
                 #[cfg(feature = "redis")]
-                if let (Some((tier, shared)), Some(generations)) =
-                    (self.shared(), remote_generations)
+                if let (Some((tier, shared)), Some(generations), false) =
+                    (self.shared(), remote_generations, error)
                 {
                     self.write_remote(runtime, tier, shared, value.as_deref(), generations);
                 }
-                let ttl = self.local_ttl(runtime, value.is_some());
+                let ttl = match self.site.config.err_ttl_ms {
+                    Some(ms) if error => runtime.jittered(Duration::from_millis(ms), self.hash),
+                    _ => self.local_ttl(runtime, value.is_some()),
+                };
                 #[cfg(feature = "redis")]
                 let ttl = match self.shared() {
                     Some((tier, _)) => ttl.min(tier.l1_ttl_cap()),
@@ -1077,7 +1250,7 @@ impl<R> Miss<R> {
                     .flatten()
                     .filter(|entry| entry.is_servable_on_error(runtime.now_nanos()));
                 if let Some(entry) = servable
-                    && let Some(stale) = (self.codec.load)(entry)
+                    && let Some(stale) = self.codec.load(entry)
                 {
                     bump(&counters.stale_served);
                     if let Some(leader) = leader {

@@ -63,10 +63,19 @@ struct Shard {
     prune_at: usize,
 }
 
+/// Slots of the invalidation trace (see [`TagRegistry::moved_since`]).
+const TRACE_SLOTS: usize = 1024;
+
 /// The interned tags of one runtime.
 pub(crate) struct TagRegistry {
     shards: Box<[Mutex<Shard>]>,
     hasher: RandomState,
+    /// Counts invalidations.
+    sequence: AtomicU64,
+    /// Per slot (tags hashed into it), the `sequence` of the last invalidation of one of its tags,
+    /// cell or no cell: how a computation whose tags are only known once it has finished
+    /// (`result_tags`) learns whether one of them was invalidated while it ran.
+    trace: Box<[AtomicU64]>,
 }
 
 impl Default for TagRegistry {
@@ -74,6 +83,8 @@ impl Default for TagRegistry {
         Self {
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
             hasher: RandomState::new(),
+            sequence: AtomicU64::new(0),
+            trace: (0..TRACE_SLOTS).map(|_| AtomicU64::new(0)).collect(),
         }
     }
 }
@@ -102,10 +113,30 @@ impl TagRegistry {
         cell
     }
 
+    fn trace_slot(&self, tag: &str) -> &AtomicU64 {
+        let index = (self.hasher.hash_one((tag, 1u8)) as usize) % self.trace.len();
+        &self.trace[index]
+    }
+
+    /// The invalidation count now: a computation reads it before it starts, and later asks
+    /// [`moved_since`](Self::moved_since) about tags it did not know then.
+    pub(crate) fn sequence(&self) -> u64 {
+        self.sequence.load(Ordering::SeqCst)
+    }
+
+    /// Whether `tag` may have been invalidated after `sequence` was read (or a tag sharing its
+    /// trace slot was: a false positive only costs not storing one value). Call it after taking
+    /// the tag's stamp: an invalidation it does not see then bumps a cell that stamp holds.
+    pub(crate) fn moved_since(&self, tag: &str, sequence: u64) -> bool {
+        self.trace_slot(tag).load(Ordering::SeqCst) > sequence
+    }
+
     /// Bumps `tag`'s generation. A tag with no live cell has nothing cached under it and nothing
-    /// computing under it (a computation holds its cells from before it starts), so there is
-    /// nothing to do.
+    /// computing under it with a stamp (a computation holds its declared tags' cells from before
+    /// it starts); the trace records it for computations whose tags come from their result.
     pub(crate) fn invalidate(&self, tag: &str) {
+        let sequence = self.sequence.fetch_add(1, Ordering::SeqCst) + 1;
+        self.trace_slot(tag).fetch_max(sequence, Ordering::SeqCst);
         let cell = {
             let shard = self
                 .shard(tag)
@@ -177,6 +208,20 @@ mod tests {
         registry.prune();
         assert_eq!(registry.len(), 1);
         drop(kept);
+    }
+
+    #[test]
+    fn the_trace_tells_which_tags_moved_since_a_sequence() {
+        let registry = TagRegistry::default();
+        let before = registry.sequence();
+        assert!(!registry.moved_since("user:1", before));
+        registry.invalidate("user:1");
+        assert!(registry.moved_since("user:1", before), "no cell, still traced");
+        assert!(!registry.moved_since("user:1", registry.sequence()));
+        let moved = (0..100)
+            .filter(|i| registry.moved_since(&format!("other:{i}"), before))
+            .count();
+        assert!(moved < 5, "{moved} false positives of 100");
     }
 
     #[test]

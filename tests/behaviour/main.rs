@@ -4,6 +4,7 @@
 //! in parallel do not see each other's entries.
 
 mod basics;
+mod cached_errors;
 mod conditions;
 mod instances;
 mod invalidate_attribute;
@@ -11,6 +12,7 @@ mod keys;
 mod manual;
 mod methods;
 mod modes;
+mod result_tags;
 mod single_flight;
 mod stats;
 mod tags;
