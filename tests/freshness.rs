@@ -350,3 +350,44 @@ async fn with_stale_while_revalidate_an_early_refresh_runs_in_the_background() {
     let second = first + 1;
     until(|| answer_at_once(board(1)) == Some(second)).await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// cache_err with err_ttl
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NotFound;
+
+static PROFILE_RUNS: AtomicU32 = AtomicU32::new(0);
+static PROFILE_EXISTS: AtomicBool = AtomicBool::new(false);
+
+#[cached_query(ttl = "1h", cache_err = |_: &NotFound| true, err_ttl = "30s")]
+async fn profile(id: u32) -> Result<u32, NotFound> {
+    PROFILE_RUNS.fetch_add(1, SeqCst);
+    if PROFILE_EXISTS.load(SeqCst) {
+        Ok(id)
+    } else {
+        Err(NotFound)
+    }
+}
+
+#[tokio::test]
+async fn a_cached_error_lives_for_err_ttl_and_a_value_for_the_ttl() {
+    let (_serial, clock) = clock().await;
+    PROFILE_EXISTS.store(false, SeqCst);
+    assert_eq!(profile(1).await, Err(NotFound));
+    // Created meanwhile: the cached error still answers until its 30 s are up.
+    PROFILE_EXISTS.store(true, SeqCst);
+    clock.advance(Duration::from_secs(29));
+    assert_eq!(profile(1).await, Err(NotFound));
+    assert_eq!(PROFILE_RUNS.load(SeqCst), 1);
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(profile(1).await, Ok(1));
+    assert_eq!(PROFILE_RUNS.load(SeqCst), 2);
+    // The value has the function's TTL.
+    clock.advance(Duration::from_secs(3599));
+    assert_eq!(profile(1).await, Ok(1));
+    assert_eq!(PROFILE_RUNS.load(SeqCst), 2);
+    clock.advance(Duration::from_secs(1));
+    profile(1).await.unwrap();
+    assert_eq!(PROFILE_RUNS.load(SeqCst), 3);
+}

@@ -123,6 +123,7 @@ fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
         let result = Ident::new("__cq_result", Span::mixed_site());
         let sink = Ident::new("__cq_sink", Span::mixed_site());
         let policy = Ident::new(plan.policy.type_name(), expr.span());
+        let krate = krate_at(expr.span());
         quote_spanned! {expr.span()=>
             #miss.result_tags(|#result: &#ret_ty, #sink: &mut #krate::__private::ResultTags| {
                 #krate::__private::tags_from::<#krate::__private::#policy, #ret_ty, _, _>(#result, #sink, #expr)
@@ -131,6 +132,7 @@ fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
     });
     let cache_err = plan.cache_err.as_ref().map(|expr| {
         let result = Ident::new("__cq_result", Span::mixed_site());
+        let krate = krate_at(expr.span());
         quote_spanned! {expr.span()=>
             #miss.cache_err(|#result: &#ret_ty| #krate::__private::error_matches(#result, #expr));
         }
@@ -152,9 +154,11 @@ fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
         #krate_at_ret::__private::#codec::<#krate_at_ret::__private::#policy, #ret_ty>()
     };
     if plan.cache_err.is_some() {
-        // The error type's bounds, spanned at the return type.
-        let krate_at_ret = krate_at(ret_span);
-        codec = quote_spanned!(ret_span=> #krate_at_ret::__private::caching_errors(#codec));
+        // The error type's bounds, spanned at `E` (or the return type, for an alias).
+        let err_span = Span::call_site().located_at(plan.error_ty.span());
+        let krate_at_err = krate_at(err_span);
+        let caching_errors = Ident::new("caching_errors", err_span);
+        codec = quote_spanned!(err_span=> #krate_at_err::__private::#caching_errors(#codec));
     }
     let enter_stmt = quote_spanned! {enter_span=>
         let mut #miss = match #krate::__private::enter(

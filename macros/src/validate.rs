@@ -103,6 +103,9 @@ pub(crate) struct Plan {
     /// The part of the return type that is stored (`T` of `Result<T, E>` / `Option<T>`, or the
     /// whole type): value-type errors are spanned on it.
     pub(crate) value_ty: Type,
+    /// `E` of `Result<T, E>` when spelled that way, else the return type: `cache_err`'s
+    /// error-type bounds are spanned on it.
+    pub(crate) error_ty: Type,
     /// Key builder statements.
     pub(crate) key_parts: Vec<KeyPart>,
     /// Tag templates.
@@ -205,6 +208,7 @@ pub(crate) fn validate(
         local: args.local.is_present(),
         policy,
         value_ty: stored_type(&ret_ty, policy).clone(),
+        error_ty: error_type(&ret_ty).clone(),
         ret_ty,
         key_parts: key_parts(input, &skipped),
         tags,
@@ -374,6 +378,25 @@ fn stored_type(ty: &Type, policy: Policy) -> &Type {
         Type::Path(p) if p.qself.is_none() => match p.path.segments.last() {
             Some(seg) if seg.ident == name => match &seg.arguments {
                 syn::PathArguments::AngleBracketed(args) => match args.args.first() {
+                    Some(syn::GenericArgument::Type(inner)) => inner,
+                    _ => ty,
+                },
+                _ => ty,
+            },
+            _ => ty,
+        },
+        _ => ty,
+    }
+}
+
+/// `E` in `Result<T, E>` when the return type is spelled that way; otherwise the whole type.
+fn error_type(ty: &Type) -> &Type {
+    match ty {
+        Type::Paren(t) => error_type(&t.elem),
+        Type::Group(t) => error_type(&t.elem),
+        Type::Path(p) if p.qself.is_none() => match p.path.segments.last() {
+            Some(seg) if seg.ident == "Result" => match &seg.arguments {
+                syn::PathArguments::AngleBracketed(args) => match args.args.iter().nth(1) {
                     Some(syn::GenericArgument::Type(inner)) => inner,
                     _ => ty,
                 },

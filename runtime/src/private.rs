@@ -533,6 +533,9 @@ where
 }
 
 /// The first step of a cached call: a hit, or what is needed to compute the result.
+// `Miss` is large (the key's tags, the codec, the function's rules) and moved once per miss;
+// boxing it would cost an allocation on every miss to save a copy.
+#[allow(clippy::large_enum_variant)]
 pub enum Enter<R> {
     /// The cached result.
     Hit(R),
@@ -1191,7 +1194,11 @@ impl<R> Miss<R> {
             (Decision::Store { value, size, error }, Some(tags_of), Some(sequence)) => {
                 let mut tags = ResultTags::default();
                 tags_of(&result, &mut tags);
-                stamps.extend(tags.names.iter().map(|tag| runtime.tags.intern(tag).stamp()));
+                stamps.extend(
+                    tags.names
+                        .iter()
+                        .map(|tag| runtime.tags.intern(tag).stamp()),
+                );
                 if tags
                     .names
                     .iter()

@@ -216,7 +216,10 @@ mod tests {
         let before = registry.sequence();
         assert!(!registry.moved_since("user:1", before));
         registry.invalidate("user:1");
-        assert!(registry.moved_since("user:1", before), "no cell, still traced");
+        assert!(
+            registry.moved_since("user:1", before),
+            "no cell, still traced"
+        );
         assert!(!registry.moved_since("user:1", registry.sequence()));
         let moved = (0..100)
             .filter(|i| registry.moved_since(&format!("other:{i}"), before))

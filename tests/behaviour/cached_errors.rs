@@ -73,7 +73,11 @@ static LOCAL_RUNS: Runs = Runs::new();
 #[cached_query(local, cache_err = always)]
 async fn local_lookup(id: u32) -> Result<std::sync::Arc<str>, Missing> {
     LOCAL_RUNS.bump();
-    if id == 0 { Err(Missing) } else { Ok(format!("{id}").into()) }
+    if id == 0 {
+        Err(Missing)
+    } else {
+        Ok(format!("{id}").into())
+    }
 }
 
 #[tokio::test]

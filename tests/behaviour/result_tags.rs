@@ -83,7 +83,8 @@ static RACED_RUNS: Runs = Runs::new();
 async fn raced(invalidate_mine: bool) -> Vec<u64> {
     RACED_RUNS.bump();
     if invalidate_mine {
-        cached_query::invalidate_tag("rt-item:5").await.unwrap();
+        // In memory only: this cannot fail.
+        let _ = cached_query::invalidate_tag("rt-item:5").await;
     }
     vec![5, 6]
 }
@@ -93,11 +94,17 @@ async fn a_result_whose_tag_was_invalidated_while_it_ran_is_not_stored() {
     let before = counts("raced");
     raced(true).await;
     raced(true).await;
-    assert_eq!(RACED_RUNS.get(), 2, "the value read before the write is never served");
+    assert_eq!(
+        RACED_RUNS.get(),
+        2,
+        "the value read before the write is never served"
+    );
     assert_eq!(counts("raced").since(&before).not_cached, 2);
 
     // Without that invalidation the same value is stored.
-    cached_query::invalidate_tag("rt-item:unrelated").await.unwrap();
+    cached_query::invalidate_tag("rt-item:unrelated")
+        .await
+        .unwrap();
     raced(false).await;
     raced(false).await;
     assert_eq!(RACED_RUNS.get(), 3);

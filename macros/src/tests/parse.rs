@@ -544,3 +544,31 @@ fn early_refresh_forms() {
         assert_one(bad, ok_fn(), "`early_refresh` takes no value");
     }
 }
+
+#[test]
+fn cache_err_and_result_tags_checks() {
+    let result_fn = quote!(
+        async fn f(id: u64) -> Result<u64, E> {
+            Ok(id)
+        }
+    );
+    assert!(
+        errors(
+            quote!(cache_err = |_| true, err_ttl = "30s"),
+            result_fn.clone()
+        )
+        .is_empty()
+    );
+    assert!(errors(quote!(result_tags = tags_of), result_fn.clone()).is_empty());
+    assert_one(
+        quote!(err_ttl = "30s"),
+        result_fn,
+        "`err_ttl` requires `cache_err`",
+    );
+    assert_one(
+        quote!(cache_err = |_| true),
+        ok_fn(),
+        "`cache_err` only applies to functions returning `Result`",
+    );
+    assert!(errors(quote!(cache_err = |_| true, returns = "result"), ok_fn()).is_empty());
+}

@@ -143,3 +143,23 @@ fn stale_while_revalidate() {
         expect_file!["../../tests/snapshots/stale_while_revalidate.rs"],
     );
 }
+
+#[test]
+fn result_tags_and_cache_err() {
+    check(
+        quote!(
+            result_tags = |users| users
+                .iter()
+                .map(|u| format!("user:{}", u.id))
+                .collect::<Vec<_>>(),
+            cache_err = |e: &DbError| e.is_not_found(),
+            err_ttl = "30s"
+        ),
+        quote! {
+            async fn team(id: u64) -> Result<Vec<User>, DbError> {
+                load(id).await
+            }
+        },
+        expect_file!["../../tests/snapshots/result_tags_and_cache_err.rs"],
+    );
+}

@@ -13,6 +13,7 @@ pub async fn get_user(db: &Pool, id: u64, user: UserRef) -> Result<User, DbError
             min_compute_ms: ::core::option::Option::None,
             revalidate_ms: ::core::option::Option::None,
             early_refresh: ::core::option::Option::None,
+            err_ttl_ms: ::core::option::Option::None,
         });
         &__CQ_SITE
     };

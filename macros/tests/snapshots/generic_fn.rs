@@ -15,6 +15,7 @@ async fn load<T: Serialize, const N: usize>(
             min_compute_ms: ::core::option::Option::None,
             revalidate_ms: ::core::option::Option::None,
             early_refresh: ::core::option::Option::None,
+            err_ttl_ms: ::core::option::Option::None,
         });
         &__CQ_SITE
     };

@@ -11,6 +11,7 @@ async fn find(&self, (a, b): (u8, u8), Point { x, y: _ }: Point) -> Option<Row> 
             min_compute_ms: ::core::option::Option::None,
             revalidate_ms: ::core::option::Option::None,
             early_refresh: ::core::option::Option::None,
+            err_ttl_ms: ::core::option::Option::None,
         });
         &__CQ_SITE
     };

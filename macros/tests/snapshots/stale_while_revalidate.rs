@@ -11,6 +11,7 @@ async fn get_user(db: Arc<Pool>, id: u64) -> Result<User, DbError> {
             min_compute_ms: ::core::option::Option::None,
             revalidate_ms: ::core::option::Option::Some(60000u64),
             early_refresh: ::core::option::Option::Some(2f64),
+            err_ttl_ms: ::core::option::Option::None,
         });
         &__CQ_SITE
     };

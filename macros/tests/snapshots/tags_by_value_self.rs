@@ -11,6 +11,7 @@ async fn consume(mut self, ref key: String) -> MyResult<u32> {
             min_compute_ms: ::core::option::Option::None,
             revalidate_ms: ::core::option::Option::None,
             early_refresh: ::core::option::Option::None,
+            err_ttl_ms: ::core::option::Option::None,
         });
         &__CQ_SITE
     };

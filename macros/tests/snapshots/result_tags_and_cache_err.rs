@@ -1,0 +1,92 @@
+async fn team(id: u64) -> Result<Vec<User>, DbError> {
+    let __cq_site = {
+        static __CQ_SITE: ::cached_query::__private::Site = ::cached_query::__private::Site::new(::cached_query::__private::SiteConfig {
+            name: ::core::option::Option::None,
+            store: ::core::option::Option::None,
+            version: 0u32,
+            ttl_ms: ::core::option::Option::None,
+            cache_none: false,
+            none_ttl_ms: ::core::option::Option::None,
+            stale_if_error_ms: ::core::option::Option::None,
+            min_compute_ms: ::core::option::Option::None,
+            revalidate_ms: ::core::option::Option::None,
+            early_refresh: ::core::option::Option::None,
+            err_ttl_ms: ::core::option::Option::Some(30000u64),
+        });
+        &__CQ_SITE
+    };
+    let __cq_key = {
+        #[allow(non_snake_case, dead_code)]
+        fn __cq_id() {}
+        let mut __cq_key = ::cached_query::__private::KeyBuilder::new(
+            __cq_site,
+            __cq_id,
+        );
+        __cq_key.arg(&id);
+        __cq_key.finish()
+    };
+    let mut __cq_miss = match ::cached_query::__private::enter(
+            __cq_site,
+            __cq_key,
+            ::cached_query::__private::caching_errors(
+                ::cached_query::__private::codec::<
+                    ::cached_query::__private::ResultPolicy,
+                    Result<Vec<User>, DbError>,
+                >(),
+            ),
+        )
+        .await
+    {
+        ::cached_query::__private::Enter::Hit(__cq_value) => return __cq_value,
+        ::cached_query::__private::Enter::Miss(__cq_miss) => __cq_miss,
+    };
+    __cq_miss
+        .result_tags(|
+            __cq_result: &Result<Vec<User>, DbError>,
+            __cq_sink: &mut ::cached_query::__private::ResultTags|
+        {
+            ::cached_query::__private::tags_from::<
+                ::cached_query::__private::ResultPolicy,
+                Result<Vec<User>, DbError>,
+                _,
+                _,
+            >(
+                __cq_result,
+                __cq_sink,
+                |users| {
+                    users.iter().map(|u| format!("user:{}", u.id)).collect::<Vec<_>>()
+                },
+            )
+        });
+    __cq_miss
+        .cache_err(|__cq_result: &Result<Vec<User>, DbError>| ::cached_query::__private::error_matches(
+            __cq_result,
+            |e: &DbError| e.is_not_found(),
+        ));
+    __cq_miss
+        .share_clones({
+            use ::cached_query::__private::{ShareByClone as _, ShareNothing as _};
+            (&&::cached_query::__private::ShareProbe::<
+                Result<Vec<User>, DbError>,
+            >::new())
+                .probe()
+        });
+    __cq_miss
+        .run(async move {
+            #[allow(
+                unreachable_code,
+                unused,
+                clippy::diverging_sub_expression,
+                clippy::let_unit_value,
+                clippy::unreachable,
+                clippy::empty_loop,
+                clippy::needless_return
+            )]
+            if false {
+                let __cq_fake_return: Result<Vec<User>, DbError> = loop {};
+                return __cq_fake_return;
+            }
+            { load(id).await }
+        })
+        .await
+}
