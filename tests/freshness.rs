@@ -391,3 +391,30 @@ async fn a_cached_error_lives_for_err_ttl_and_a_value_for_the_ttl() {
     profile(1).await.unwrap();
     assert_eq!(PROFILE_RUNS.load(SeqCst), 3);
 }
+
+// ---------------------------------------------------------------------------------------------
+// min_compute, measured on the cache's clock
+
+static MEASURED_RUNS: AtomicU32 = AtomicU32::new(0);
+
+/// Takes `millis` on the cache's clock.
+#[cached_query(min_compute = "20ms")]
+async fn measured(millis: u64) -> u64 {
+    MEASURED_RUNS.fetch_add(1, SeqCst);
+    CLOCK.advance(Duration::from_millis(millis));
+    millis
+}
+
+#[tokio::test]
+async fn results_computed_faster_than_min_compute_are_not_stored() {
+    let (_serial, _clock) = clock().await;
+    let before = counts("measured");
+    measured(19).await;
+    measured(19).await;
+    assert_eq!(MEASURED_RUNS.load(SeqCst), 2, "19 ms: not worth storing");
+    measured(20).await;
+    measured(20).await;
+    assert_eq!(MEASURED_RUNS.load(SeqCst), 3, "20 ms: stored");
+    let during = counts("measured").since(&before);
+    assert_eq!((during.not_cached, during.misses, during.hits), (2, 3, 1));
+}

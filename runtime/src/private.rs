@@ -1179,8 +1179,7 @@ impl<R> Miss<R> {
                 .site
                 .config
                 .min_compute_ms
-                .zip(computed)
-                .is_some_and(|(min, took)| took < Duration::from_millis(min));
+                .is_some_and(|min| compute_nanos < min.saturating_mul(1_000_000));
         let decision = match (self.codec.store)(&result, self.site.config.cache_none) {
             Decision::Store { .. } if declined => Decision::NotCached,
             Decision::Error if self.cache_err.is_some_and(|accepts| accepts(&result)) => self

@@ -44,6 +44,8 @@ async fn results_unless_rejects_are_returned_but_not_stored() {
     assert_eq!(search("ab".into()).await, vec![97, 98]);
     assert_eq!(search("ab".into()).await, vec![97, 98]);
     assert_eq!(SEARCH_RUNS.get(), 3);
+    let stats = counts("conditions::search");
+    assert_eq!((stats.not_cached, stats.misses, stats.hits), (2, 3, 1));
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -77,29 +79,4 @@ async fn unless_takes_a_function_path_too() {
     assert_eq!(PAGE_RUNS.get(), 3);
 }
 
-static QUICK_RUNS: Runs = Runs::new();
-static SLOW_RUNS: Runs = Runs::new();
-
-#[cached_query(min_compute = "20ms")]
-async fn quick(x: u8) -> u8 {
-    QUICK_RUNS.bump();
-    x
-}
-
-#[cached_query(min_compute = "20ms")]
-async fn slow(x: u8) -> u8 {
-    SLOW_RUNS.bump();
-    // A sleep that bounds the compute time from below (tokio's sleep never returns early).
-    tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    x
-}
-
-#[tokio::test]
-async fn results_faster_than_min_compute_are_not_worth_storing() {
-    quick(1).await;
-    quick(1).await;
-    assert_eq!(QUICK_RUNS.get(), 2);
-    slow(1).await;
-    slow(1).await;
-    assert_eq!(SLOW_RUNS.get(), 1);
-}
+// `min_compute` is tested on a manual clock, in `tests/freshness.rs`.

@@ -1,7 +1,7 @@
 //! `#[cache_invalidate]`: the tags of a write are invalidated after it succeeds (or before it
 //! runs, with `before`), and only those.
 
-use crate::Runs;
+use crate::{Runs, counts};
 use cached_query::{cache_invalidate, cached_query};
 use serde::Serialize;
 
@@ -96,6 +96,9 @@ pub struct Account {
 impl Account {
     #[cache_invalidate(tags = ["inv_account:{self.id}"])]
     async fn deposit(&self, amount: i64) -> Result<i64, String> {
+        if amount <= 0 {
+            return Err(format!("cannot deposit {amount}"));
+        }
         Ok(amount)
     }
 
@@ -115,6 +118,17 @@ async fn a_method_invalidates_the_entries_of_its_templated_tags_only() {
     assert_eq!(ACCOUNT_READS.get(), 3);
 
     let mut account = Account { id: 10 };
+    // A failed write invalidates nothing: every read is still a hit.
+    let before = counts("inv_balance");
+    assert!(account.deposit(-5).await.is_err());
+    inv_balance(10, &alice).await;
+    inv_balance(20, &alice).await;
+    inv_balance(30, &bob).await;
+    assert_eq!(ACCOUNT_READS.get(), 3, "`Err` invalidated nothing");
+    let during = counts("inv_balance").since(&before);
+    assert_eq!((during.hits, during.misses, during.stale), (3, 0, 0));
+
+    let before = counts("inv_balance");
     account.deposit(5).await.unwrap();
     inv_balance(10, &alice).await;
     inv_balance(20, &alice).await;
@@ -124,6 +138,8 @@ async fn a_method_invalidates_the_entries_of_its_templated_tags_only() {
         4,
         "`{{self.id}}` reached account 10 only"
     );
+    let during = counts("inv_balance").since(&before);
+    assert_eq!((during.hits, during.misses, during.stale), (2, 1, 1));
 
     account.transfer_to(&bob).await.unwrap();
     inv_balance(10, &alice).await;
