@@ -396,3 +396,107 @@ async fn a_version_bump_never_reads_the_old_versions_bytes() {
         "another key altogether: nothing to refuse"
     );
 }
+
+static BOARD_RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[cached_query(ttl = "1m", stale_while_revalidate = "10m")]
+async fn board(id: u32) -> u64 {
+    BOARD_RUNS.fetch_add(1, SeqCst);
+    u64::from(id) * 7
+}
+
+#[tokio::test]
+async fn stale_while_revalidate_refreshes_from_the_shared_store_in_the_background() {
+    let server = RedisServer::start();
+    let clock = cached_query::ManualClock::new();
+    let a = Cache::new(
+        Config::new()
+            .namespace("swr")
+            .clock(clock.clone())
+            .redis(RedisConfig::new(server.url())),
+    );
+    ready(&[&a]).await;
+    assert_eq!(a.scope(board(3)).await, 21);
+    eventually("written to Redis", || shared(&a).writes >= 1).await;
+    let before = a.scope(async { cached_query::stats() }).await;
+    let before = before.function("board").unwrap().counts;
+
+    // Past the in-memory TTL, inside the window: the old value at once, and one background
+    // refresh, which finds the shared value (still live in Redis) instead of running the body.
+    clock.advance(Duration::from_secs(61));
+    assert_eq!(a.scope(board(3)).await, 21);
+    let counts = || {
+        futures_lite_block(a.scope(async { cached_query::stats() }))
+            .function("board")
+            .unwrap()
+            .counts
+    };
+    eventually("refreshed from Redis", || {
+        counts().since(&before).remote_hits == 1
+    })
+    .await;
+    let during = counts().since(&before);
+    assert_eq!((during.revalidations, during.stale_served), (1, 1));
+    assert_eq!(
+        BOARD_RUNS.load(SeqCst),
+        1,
+        "the body ran once, on the first call"
+    );
+    assert_eq!(a.scope(board(3)).await, 21);
+    assert_eq!(
+        counts().since(&before).stale_served,
+        1,
+        "the refreshed copy is fresh"
+    );
+}
+
+static TEAM_RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[cached_query(ttl = "10m", result_tags = |ids| ids.iter().map(|id| format!("member:{id}")).collect::<Vec<_>>())]
+async fn team(id: u32) -> Vec<u32> {
+    TEAM_RUNS.fetch_add(1, SeqCst);
+    vec![id, id + 1]
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Missing;
+
+static MISSING_RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[cached_query(ttl = "10m", cache_err = |_| true)]
+async fn missing(id: u32) -> Result<u32, Missing> {
+    let _ = id;
+    MISSING_RUNS.fetch_add(1, SeqCst);
+    Err(Missing)
+}
+
+#[tokio::test]
+async fn result_tagged_values_and_cached_errors_stay_in_each_instances_memory() {
+    let server = RedisServer::start();
+    let (a, b) = pair(&server, "memory");
+    ready(&[&a, &b]).await;
+    a.scope(team(1)).await;
+    a.scope(team(1)).await;
+    assert_eq!(a.scope(missing(1)).await, Err(Missing));
+    assert_eq!(a.scope(missing(1)).await, Err(Missing));
+    assert_eq!((TEAM_RUNS.load(SeqCst), MISSING_RUNS.load(SeqCst)), (1, 1));
+    b.scope(team(1)).await;
+    assert_eq!(b.scope(missing(1)).await, Err(Missing));
+    assert_eq!(
+        (TEAM_RUNS.load(SeqCst), MISSING_RUNS.load(SeqCst)),
+        (2, 2),
+        "each instance computed its own"
+    );
+    let mut direct = server.client();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("memory:v:*")
+        .query(&mut direct)
+        .unwrap();
+    assert!(keys.is_empty(), "{keys:?}");
+    // An invalidation from the other instance still reaches the result's tags.
+    b.scope(cached_query::invalidate_tag("member:2"))
+        .await
+        .unwrap();
+    a.scope(team(1)).await;
+    assert_eq!(TEAM_RUNS.load(SeqCst), 3);
+}
