@@ -200,18 +200,13 @@ async fn a_failed_background_refresh_keeps_the_old_value_and_the_next_caller_tri
 #[test]
 fn outside_a_tokio_runtime_the_caller_recomputes_instead_of_revalidating_in_the_background() {
     // Not a tokio test: this thread has no runtime to spawn the refresh on.
-    let clock = &*CLOCK;
-    let (_serial, _) = block_on(async { clock_guard().await });
+    let (_serial, clock) = block_on(clock());
     reset_quote();
     let first = block_on(quote(11)).unwrap();
     clock.advance(Duration::from_secs(61));
     let second = block_on(quote(11)).unwrap();
     assert_ne!(second, first, "the caller computed the new value itself");
     assert_eq!(block_on(quote(11)), Ok(second), "and stored it");
-}
-
-async fn clock_guard() -> (MutexGuard<'static, ()>, &'static ManualClock) {
-    clock().await
 }
 
 /// A minimal executor without tokio: polls on this thread, parking between wake-ups.
