@@ -8,7 +8,7 @@ use syn::{Block, LitStr};
 
 use crate::args::{CacheInvalidateArgs, CachedQueryArgs};
 use crate::error::{self, Errors};
-use crate::input::{self, FnInput, Input};
+use crate::input::{self, Input};
 use crate::tags::TagTemplate;
 use crate::validate::{self, InvalidatePlan, KeyPart, Plan, Policy};
 
@@ -19,33 +19,47 @@ pub(crate) fn cached_query(args: TokenStream, item: TokenStream) -> TokenStream 
 
 /// Parses, validates and expands; `Err` holds every error found.
 pub(crate) fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    pipeline(
+        "`#[cached_query]`",
+        args,
+        item,
+        CachedQueryArgs::parse,
+        validate::validate,
+        body,
+    )
+}
+
+/// The pipeline both attributes share: the arguments and the function are parsed (errors
+/// accumulated), validated into a plan, and the body's statements are replaced in place by
+/// `body`'s (keeping the user's attributes, signature, brace token and inner attributes).
+fn pipeline<A, P>(
+    attribute: &str,
+    args: TokenStream,
+    item: TokenStream,
+    parse_args: fn(TokenStream) -> darling::Result<A>,
+    validate: fn(Option<&A>, &Input, &mut Errors) -> Option<P>,
+    body: fn(&[syn::Stmt], &P) -> TokenStream,
+) -> syn::Result<TokenStream> {
     let mut errors = Errors::default();
-    let args = CachedQueryArgs::parse(args)
-        .map_err(|e| errors.push_darling(e))
-        .ok();
+    let args = parse_args(args).map_err(|e| errors.push_darling(e)).ok();
     let input = input::parse(item).map_err(|e| errors.push(e)).ok();
     let plan = input
         .as_ref()
-        .and_then(|input| validate::validate(args.as_ref(), input, &mut errors));
+        .and_then(|input| validate(args.as_ref(), input, &mut errors));
     errors.finish()?;
     match (input, plan) {
-        (Some(Input::Fn(input)), Some(plan)) => expand(*input, &plan),
+        (Some(Input::Fn(mut input)), Some(plan)) => {
+            let user_stmts = std::mem::take(&mut input.item.block.stmts);
+            input.item.block.stmts = Block::parse_within.parse2(body(&user_stmts, &plan))?;
+            let item = &input.item;
+            Ok(quote!(#item))
+        }
         // Validation returns no plan only after recording an error.
         _ => Err(syn::Error::new(
             Span::call_site(),
-            "`#[cached_query]` failed to expand this function (this is a bug in `cached-query`)",
+            format!("{attribute} failed to expand this function (this is a bug in `cached-query`)"),
         )),
     }
-}
-
-/// Replaces the body's statements in place (keeping the user's attributes, signature, brace
-/// token and inner attributes) and prints the item.
-fn expand(mut input: FnInput, plan: &Plan) -> syn::Result<TokenStream> {
-    let user_stmts = std::mem::take(&mut input.item.block.stmts);
-    let body = body(&user_stmts, plan);
-    input.item.block.stmts = Block::parse_within.parse2(body)?;
-    let item = &input.item;
-    Ok(quote!(#item))
 }
 
 fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
@@ -65,34 +79,16 @@ fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
     // Located at the return type so "return type inferred to be `T` here" points at it.
     let fake_return = Ident::new("__cq_fake_return", Span::mixed_site().located_at(ret_span));
 
-    let name = match &plan.name {
-        Some(name) => quote!(::core::option::Option::Some(#name)),
-        None => quote!(::core::option::Option::None),
-    };
-    let store = match &plan.store {
-        Some(store) => quote!(::core::option::Option::Some(#store)),
-        None => quote!(::core::option::Option::None),
-    };
+    let name = some_or_none(plan.name.as_ref());
+    let store = some_or_none(plan.store.as_ref());
     let version = Literal::u32_suffixed(plan.version);
-    let opt_ms = |ms: Option<u64>| match ms {
-        Some(ms) => {
-            let ms = Literal::u64_suffixed(ms);
-            quote!(::core::option::Option::Some(#ms))
-        }
-        None => quote!(::core::option::Option::None),
-    };
+    let opt_ms = |ms: Option<u64>| some_or_none(ms.map(Literal::u64_suffixed));
     let ttl_ms = opt_ms(plan.ttl_ms);
     let none_ttl_ms = opt_ms(plan.none_ttl_ms);
     let stale_if_error_ms = opt_ms(plan.stale_if_error_ms);
     let min_compute_ms = opt_ms(plan.min_compute_ms);
     let revalidate_ms = opt_ms(plan.revalidate.map(|(ms, _)| ms));
-    let early_refresh = match plan.early_refresh {
-        Some(beta) => {
-            let beta = Literal::f64_suffixed(beta);
-            quote!(::core::option::Option::Some(#beta))
-        }
-        None => quote!(::core::option::Option::None),
-    };
+    let early_refresh = some_or_none(plan.early_refresh.map(Literal::f64_suffixed));
     // `condition`: evaluated where the parameters are still in scope, before the body moves
     // them; spanned at the user's expression so a non-`bool` is reported there.
     // Bound first, then negated: `!(a && !b)` around the user's expression would trip
@@ -242,6 +238,14 @@ fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
     }
 }
 
+/// `::core::option::Option::Some(#value)` or `::core::option::Option::None`.
+fn some_or_none<T: quote::ToTokens>(value: Option<T>) -> TokenStream {
+    match value {
+        Some(value) => quote!(::core::option::Option::Some(#value)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
 fn key_stmt(part: &KeyPart, key: &Ident) -> TokenStream {
     match part {
         KeyPart::Receiver {
@@ -278,30 +282,14 @@ pub(crate) fn try_expand_invalidate(
     args: TokenStream,
     item: TokenStream,
 ) -> syn::Result<TokenStream> {
-    let mut errors = Errors::default();
-    let args = CacheInvalidateArgs::parse(args)
-        .map_err(|e| errors.push_darling(e))
-        .ok();
-    let input = input::parse(item).map_err(|e| errors.push(e)).ok();
-    let plan = input
-        .as_ref()
-        .and_then(|input| validate::validate_invalidate(args.as_ref(), input, &mut errors));
-    errors.finish()?;
-    match (input, plan) {
-        (Some(Input::Fn(mut input)), Some(plan)) => {
-            let user_stmts = std::mem::take(&mut input.item.block.stmts);
-            let body = invalidate_body(&user_stmts, &plan);
-            input.item.block.stmts = Block::parse_within.parse2(body)?;
-            let item = &input.item;
-            Ok(quote!(#item))
-        }
-        // Validation returns no plan only after recording an error.
-        _ => Err(syn::Error::new(
-            Span::call_site(),
-            "`#[cache_invalidate]` failed to expand this function (this is a bug in \
-             `cached-query`)",
-        )),
-    }
+    pipeline(
+        "`#[cache_invalidate]`",
+        args,
+        item,
+        CacheInvalidateArgs::parse,
+        validate::validate_invalidate,
+        invalidate_body,
+    )
 }
 
 /// `String`s of the tags, formatted from the arguments; each spanned at its literal.

@@ -303,6 +303,12 @@ impl Site {
             .none_ttl_ms
             .map_or_else(|| self.ttl(runtime), Duration::from_millis)
     }
+
+    fn err_ttl(&self, runtime: &Runtime) -> Duration {
+        self.config
+            .err_ttl_ms
+            .map_or_else(|| self.ttl(runtime), Duration::from_millis)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -475,12 +481,33 @@ impl<R> Clone for Codec<R> {
 }
 impl<R> Copy for Codec<R> {}
 
+/// What an entry holds, which decides its TTL (and whether it may be shared).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stored {
+    /// A value: the function's TTL.
+    Value,
+    /// A cached `None` (`cache_none`): `none_ttl`.
+    Nothing,
+    /// A cached `Err` (`cache_err`): `err_ttl`, in memory only.
+    Error,
+}
+
+impl Stored {
+    /// A value, or a cached `None` when there is none.
+    fn value_or_nothing<T>(value: Option<T>) -> Stored {
+        if value.is_some() {
+            Stored::Value
+        } else {
+            Stored::Nothing
+        }
+    }
+}
+
 enum Decision {
     Store {
         value: Option<Box<dyn Any + Send + Sync>>,
         size: usize,
-        /// A cached `Err` (`cache_err`): its own TTL, kept in memory only.
-        error: bool,
+        stored: Stored,
     },
     Error,
     NotCached,
@@ -504,12 +531,12 @@ where
         Outcome::Value(value) => Decision::Store {
             size: size(value),
             value: Some(Box::new(value.clone())),
-            error: false,
+            stored: Stored::Value,
         },
         Outcome::Nothing if cache_none => Decision::Store {
             value: None,
             size: 0,
-            error: false,
+            stored: Stored::Nothing,
         },
         Outcome::Nothing => Decision::NotCached,
         Outcome::Error => Decision::Error,
@@ -587,7 +614,7 @@ where
             Some(error) => Decision::Store {
                 value: Some(Box::new(CachedErr(error.clone()))),
                 size: std::mem::size_of::<R::Err>(),
-                error: true,
+                stored: Stored::Error,
             },
             None => Decision::NotCached,
         }),
@@ -616,7 +643,7 @@ enum MissKind {
 async fn lookup<R>(site: &'static Site, key: Key, codec: Codec<R>) -> Enter<R> {
     let function = key.function;
     let runtime = runtime();
-    let miss = |kind| {
+    let miss = |kind, previous| {
         Enter::Miss(Miss {
             site,
             function,
@@ -629,7 +656,7 @@ async fn lookup<R>(site: &'static Site, key: Key, codec: Codec<R>) -> Enter<R> {
             codec,
             sharer: None,
             ttl_override: None,
-            stale: None,
+            previous,
             unless: None,
             result_tags: None,
             cache_err: None,
@@ -646,13 +673,13 @@ async fn lookup<R>(site: &'static Site, key: Key, codec: Codec<R>) -> Enter<R> {
                 Tier::Memory,
                 None,
             );
-            return miss(MissKind::Uncached);
+            return miss(MissKind::Uncached, None);
         }
         Mode::Refresh => {
             scope::consume();
             if key.hash.is_some() {
                 bump(&function.counters.refreshed);
-                return miss(MissKind::Refresh);
+                return miss(MissKind::Refresh, None);
             }
         }
         // Rare paths are boxed: their futures (moka removals, shared-store calls) would
@@ -679,19 +706,12 @@ async fn lookup<R>(site: &'static Site, key: Key, codec: Codec<R>) -> Enter<R> {
             Tier::Memory,
             None,
         );
-        return miss(MissKind::Uncached);
+        return miss(MissKind::Uncached, None);
     }
     let Some(hash) = key.hash else {
         bump(&function.counters.key_errors);
         observe::call(function, 0, CallOutcome::Bypass, Tier::Memory, None);
-        return miss(MissKind::Uncached);
-    };
-    let revalidate = |entry| {
-        let mut enter = miss(MissKind::Revalidate);
-        if let Enter::Miss(computing) = &mut enter {
-            computing.stale = Some(entry);
-        }
-        enter
+        return miss(MissKind::Uncached, None);
     };
     // `read`, written out: one async layer fewer on the hit path.
     if let Some(entry) = runtime.store.get(&hash).await {
@@ -702,28 +722,24 @@ async fn lookup<R>(site: &'static Site, key: Key, codec: Codec<R>) -> Enter<R> {
                 if let Some(beta) = site.config.early_refresh
                     && refresh_early(runtime, &entry, now, beta)
                 {
-                    return revalidate(entry);
+                    return miss(MissKind::Revalidate, Some(entry));
                 }
                 bump(&function.counters.hits);
                 observe::call(function, hash, CallOutcome::Hit, Tier::Memory, None);
                 return Enter::Hit(hit);
             }
         } else if site.config.revalidate_ms.is_some() && entry.is_revalidatable(now) {
-            return revalidate(entry);
+            return miss(MissKind::Revalidate, Some(entry));
         } else if entry.is_servable_on_error(now) {
             // Expired, but `stale_if_error` may still need it: keep it for this miss.
             bump(&function.counters.misses);
-            let mut enter = miss(MissKind::Compute);
-            if let Enter::Miss(computing) = &mut enter {
-                computing.stale = Some(entry);
-            }
-            return enter;
+            return miss(MissKind::Compute, Some(entry));
         } else {
             Box::pin(drop_unfresh(runtime, function, hash, &entry, now)).await;
         }
     }
     bump(&function.counters.misses);
-    miss(MissKind::Compute)
+    miss(MissKind::Compute, None)
 }
 
 /// `early_refresh`, after XFetch (Vattani, Chierichetti and Lowenstein, "Optimal Probabilistic
@@ -874,8 +890,9 @@ pub struct Miss<R> {
     sharer: Option<Sharer<R>>,
     /// A TTL given by the caller (the manual API) instead of the site's.
     ttl_override: Option<Duration>,
-    /// An expired entry to return if the function fails (`stale_if_error`).
-    stale: Option<Arc<Entry>>,
+    /// The entry this call may answer with instead of waiting: an expired one to return if the
+    /// function fails (`stale_if_error`), or one being recomputed (`Revalidate`).
+    previous: Option<Arc<Entry>>,
     /// `unless`: results it accepts are not stored.
     unless: Option<fn(&R) -> bool>,
     /// `result_tags`: tags taken from the result.
@@ -1048,12 +1065,12 @@ impl<R> Miss<R> {
 
     /// The value this revalidation replaces.
     fn previous(&self) -> Option<R> {
-        self.codec.load(self.stale.as_ref()?)
+        self.codec.load(self.previous.as_ref()?)
     }
 
     /// Whether the previous value has not expired yet (an `early_refresh` draw).
     fn is_early(&self) -> bool {
-        self.stale
+        self.previous
             .as_ref()
             .is_some_and(|entry| !entry.is_expired(self.runtime.now_nanos()))
     }
@@ -1135,7 +1152,7 @@ impl<R> Miss<R> {
                 }) => match decode_remote(tier, shared, &schema, payload.as_deref()) {
                     Some(value) => {
                         let ttl = self
-                            .local_ttl(runtime, value.is_some())
+                            .local_ttl(runtime, Stored::value_or_nothing(value.as_ref()))
                             .min(tier.l1_ttl_cap())
                             .min(ttl_left.unwrap_or(Duration::MAX));
                         let size = payload.as_ref().map_or(0, Vec::len);
@@ -1188,32 +1205,24 @@ impl<R> Miss<R> {
                 .map_or(Decision::Error, |store| store(&result)),
             decision => decision,
         };
-        // `result_tags`: stamped now, and not stored if one of them moved while the body ran.
-        let decision = match (decision, self.result_tags, sequence) {
-            (Decision::Store { value, size, error }, Some(tags_of), Some(sequence)) => {
-                let mut tags = ResultTags::default();
-                tags_of(&result, &mut tags);
-                stamps.extend(
-                    tags.names
-                        .iter()
-                        .map(|tag| runtime.tags.intern(tag).stamp()),
-                );
-                if tags
-                    .names
-                    .iter()
-                    .any(|tag| runtime.tags.moved_since(tag, sequence))
-                {
-                    Decision::NotCached
-                } else {
-                    Decision::Store { value, size, error }
-                }
+        let decision = match decision {
+            Decision::Store { .. }
+                if sequence.is_some_and(|sequence| {
+                    !self.stamp_result_tags(runtime, &result, sequence, &mut stamps)
+                }) =>
+            {
+                Decision::NotCached
             }
-            (decision, ..) => decision,
+            decision => decision,
         };
         let published = match decision {
             Decision::Store { .. } if doomed => Published::Nothing,
-            Decision::Store { value, size, error } => {
-                if error {
+            Decision::Store {
+                value,
+                size,
+                stored,
+            } => {
+                if stored == Stored::Error {
                     bump(&counters.errors);
                 }
                 let outcome = if self.kind == MissKind::Refresh {
@@ -1224,15 +1233,13 @@ impl<R> Miss<R> {
                 self.observe(outcome, computed);
                 // Cached errors stay in memory.
                 #[cfg(feature = "redis")]
-                if let (Some((tier, shared)), Some(generations), false) =
-                    (self.shared(), remote_generations, error)
+                if let (Some((tier, shared)), Some(generations)) =
+                    (self.shared(), remote_generations)
+                    && stored != Stored::Error
                 {
                     self.write_remote(runtime, tier, shared, value.as_deref(), generations);
                 }
-                let ttl = match self.site.config.err_ttl_ms {
-                    Some(ms) if error => runtime.jittered(Duration::from_millis(ms), self.hash),
-                    _ => self.local_ttl(runtime, value.is_some()),
-                };
+                let ttl = self.local_ttl(runtime, stored);
                 #[cfg(feature = "redis")]
                 let ttl = match self.shared() {
                     Some((tier, _)) => ttl.min(tier.l1_ttl_cap()),
@@ -1252,7 +1259,7 @@ impl<R> Miss<R> {
                 });
                 // `stale_if_error`: the last good value, if it is still within its window.
                 let servable = matches!(decision, Decision::Error)
-                    .then_some(self.stale.as_ref())
+                    .then_some(self.previous.as_ref())
                     .flatten()
                     .filter(|entry| entry.is_servable_on_error(runtime.now_nanos()));
                 if let Some(entry) = servable
@@ -1276,6 +1283,33 @@ impl<R> Miss<R> {
         result
     }
 
+    /// `result_tags`: adds the stamps of the tags the result names. `false` if one of them may
+    /// have been invalidated since `sequence` (read before the body ran): the result must not
+    /// be stored.
+    fn stamp_result_tags(
+        &self,
+        runtime: &Runtime,
+        result: &R,
+        sequence: u64,
+        stamps: &mut Vec<crate::tags::Stamp>,
+    ) -> bool {
+        let Some(tags_of) = self.result_tags else {
+            return true;
+        };
+        let mut tags = ResultTags::default();
+        tags_of(result, &mut tags);
+        // Stamps first: an invalidation the trace check below misses bumps a cell they hold.
+        stamps.extend(
+            tags.names
+                .iter()
+                .map(|tag| runtime.tags.intern(tag).stamp()),
+        );
+        !tags
+            .names
+            .iter()
+            .any(|tag| runtime.tags.moved_since(tag, sequence))
+    }
+
     fn observe(&self, outcome: CallOutcome, computed: Option<Duration>) {
         self.observe_at(outcome, Tier::Memory, computed);
     }
@@ -1284,12 +1318,13 @@ impl<R> Miss<R> {
         observe::call(self.function, self.hash, outcome, tier, computed);
     }
 
-    /// The function's TTL (or its `None` TTL), jittered.
-    fn local_ttl(&self, runtime: &Runtime, is_value: bool) -> Duration {
-        let ttl = match self.ttl_override {
-            Some(ttl) => ttl,
-            None if is_value => self.site.ttl(runtime),
-            None => self.site.none_ttl(runtime),
+    /// The TTL of what is stored (the function's, its `None` or its error TTL), jittered.
+    fn local_ttl(&self, runtime: &Runtime, stored: Stored) -> Duration {
+        let ttl = match (self.ttl_override, stored) {
+            (Some(ttl), _) => ttl,
+            (None, Stored::Value) => self.site.ttl(runtime),
+            (None, Stored::Nothing) => self.site.none_ttl(runtime),
+            (None, Stored::Error) => self.site.err_ttl(runtime),
         };
         runtime.jittered(ttl, self.hash)
     }
@@ -1362,7 +1397,7 @@ impl<R> Miss<R> {
             tags: self.remote_tag_names(),
             generations,
             schema: schema_fingerprint(shared),
-            ttl: self.local_ttl(runtime, payload.is_some()),
+            ttl: self.local_ttl(runtime, Stored::value_or_nothing(payload.as_ref())),
             payload,
         });
     }

@@ -103,11 +103,12 @@ async fn slow_missing(id: u32) -> Result<String, LookupError> {
 #[tokio::test]
 async fn concurrent_callers_share_one_cached_error() {
     let calls = (0..20).map(|_| slow_missing(3));
-    let results = futures_join(calls).await;
+    let results = join_all(calls).await;
     assert!(results.iter().all(|r| *r == Err(LookupError::NotFound)));
     assert_eq!(SHARED_RUNS.get(), 1);
 }
 
-async fn futures_join<F: std::future::Future>(calls: impl Iterator<Item = F>) -> Vec<F::Output> {
+/// Every call at once, in this task.
+async fn join_all<F: std::future::Future>(calls: impl Iterator<Item = F>) -> Vec<F::Output> {
     cached_query::warm(calls, usize::MAX).await
 }
