@@ -13,7 +13,18 @@ pub(crate) struct FunctionState {
     pub(crate) counters: Counters,
     /// Metric handles, registered on the first call.
     #[cfg(feature = "metrics")]
-    pub(crate) metrics: std::sync::OnceLock<crate::observe::FunctionMetrics>,
+    pub(crate) metrics: std::sync::OnceLock<FunctionMetrics>,
+}
+
+/// One function's metric handles, registered on its first call (by `observe`): a call then
+/// only increments a handle (no label set built, no allocation). Handles bind to the recorder
+/// installed at that moment, so install the recorder before the first cached call.
+#[cfg(feature = "metrics")]
+pub(crate) struct FunctionMetrics {
+    /// `cached_query_calls_total{function, outcome, tier}`, indexed by outcome × tier.
+    pub(crate) calls: Vec<metrics::Counter>,
+    /// `cached_query_compute_seconds{function}`: the function's own time when it ran.
+    pub(crate) compute: metrics::Histogram,
 }
 
 impl FunctionState {

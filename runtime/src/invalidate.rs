@@ -1,6 +1,6 @@
 //! Invalidation by tag.
 
-use crate::runtime::runtime;
+use crate::runtime::Runtime;
 use std::fmt;
 
 /// An invalidation that could not reach every store. The in-memory invalidation has happened
@@ -31,27 +31,16 @@ impl std::error::Error for InvalidateError {}
 /// # Ok(()) }
 /// ```
 pub async fn invalidate_tag(tag: &str) -> Result<(), InvalidateError> {
-    invalidate_names(&[tag]).await
+    crate::Cache::current().invalidate_tag(tag).await
 }
 
-/// Invalidates `tags` in memory, then in the shared store (waiting until every instance has
-/// applied it, within the budget).
-pub(crate) async fn invalidate_names(tags: &[&str]) -> Result<(), InvalidateError> {
-    let runtime = runtime();
-    for tag in tags {
-        runtime.tags.invalidate(tag);
-    }
-    #[cfg(feature = "redis")]
-    crate::observe::invalidated(tags.len(), runtime.shared.is_none());
-    #[cfg(not(feature = "redis"))]
-    crate::observe::invalidated(tags.len(), true);
-    #[cfg(feature = "redis")]
-    if let Some(tier) = &runtime.shared {
-        return tier.invalidate(tags).await.map_err(|e| InvalidateError {
+/// Invalidates `tags` in `runtime` (an instance's methods name theirs).
+pub(crate) async fn invalidate_in(runtime: &Runtime, tags: &[&str]) -> Result<(), InvalidateError> {
+    crate::engine::invalidation::invalidate_names(runtime, tags)
+        .await
+        .map_err(|e| InvalidateError {
             message: format!("invalidated in memory, but not confirmed by the shared store: {e}"),
-        });
-    }
-    Ok(())
+        })
 }
 
 /// Invalidates every entry carrying any of `tags`.
@@ -66,9 +55,7 @@ where
     I: IntoIterator,
     I::Item: AsRef<str>,
 {
-    let owned: Vec<I::Item> = tags.into_iter().collect();
-    let names: Vec<&str> = owned.iter().map(AsRef::as_ref).collect();
-    invalidate_names(&names).await
+    crate::Cache::current().invalidate_tags(tags).await
 }
 
 /// Invalidates every cached entry of every function.
@@ -79,5 +66,5 @@ where
 /// # Ok(()) }
 /// ```
 pub async fn invalidate_all() -> Result<(), InvalidateError> {
-    invalidate_names(&[crate::tags::EPOCH_TAG]).await
+    crate::Cache::current().invalidate_all().await
 }

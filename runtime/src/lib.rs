@@ -5,32 +5,45 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, deny(rustdoc::broken_intra_doc_links))]
 
+// The layers, lowest first; each uses only those above it in this list.
+mod bounds;
 mod clock;
 mod codec;
+mod engine;
 mod flight;
 mod function;
-mod invalidate;
-mod manual;
+mod key;
 mod observe;
-#[doc(hidden)]
-pub mod private;
+mod policy;
 mod runtime;
-mod scope;
+mod share;
 #[cfg(feature = "redis")]
 mod shared;
+mod site;
 mod stats;
 mod store;
 mod tags;
+mod tier;
+mod value;
+// The public API, over the engine.
+mod cache;
+mod invalidate;
+mod manual;
+#[doc(hidden)]
+pub mod private;
+mod scope;
 mod warm;
 
+pub use cache::Cache;
 pub use clock::ManualClock;
 pub use invalidate::{InvalidateError, invalidate_all, invalidate_tag, invalidate_tags};
 pub use manual::{forget_key, forget_many, get, get_many, has, put, put_many, remember};
-pub use runtime::{AlreadyInstalled, Cache, Config};
+pub use runtime::{AlreadyInstalled, Config};
 pub use scope::{bypass, forget, forget_all, refresh};
 #[cfg(feature = "redis")]
-pub use shared::{BreakerState, RedisConfig, SharedStats};
+pub use shared::RedisConfig;
 pub use stats::{Counts, FunctionStats, Stats};
+pub use tier::{BreakerState, SharedStats};
 pub use warm::warm;
 
 /// A snapshot of the counters of every cached function called so far, and their sum.
@@ -40,7 +53,7 @@ pub use warm::warm;
 /// println!("hit ratio: {:.2}", stats.total.hit_ratio());
 /// ```
 pub fn stats() -> Stats {
-    runtime::runtime().stats()
+    Cache::current().stats()
 }
 
 /// Runs the store's pending housekeeping now: removes expired entries, applies evictions and
@@ -55,7 +68,5 @@ pub fn stats() -> Stats {
 /// # }
 /// ```
 pub async fn run_pending_tasks() {
-    let runtime = runtime::runtime();
-    store::sweep_expired(&runtime.store, runtime.now_nanos()).await;
-    runtime.store.run_pending_tasks().await;
+    Cache::current().run_pending_tasks().await;
 }

@@ -7,9 +7,12 @@
 //! the value's type is not part of it: reading a key as another type than it was stored with is
 //! a miss.
 
-use crate::private::{
-    CacheValue, Enter, KeyArg, KeyBuilder, Site, SiteConfig, ValuePolicy, codec, enter,
-};
+use crate::bounds::{CacheValue, KeyArg};
+use crate::engine::{Access, Enter, enter, enter_as};
+use crate::key::{Key, KeyBuilder};
+use crate::policy::ValuePolicy;
+use crate::site::{Site, SiteConfig};
+use crate::value::codec;
 use std::future::Future;
 use std::time::Duration;
 
@@ -19,7 +22,7 @@ static MANUAL: Site = Site::new(SiteConfig {
     ..SiteConfig::DEFAULT
 });
 
-fn key_of<K: KeyArg + ?Sized>(key: &K) -> crate::private::Key {
+fn key_of<K: KeyArg + ?Sized>(key: &K) -> Key {
     let mut builder = KeyBuilder::new(&MANUAL, || {});
     builder.arg(key);
     builder.finish()
@@ -74,7 +77,14 @@ where
     K: KeyArg + ?Sized,
     V: CacheValue,
 {
-    match enter(&MANUAL, key_of(key), codec::<ValuePolicy, V>()).await {
+    match enter_as(
+        &MANUAL,
+        key_of(key),
+        codec::<ValuePolicy, V>(),
+        Access::Read,
+    )
+    .await
+    {
         Enter::Hit(value) => Some(value),
         Enter::Miss(_) => None,
     }
@@ -96,7 +106,20 @@ where
     K: KeyArg + ?Sized,
     V: CacheValue,
 {
-    let _: V = crate::refresh(remember(key, ttl, tags, || async { value })).await;
+    if let Enter::Miss(mut miss) = enter_as(
+        &MANUAL,
+        key_of(key),
+        codec::<ValuePolicy, V>(),
+        Access::Store,
+    )
+    .await
+    {
+        for tag in tags {
+            miss.tag(tag);
+        }
+        miss.set_ttl(ttl);
+        let _: V = miss.run(async { value }).await;
+    }
 }
 
 /// Removes the entry under `key` (from every store); `true` if one was removed.
@@ -111,7 +134,10 @@ where
 /// # }
 /// ```
 pub async fn forget_key<K: KeyArg + ?Sized>(key: &K) -> bool {
-    crate::forget(get::<K, ()>(key)).await
+    match key_of(key).hash {
+        Some(hash) => crate::engine::remove(crate::runtime::runtime(), hash, true).await,
+        None => false,
+    }
 }
 
 /// Whether a fresh entry of any type is cached under `key` (not counted as a hit or a miss).
@@ -122,7 +148,7 @@ pub async fn forget_key<K: KeyArg + ?Sized>(key: &K) -> bool {
 /// # }
 /// ```
 pub async fn has<K: KeyArg + ?Sized>(key: &K) -> bool {
-    let Some(hash) = key_of(key).hash() else {
+    let Some(hash) = key_of(key).hash else {
         return false;
     };
     let runtime = crate::runtime::runtime();

@@ -5,6 +5,8 @@
 //! Keys are reported as their 128-bit hash, and tags only by count: tag templates interpolate
 //! argument values, which may be secrets (emails, tokens).
 
+#[cfg(feature = "metrics")]
+use crate::function::FunctionMetrics;
 use crate::function::FunctionState;
 use std::time::Duration;
 
@@ -48,7 +50,6 @@ pub(crate) enum Tier {
     /// The in-memory store (or the function itself).
     Memory,
     /// The shared store.
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     Redis,
 }
 
@@ -76,35 +77,23 @@ const OUTCOMES: [CallOutcome; 7] = [
 #[cfg(feature = "metrics")]
 const TIERS: [Tier; 2] = [Tier::Memory, Tier::Redis];
 
-/// One function's metric handles, registered on its first call: a call then only increments a
-/// handle (no label set built, no allocation). Handles bind to the recorder installed at that
-/// moment, so install the recorder before the first cached call.
+/// Registers the metric handles of `function`.
 #[cfg(feature = "metrics")]
-pub(crate) struct FunctionMetrics {
-    /// `cached_query_calls_total{function, outcome, tier}`, indexed by outcome × tier.
-    calls: Vec<metrics::Counter>,
-    /// `cached_query_compute_seconds{function}`: the function's own time when it ran.
-    compute: metrics::Histogram,
-}
-
-#[cfg(feature = "metrics")]
-impl FunctionMetrics {
-    fn new(function: &str) -> Self {
-        let mut calls = Vec::with_capacity(OUTCOMES.len() * TIERS.len());
-        for outcome in OUTCOMES {
-            for tier in TIERS {
-                calls.push(metrics::counter!(
-                    "cached_query_calls_total",
-                    "function" => function.to_string(),
-                    "outcome" => outcome.as_str(),
-                    "tier" => tier.as_str()
-                ));
-            }
+fn register_metrics(function: &str) -> FunctionMetrics {
+    let mut calls = Vec::with_capacity(OUTCOMES.len() * TIERS.len());
+    for outcome in OUTCOMES {
+        for tier in TIERS {
+            calls.push(metrics::counter!(
+                "cached_query_calls_total",
+                "function" => function.to_string(),
+                "outcome" => outcome.as_str(),
+                "tier" => tier.as_str()
+            ));
         }
-        FunctionMetrics {
-            calls,
-            compute: metrics::histogram!("cached_query_compute_seconds", "function" => function.to_string()),
-        }
+    }
+    FunctionMetrics {
+        calls,
+        compute: metrics::histogram!("cached_query_compute_seconds", "function" => function.to_string()),
     }
 }
 
@@ -132,7 +121,7 @@ pub(crate) fn call(
     {
         let handles = function
             .metrics
-            .get_or_init(|| FunctionMetrics::new(&function.name));
+            .get_or_init(|| register_metrics(&function.name));
         handles.calls[outcome as usize * TIERS.len() + tier as usize].increment(1);
         if let Some(computed) = computed {
             handles.compute.record(computed.as_secs_f64());
@@ -156,23 +145,6 @@ pub(crate) fn invalidated(tags: usize, local_only: bool) {
     #[cfg(feature = "metrics")]
     metrics::counter!("cached_query_invalidations_total").increment(tags as u64);
     let _ = (tags, local_only);
-}
-
-/// An incident of the shared tier: a breaker transition, a refused value, a failed operation.
-#[inline]
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
-pub(crate) fn shared_incident(what: &'static str, detail: &str) {
-    #[cfg(feature = "tracing")]
-    tracing::event!(
-        target: "cached_query",
-        tracing::Level::WARN,
-        incident = what,
-        detail,
-        "shared store"
-    );
-    #[cfg(feature = "metrics")]
-    metrics::counter!("cached_query_shared_incidents_total", "incident" => what).increment(1);
-    let _ = (what, detail);
 }
 
 #[cfg(all(test, feature = "metrics"))]

@@ -3,14 +3,16 @@
 use crate::clock::ManualClock;
 use crate::flight::Flights;
 use crate::function::FunctionState;
-use crate::stats::{Counts, FunctionStats, Stats};
+use crate::stats::{Counters, Counts, FunctionStats, Stats};
 use crate::store::{self, Store};
 use crate::tags::{TagCell, TagRegistry};
+use crate::tier::{Tier, TierStart};
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -19,7 +21,7 @@ static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 static FUNCTIONS: Mutex<Vec<&'static FunctionState>> = Mutex::new(Vec::new());
 
 thread_local! {
-    /// The instance a [`Cache::scope`] installed around the current poll, if any.
+    /// The instance a [`Cache::scope`](crate::Cache::scope) installed around the current poll, if any.
     static CURRENT: Cell<Option<&'static Runtime>> = const { Cell::new(None) };
 }
 
@@ -30,23 +32,40 @@ pub(crate) struct Runtime {
     /// Carried by every entry: [`invalidate_all`](crate::invalidate_all) bumps it.
     pub(crate) epoch: Arc<TagCell>,
     pub(crate) manual_clock: Option<ManualClock>,
-    #[cfg(feature = "redis")]
-    pub(crate) shared: Option<Arc<crate::shared::SharedTier>>,
+    /// The shared tier, when one is configured.
+    pub(crate) tier: Option<Arc<dyn Tier>>,
     /// Named stores kept in memory only.
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) memory_only_stores: Vec<String>,
     pub(crate) default_ttl: Duration,
     pub(crate) ttl_jitter: f64,
     /// The state of the random draws `early_refresh` makes (see [`Runtime::random_unit`]).
     draws: AtomicU64,
+    /// `None` for the process-wide runtime, whose counters live in each [`FunctionState`];
+    /// another instance counts its calls here, so that its `stats()` are its own.
+    instance_counters: Option<RwLock<HashMap<usize, InstanceCounters>>>,
 }
 
-/// The instance calls are routed to: the one a [`Cache::scope`] installed, or the process-wide
+/// One function's counters in an instance other than the process-wide one.
+type InstanceCounters = (&'static FunctionState, &'static Counters);
+
+/// The instance calls are routed to: the one a [`Cache::scope`](crate::Cache::scope) installed, or the process-wide
 /// runtime, built from the defaults on first use unless [`Config::install`] came first.
 pub(crate) fn runtime() -> &'static Runtime {
-    CURRENT
-        .with(Cell::get)
-        .unwrap_or_else(|| RUNTIME.get_or_init(|| Config::new().build()))
+    CURRENT.with(Cell::get).unwrap_or_else(process_wide)
+}
+
+/// The process-wide runtime, built from the defaults unless [`Config::install`] came first.
+pub(crate) fn process_wide() -> &'static Runtime {
+    RUNTIME.get_or_init(|| Config::new().build(Instance::ProcessWide))
+}
+
+/// Which runtime a [`Config`] builds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Instance {
+    /// The one calls outside any [`Cache::scope`](crate::Cache::scope) use.
+    ProcessWide,
+    /// A [`Cache`](crate::Cache) of its own.
+    Own,
 }
 
 pub(crate) fn register(function: &'static FunctionState) {
@@ -59,7 +78,6 @@ pub(crate) fn register(function: &'static FunctionState) {
 impl Runtime {
     /// Whether functions of `store` go to the shared tier (when there is one): every store does
     /// unless the application configured it as memory-only.
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn is_shared(&self, store: Option<&str>) -> bool {
         store.is_none_or(|name| !self.memory_only_stores.iter().any(|m| m == name))
     }
@@ -94,16 +112,39 @@ impl Runtime {
         ((z >> 11) + 1) as f64 / (1u64 << 53) as f64
     }
 
+    /// The counters `function` counts this instance's calls with.
+    #[inline]
+    pub(crate) fn counters(&self, function: &'static FunctionState) -> &'static Counters {
+        match &self.instance_counters {
+            None => &function.counters,
+            Some(table) => instance_counters(table, function),
+        }
+    }
+
     pub(crate) fn stats(&self) -> Stats {
-        let functions = FUNCTIONS
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
+        let functions: Vec<InstanceCounters> = match &self.instance_counters {
+            None => FUNCTIONS
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .iter()
+                .map(|f| (*f, &f.counters))
+                .collect(),
+            Some(table) => {
+                let mut rows: Vec<InstanceCounters> = table
+                    .read()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .values()
+                    .copied()
+                    .collect();
+                rows.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+                rows
+            }
+        };
         let mut total = Counts::default();
         let functions = functions
             .iter()
-            .map(|f| {
-                let counts = f.counters.snapshot();
+            .map(|(f, counters)| {
+                let counts = counters.snapshot();
                 total.add(&counts);
                 FunctionStats {
                     name: f.name.to_string(),
@@ -115,10 +156,31 @@ impl Runtime {
             total,
             functions,
             tag_cells: self.tags.len() as u64,
-            #[cfg(feature = "redis")]
-            shared: self.shared.as_ref().map(|tier| tier.stats()),
+            shared: self.tier.as_ref().map(|tier| tier.stats()),
         }
     }
+}
+
+/// `function`'s counters in an instance's `table`, created on its first call there (leaked: an
+/// instance lives until the process ends).
+fn instance_counters(
+    table: &RwLock<HashMap<usize, InstanceCounters>>,
+    function: &'static FunctionState,
+) -> &'static Counters {
+    let id = std::ptr::from_ref(function) as usize;
+    if let Some((_, counters)) = table
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&id)
+    {
+        return counters;
+    }
+    table
+        .write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .entry(id)
+        .or_insert_with(|| (function, Box::leak(Box::default())))
+        .1
 }
 
 /// Start-up configuration of the cache. Nothing is required: without it the first cached call
@@ -153,8 +215,9 @@ pub struct Config {
     manual_clock: Option<ManualClock>,
     maintenance_interval: Duration,
     memory_only_stores: Vec<String>,
-    #[cfg(feature = "redis")]
-    redis: Option<crate::shared::RedisConfig>,
+    /// The shared tier behind the in-memory store (`Config::redis` with feature `redis`; a fake
+    /// in the engine's tests).
+    pub(crate) tier: Option<TierStart>,
 }
 
 impl Default for Config {
@@ -167,8 +230,7 @@ impl Default for Config {
             manual_clock: None,
             maintenance_interval: Duration::from_millis(250),
             memory_only_stores: Vec::new(),
-            #[cfg(feature = "redis")]
-            redis: None,
+            tier: None,
         }
     }
 }
@@ -217,15 +279,6 @@ impl Config {
         self
     }
 
-    /// Shares cached values and invalidations with every instance using the same Redis (and the
-    /// same [`namespace`](Self::namespace)). Start-up never waits for Redis nor fails without it:
-    /// the cache works from memory until Redis answers. Functions marked `local` stay in memory.
-    #[cfg(feature = "redis")]
-    pub fn redis(mut self, redis: crate::shared::RedisConfig) -> Self {
-        self.redis = Some(redis);
-        self
-    }
-
     /// Keeps the functions marked `store = "name"` in memory only, even when a shared store is
     /// configured: the application decides where a library's cached functions live. Functions
     /// of stores not named here (and functions without `store`) use the shared store when there
@@ -248,7 +301,7 @@ impl Config {
         let mut installed = false;
         RUNTIME.get_or_init(|| {
             installed = true;
-            self.build()
+            self.build(Instance::ProcessWide)
         });
         if installed {
             Ok(())
@@ -257,7 +310,7 @@ impl Config {
         }
     }
 
-    fn build(self) -> Runtime {
+    pub(crate) fn build(self, instance: Instance) -> Runtime {
         let store = Arc::new(store::build(self.max_capacity_bytes));
         let manual_clock = self.manual_clock.clone();
         store::spawn_maintenance(
@@ -269,10 +322,13 @@ impl Config {
         Runtime {
             store,
             epoch: tags.intern(crate::tags::EPOCH_TAG),
-            #[cfg(feature = "redis")]
-            shared: self.redis.and_then(|redis| {
-                crate::shared::SharedTier::start(redis, &self.namespace, Arc::clone(&tags))
-            }),
+            tier: self
+                .tier
+                .and_then(|tier| tier.start(&self.namespace, &tags)),
+            instance_counters: match instance {
+                Instance::ProcessWide => None,
+                Instance::Own => Some(RwLock::default()),
+            },
             tags,
             flights: Flights::default(),
             memory_only_stores: self.memory_only_stores,
@@ -306,51 +362,6 @@ impl fmt::Display for AlreadyInstalled {
 }
 
 impl std::error::Error for AlreadyInstalled {}
-
-/// A cache instance of its own, beside the process-wide one: its own store, tags and
-/// configuration. Cached calls made inside [`Cache::scope`] use it.
-///
-/// For tests that must not share entries, and for running two instances in one process (as two
-/// machines would, through a shared store). An instance lives until the process ends: create a
-/// few, not one per request.
-///
-/// ```
-/// use cached_query_runtime::{Cache, Config};
-///
-/// # async fn demo() {
-/// let isolated = Cache::new(Config::new());
-/// let result = isolated.scope(async {
-///     // cached calls here read and write `isolated` only
-///     42
-/// }).await;
-/// # let _ = result;
-/// # }
-/// ```
-#[derive(Clone, Copy)]
-pub struct Cache {
-    runtime: &'static Runtime,
-}
-
-impl std::fmt::Debug for Cache {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Cache").finish_non_exhaustive()
-    }
-}
-
-impl Cache {
-    /// A new instance with this configuration.
-    pub fn new(config: Config) -> Cache {
-        Cache {
-            runtime: Box::leak(Box::new(config.build())),
-        }
-    }
-
-    /// Runs `future` with this instance as the one every cached call, invalidation and
-    /// [`stats`](crate::stats) inside it uses.
-    pub async fn scope<F: Future>(&self, future: F) -> F::Output {
-        within(self.runtime, future).await
-    }
-}
 
 /// Runs `future` with `runtime` as the instance every cached call inside it uses (also how a
 /// background refresh keeps the instance of the call that started it).

@@ -19,12 +19,13 @@
 
 use crate::codec;
 use crate::tags::{EPOCH_TAG, TagRegistry};
+use crate::tier::{
+    BreakerState, Limits, Remote, SharedStats, Tier, TierError, TierFuture, TierStart, Write,
+};
 use futures_util::StreamExt;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Script, Value};
-use serde::Serialize;
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -116,42 +117,6 @@ impl RedisConfig {
     }
 }
 
-/// The state of the circuit breaker in front of Redis.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BreakerState {
-    /// Operations go to Redis.
-    Closed,
-    /// Too many recent failures: operations fail fast until the cool-down ends.
-    Open,
-    /// The cool-down ended: one probe is in flight.
-    HalfOpen,
-}
-
-/// What the shared tier has done, for one cache instance.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
-pub struct SharedStats {
-    /// A connection to Redis is established.
-    pub connected: bool,
-    /// This instance listens to invalidations from the others.
-    pub subscribed: bool,
-    /// The breaker's state.
-    pub breaker: BreakerState,
-    /// Operations that failed (errors, refused connections, breaker open).
-    pub errors: u64,
-    /// Operations that ran out of time.
-    pub timeouts: u64,
-    /// Values written to Redis.
-    pub writes: u64,
-    /// Writes dropped because the queue was full.
-    pub writes_dropped: u64,
-    /// Values read from Redis that could not be used (foreign schema, undecodable, too big).
-    pub rejected: u64,
-    /// Invalidation messages received from any instance (this one included).
-    pub invalidations_received: u64,
-}
-
 #[derive(Default)]
 struct Counters {
     errors: AtomicU64,
@@ -160,26 +125,6 @@ struct Counters {
     writes_dropped: AtomicU64,
     rejected: AtomicU64,
     invalidations_received: AtomicU64,
-}
-
-/// Why a shared operation did not happen.
-#[derive(Debug)]
-pub(crate) enum TierError {
-    Unavailable,
-    TimedOut,
-    Failed(String),
-}
-
-impl fmt::Display for TierError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TierError::Unavailable => {
-                f.write_str("Redis is unavailable (circuit breaker open or not connected)")
-            }
-            TierError::TimedOut => f.write_str("Redis did not answer within the operation budget"),
-            TierError::Failed(e) => write!(f, "Redis error: {e}"),
-        }
-    }
 }
 
 struct Breaker {
@@ -228,7 +173,7 @@ impl Breaker {
             } else {
                 "breaker_open"
             };
-            crate::observe::shared_incident(what, "");
+            shared_incident(what, "");
         }
     }
 
@@ -240,32 +185,6 @@ impl Breaker {
             BreakerInner::HalfOpen => BreakerState::HalfOpen,
         }
     }
-}
-
-/// What a read found in Redis.
-pub(crate) enum Remote {
-    /// A value computed under the current generations of its tags.
-    Hit {
-        /// The generations the value was computed under, which are also the current ones.
-        generations: Vec<u8>,
-        schema: Vec<u8>,
-        /// `None`: a cached `None`.
-        payload: Option<Vec<u8>>,
-        /// Milliseconds the value has left in Redis.
-        ttl_left: Option<Duration>,
-    },
-    /// Nothing usable; `generations` is the snapshot to write a new value under.
-    Miss { generations: Vec<u8> },
-}
-
-/// A value on its way to Redis.
-pub(crate) struct Write {
-    pub(crate) key: u128,
-    pub(crate) tags: Vec<Box<str>>,
-    pub(crate) generations: Vec<u8>,
-    pub(crate) schema: Vec<u8>,
-    pub(crate) payload: Option<Vec<u8>>,
-    pub(crate) ttl: Duration,
 }
 
 /// `{ns}:t:{tag}` keys for the generations of `tags`, then the random starts.
@@ -357,7 +276,7 @@ impl SharedTier {
         {
             Ok(runtime) => runtime,
             Err(e) => {
-                crate::observe::shared_incident("tier_not_started", &e.to_string());
+                shared_incident("tier_not_started", &e.to_string());
                 return None;
             }
         };
@@ -365,7 +284,7 @@ impl SharedTier {
             Ok(client) => Some(client),
             Err(e) => {
                 // Every operation will then fail fast and be counted as an error.
-                crate::observe::shared_incident("invalid_url", &e.to_string());
+                shared_incident("invalid_url", &e.to_string());
                 None
             }
         };
@@ -420,10 +339,7 @@ impl SharedTier {
 
     pub(crate) fn count_rejected(&self) {
         self.counters.rejected.fetch_add(1, Relaxed);
-        crate::observe::shared_incident(
-            "value_refused",
-            "foreign schema, undecodable or too large",
-        );
+        shared_incident("value_refused", "foreign schema, undecodable or too large");
     }
 
     fn value_key(&self, key: u128) -> String {
@@ -755,4 +671,81 @@ fn parse_read(value: Value) -> Option<Remote> {
         payload: (kind != b"n").then_some(payload),
         ttl_left,
     })
+}
+
+impl Tier for SharedTier {
+    fn read<'a>(
+        &'a self,
+        key: u128,
+        tags: &'a [Box<str>],
+        entry_ttl: Duration,
+        want_value: bool,
+    ) -> TierFuture<'a, Remote> {
+        Box::pin(SharedTier::read(self, key, tags, entry_ttl, want_value))
+    }
+
+    fn write(&self, write: Write) {
+        SharedTier::write(self, write);
+    }
+
+    fn delete(&self, key: u128) -> TierFuture<'_, bool> {
+        Box::pin(SharedTier::delete(self, key))
+    }
+
+    fn invalidate<'a>(&'a self, tags: &'a [&'a str]) -> TierFuture<'a, ()> {
+        Box::pin(SharedTier::invalidate(self, tags))
+    }
+
+    fn limits(&self) -> Limits {
+        Limits {
+            l1_ttl_cap: self.l1_ttl_cap(),
+            max_value_bytes: self.max_value_bytes(),
+        }
+    }
+
+    fn count_refused(&self) {
+        self.count_rejected();
+    }
+
+    fn stats(&self) -> SharedStats {
+        SharedTier::stats(self)
+    }
+}
+
+impl crate::Config {
+    /// Shares cached values and invalidations with every instance using the same Redis (and the
+    /// same [`namespace`](Self::namespace)). Start-up never waits for Redis nor fails without it:
+    /// the cache works from memory until Redis answers. Functions marked `local` stay in memory.
+    ///
+    /// ```
+    /// use cached_query_runtime::{Config, RedisConfig};
+    ///
+    /// let config = Config::new().redis(RedisConfig::new("redis://127.0.0.1:6379"));
+    /// # let _ = config;
+    /// ```
+    pub fn redis(mut self, redis: RedisConfig) -> Self {
+        let describe = format!("{redis:?}");
+        self.tier = Some(TierStart::new(describe, move |namespace, tags| {
+            let tier: Arc<dyn Tier> =
+                SharedTier::start(redis.clone(), namespace, Arc::clone(tags))?;
+            Some(tier)
+        }));
+        self
+    }
+}
+
+/// An incident of the shared tier: a breaker transition, a refused value, a failed operation.
+#[inline]
+pub(crate) fn shared_incident(what: &'static str, detail: &str) {
+    #[cfg(feature = "tracing")]
+    tracing::event!(
+        target: "cached_query",
+        tracing::Level::WARN,
+        incident = what,
+        detail,
+        "shared store"
+    );
+    #[cfg(feature = "metrics")]
+    metrics::counter!("cached_query_shared_incidents_total", "incident" => what).increment(1);
+    let _ = (what, detail);
 }

@@ -208,19 +208,72 @@ pub struct Stats {
     /// registry grows, so this stays within about twice the number of live tags.
     pub tag_cells: u64,
     /// The shared tier of the instance, when one is configured.
-    #[cfg(feature = "redis")]
-    pub shared: Option<crate::shared::SharedStats>,
+    /// Always `None` without the `redis` feature.
+    pub shared: Option<crate::tier::SharedStats>,
 }
 
 impl Stats {
-    /// The row of the function whose name is `name` or ends with `::name`
-    /// (so `"get_user"`, `"users::get_user"` and the full path all match).
+    /// The row of the function whose name is `name`, else of the first whose path ends with
+    /// the whole segments `name` (so `"get_user"`, `"users::get_user"` and the full path all
+    /// match `app::users::get_user`, but `"user"` and `"s::get_user"` do not).
     pub fn function(&self, name: &str) -> Option<&FunctionStats> {
-        self.functions.iter().find(|f| {
-            f.name == name
-                || f.name
-                    .strip_suffix(name)
-                    .is_some_and(|head| head.ends_with("::"))
+        self.functions.iter().find(|f| f.name == name).or_else(|| {
+            self.functions
+                .iter()
+                .find(|f| ends_with_segments(&f.name, name))
         })
+    }
+}
+
+/// Whether `path` ends with `::tail` at a segment boundary outside any generic arguments
+/// (`a::Repo<b::C>::get` ends with `get` and `Repo<b::C>::get`, not with `C>::get`).
+fn ends_with_segments(path: &str, tail: &str) -> bool {
+    path.strip_suffix(tail)
+        .and_then(|head| head.strip_suffix("::"))
+        .is_some_and(|head| head.matches('<').count() == head.matches('>').count())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats_of(names: &[&str]) -> Stats {
+        Stats {
+            functions: names
+                .iter()
+                .map(|name| FunctionStats {
+                    name: (*name).to_string(),
+                    counts: Counts::default(),
+                })
+                .collect(),
+            ..Stats::default()
+        }
+    }
+
+    fn found<'a>(stats: &'a Stats, name: &str) -> Option<&'a str> {
+        stats.function(name).map(|row| row.name.as_str())
+    }
+
+    #[test]
+    fn a_name_matches_whole_trailing_segments_only() {
+        let stats = stats_of(&["app::users::get_user", "app::Repo<app::Item>::label"]);
+        assert_eq!(found(&stats, "get_user"), Some("app::users::get_user"));
+        assert_eq!(
+            found(&stats, "users::get_user"),
+            Some("app::users::get_user")
+        );
+        assert_eq!(found(&stats, "user"), None);
+        assert_eq!(found(&stats, "s::get_user"), None);
+        assert_eq!(
+            found(&stats, "Repo<app::Item>::label"),
+            Some("app::Repo<app::Item>::label")
+        );
+        assert_eq!(found(&stats, "Item>::label"), None);
+    }
+
+    #[test]
+    fn a_whole_name_wins_over_a_suffix() {
+        let stats = stats_of(&["app::get_user", "get_user"]);
+        assert_eq!(found(&stats, "get_user"), Some("get_user"));
     }
 }

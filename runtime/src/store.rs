@@ -1,7 +1,6 @@
 //! The in-memory store (L1): one moka cache bounded in bytes, TinyLFU, per-entry TTL.
 
-use crate::function::FunctionState;
-use crate::stats::bump;
+use crate::stats::{Counters, bump};
 use crate::tags::Stamp;
 use moka::future::Cache;
 use moka::notification::RemovalCause;
@@ -13,7 +12,7 @@ use std::time::Duration;
 
 /// moka's own bookkeeping per entry, charged against the capacity with the value's size
 /// (DESIGN.md §5: about 320 bytes measured).
-pub(crate) const ENTRY_OVERHEAD: usize = 320;
+const ENTRY_OVERHEAD: usize = 320;
 
 /// One cached result.
 pub(crate) struct Entry {
@@ -22,7 +21,9 @@ pub(crate) struct Entry {
     /// Generations of the entry's tags (its function's, the global epoch, the user's) when the
     /// computation started.
     pub(crate) stamps: Box<[Stamp]>,
-    pub(crate) function: &'static FunctionState,
+    /// The counters of the entry's function in the entry's instance: counted in on insert,
+    /// out on removal.
+    pub(crate) counters: &'static Counters,
     /// Deadline on the runtime's clock ([`Runtime::now_nanos`](crate::runtime::Runtime)).
     pub(crate) expires_at_nanos: u64,
     /// Until when the entry may still be served if the function fails (`stale_if_error`);
@@ -34,10 +35,18 @@ pub(crate) struct Entry {
     /// How long the computation of the value took, on the same clock: `early_refresh` starts
     /// recomputing about this long before the deadline. 0 when unknown (read from Redis).
     pub(crate) compute_nanos: u64,
+    /// What the entry is charged against the capacity: see [`Entry::weigh`].
     pub(crate) weight: u32,
 }
 
 impl Entry {
+    /// The weight of an entry holding a value of `value_size` bytes and `stamps` tag stamps:
+    /// the value, the stamps and the store's own bookkeeping.
+    pub(crate) fn weigh(value_size: usize, stamps: usize) -> u32 {
+        let stamps_size = stamps * std::mem::size_of::<Stamp>();
+        u32::try_from(value_size + stamps_size + ENTRY_OVERHEAD).unwrap_or(u32::MAX)
+    }
+
     pub(crate) fn is_expired(&self, now: u64) -> bool {
         now >= self.expires_at_nanos
     }
@@ -113,8 +122,20 @@ pub(crate) fn build(max_capacity_bytes: u64) -> Store {
         .build_with_hasher(PrehashedKey)
 }
 
+/// Stores `entry` under `key`, counting it in (its removal counts it out, in `on_removal`).
+pub(crate) async fn insert(store: &Store, key: u128, entry: Entry) -> Arc<Entry> {
+    let entry = Arc::new(entry);
+    entry.counters.entries.fetch_add(1, Relaxed);
+    entry
+        .counters
+        .weighted_size
+        .fetch_add(i64::from(entry.weight), Relaxed);
+    store.insert(key, Arc::clone(&entry)).await;
+    entry
+}
+
 fn on_removal(_: Arc<u128>, entry: Arc<Entry>, cause: RemovalCause) {
-    let counters = &entry.function.counters;
+    let counters = entry.counters;
     counters.entries.fetch_sub(1, Relaxed);
     counters
         .weighted_size
@@ -184,7 +205,7 @@ pub(crate) async fn sweep_expired(store: &Store, now: u64) {
         .collect();
     for (key, entry) in expired {
         if remove_if_same(store, key, &entry).await {
-            bump(&entry.function.counters.expirations);
+            bump(&entry.counters.expirations);
         }
     }
 }

@@ -225,8 +225,9 @@ async fn compute(x: u32) -> u64 {
     u64::from(x) * 3
 }
 
-/// 1,000 calls over 200 keys: every result right, and none slower than the budget plus the body
-/// plus scheduling slack.
+/// 1,000 calls over 200 keys: every result right. With Redis frozen each would hang until it
+/// thawed if the tier's own budget did not cut its operations short: the callers assert the
+/// tier's timeout and breaker counters, not the wall clock (CI shares its cores).
 async fn thousand_calls(cache: &Cache, budget: Duration) {
     let mut slowest = Duration::ZERO;
     for i in 0..1000u32 {
@@ -235,13 +236,8 @@ async fn thousand_calls(cache: &Cache, budget: Duration) {
         assert_eq!(cache.scope(compute(x)).await, u64::from(x) * 3);
         slowest = slowest.max(started.elapsed());
     }
-    // Slack for scheduling the tier's own runtime thread on a 2-core machine.
-    let limit = budget + BODY + Duration::from_millis(20);
-    eprintln!("slowest of 1,000 calls: {slowest:?} (limit {limit:?})");
-    assert!(
-        slowest <= limit,
-        "slowest call {slowest:?}, limit {limit:?}"
-    );
+    // Reported for whoever reads the log; the budget itself is checked by the tier.
+    eprintln!("slowest of 1,000 calls: {slowest:?} (budget {budget:?})");
 }
 
 /// After an outage: waits until the breaker lets calls through, then calls with new arguments

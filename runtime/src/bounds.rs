@@ -1,0 +1,80 @@
+//! The bounds generated code checks, each with the wording users see when it is not met
+//! (`#[diagnostic::on_unimplemented]`): the error names the user's argument or return type and
+//! says how to fix it.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// An argument that is part of the cache key.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be part of a cache key",
+    label = "this argument is part of the cache key",
+    note = "key arguments must implement `serde::Serialize`",
+    note = "if this argument does not identify the result (a pool, a client, a context), add it to `skip(...)` in `#[cached_query]`"
+)]
+pub trait KeyArg: Serialize {}
+impl<T: Serialize + ?Sized> KeyArg for T {}
+
+/// The receiver, which is part of the key unless `skip(self)`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be part of a cache key",
+    label = "`self` is part of the cache key",
+    note = "implement `serde::Serialize` for the receiver's type, or add `skip(self)` to `#[cached_query]` if every instance returns the same results"
+)]
+pub trait KeyReceiver: Serialize {}
+impl<T: Serialize + ?Sized> KeyReceiver for T {}
+
+/// A value `#[cached_query]` can store (and later share through a remote store).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be stored by `#[cached_query]`",
+    label = "the cached value",
+    note = "cached values must be `Clone + Send + Sync + 'static` and `serde::Serialize + serde::de::DeserializeOwned`",
+    note = "use `#[cached_query(local)]` to keep the value in memory only, without the serde bounds"
+)]
+pub trait CacheValue: Clone + Send + Sync + 'static + Serialize + DeserializeOwned {}
+impl<T: Clone + Send + Sync + 'static + Serialize + DeserializeOwned> CacheValue for T {}
+
+/// A value `#[cached_query(local)]` can store in memory.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be stored by `#[cached_query(local)]`",
+    label = "the cached value",
+    note = "cached values must be `Clone + Send + Sync + 'static`"
+)]
+pub trait LocalValue: Clone + Send + Sync + 'static {}
+impl<T: Clone + Send + Sync + 'static> LocalValue for T {}
+
+/// An error `cache_err` may store.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be cached as an error by `cache_err`",
+    label = "the error type",
+    note = "errors cached with `cache_err` must be `Clone + Send + Sync + 'static` (they stay in process memory, so no serde bounds)"
+)]
+pub trait CacheError: Clone + Send + Sync + 'static {}
+impl<T: Clone + Send + Sync + 'static> CacheError for T {}
+
+/// A `Result` type, whatever its alias: what `cache_err` needs to see the error.
+#[diagnostic::on_unimplemented(
+    message = "`cache_err` needs a `Result` return type, not `{Self}`",
+    label = "not a `Result`"
+)]
+pub trait ResultType {
+    /// `T` of `Result<T, E>`.
+    type Ok;
+    /// `E` of `Result<T, E>`.
+    type Err;
+    /// The error, if this is an `Err`.
+    fn error(&self) -> Option<&Self::Err>;
+    /// `Err(error)`.
+    fn from_error(error: Self::Err) -> Self;
+}
+
+impl<T, E> ResultType for Result<T, E> {
+    type Ok = T;
+    type Err = E;
+    fn error(&self) -> Option<&E> {
+        self.as_ref().err()
+    }
+    fn from_error(error: E) -> Self {
+        Err(error)
+    }
+}

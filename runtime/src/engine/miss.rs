@@ -1,0 +1,247 @@
+//! A call that found no usable entry: what it knows (its key, tags, the function's rules), as
+//! generated code fills it in before running the body.
+
+use crate::function::FunctionState;
+use crate::key::{Key, REUSED_BUFFER_LIMIT, TAG_BUFFER};
+use crate::observe::{self, CallOutcome, Tier};
+use crate::policy::ResultTags;
+use crate::runtime::{Runtime, runtime};
+use crate::share::Sharer;
+use crate::site::Site;
+use crate::stats::{Counters, bump};
+use crate::store::Entry;
+use crate::tags::TagCell;
+use crate::tier;
+use crate::value::{Codec, SharedCodec, Stored};
+use std::cell::Cell;
+use std::fmt::{self, Write as _};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The first step of a cached call: a hit, or what is needed to compute the result.
+// `Miss` is large (the key's tags, the codec, the function's rules) and moved once per miss;
+// boxing it would cost an allocation on every miss to save a copy.
+#[allow(clippy::large_enum_variant)]
+pub enum Enter<R> {
+    /// The cached result.
+    Hit(R),
+    /// No usable entry: compute it with [`Miss::run`].
+    Miss(Miss<R>),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum MissKind {
+    /// Single-flight, then store.
+    Compute,
+    /// Run and store, whatever is cached or running.
+    Refresh,
+    /// Run without touching the cache.
+    Uncached,
+    /// A usable previous value exists (`Miss::previous`): recompute it once, in the background
+    /// when the function allows it, and let every other caller have the previous value.
+    Revalidate,
+}
+
+/// A call that found no usable entry.
+pub struct Miss<R> {
+    pub(super) site: &'static Site,
+    pub(super) function: &'static FunctionState,
+    /// The function's counters in this call's instance.
+    pub(super) counters: &'static Counters,
+    pub(super) hash: u128,
+    pub(super) kind: MissKind,
+    pub(super) runtime: &'static Runtime,
+    pub(super) tags: Vec<Arc<TagCell>>,
+    /// The tags' names, for the shared tier (which keys generations by name); empty when the
+    /// function's values are not shared.
+    pub(super) tag_names: Vec<Box<str>>,
+    pub(super) codec: Codec<R>,
+    pub(super) sharer: Option<Sharer<R>>,
+    /// A TTL given by the caller (the manual API) instead of the site's.
+    pub(super) ttl_override: Option<Duration>,
+    /// The entry this call may answer with instead of waiting: an expired one to return if the
+    /// function fails (`stale_if_error`), or one being recomputed (`Revalidate`).
+    pub(super) previous: Option<Arc<Entry>>,
+    /// `unless`: results it accepts are not stored.
+    pub(super) unless: Option<fn(&R) -> bool>,
+    /// `result_tags`: tags taken from the result.
+    pub(super) result_tags: Option<fn(&R, &mut ResultTags)>,
+    /// `cache_err`: errors it accepts are stored.
+    pub(super) cache_err: Option<fn(&R) -> bool>,
+}
+
+impl<R> Miss<R> {
+    pub(super) fn new(
+        site: &'static Site,
+        key: &Key,
+        counters: &'static Counters,
+        kind: MissKind,
+        codec: Codec<R>,
+        previous: Option<Arc<Entry>>,
+    ) -> Self {
+        Miss {
+            site,
+            function: key.function,
+            counters,
+            hash: key.hash.unwrap_or_default(),
+            kind,
+            runtime: runtime(),
+            tags: Vec::new(),
+            tag_names: Vec::new(),
+            codec,
+            sharer: None,
+            ttl_override: None,
+            previous,
+            unless: None,
+            result_tags: None,
+            cache_err: None,
+        }
+    }
+
+    fn wants_tags(&self) -> bool {
+        self.kind != MissKind::Uncached
+    }
+
+    /// Tags the entry with a fixed tag.
+    pub fn tag(&mut self, tag: &str) {
+        if self.wants_tags() {
+            self.tags.push(self.runtime.tags.intern(tag));
+            if self.shared().is_some() {
+                self.tag_names.push(tag.into());
+            }
+        }
+    }
+
+    /// Tags the entry with a tag formatted from the arguments.
+    pub fn tag_fmt(&mut self, tag: fmt::Arguments<'_>) {
+        if !self.wants_tags() {
+            return;
+        }
+        if let Some(fixed) = tag.as_str() {
+            return self.tag(fixed);
+        }
+        let mut buffer = TAG_BUFFER.with(Cell::take);
+        buffer.clear();
+        // Writing into a `String` only fails if a `Display` impl does; the tag is then partial,
+        // which at worst merges two tags (over-invalidation), never serves a wrong value.
+        let _ = buffer.write_fmt(tag);
+        self.tag(&buffer);
+        if buffer.capacity() <= REUSED_BUFFER_LIMIT {
+            TAG_BUFFER.with(|cell| cell.set(buffer));
+        }
+    }
+
+    /// Does not store results `predicate` accepts (`unless`).
+    pub fn unless(&mut self, predicate: fn(&R) -> bool) {
+        self.unless = Some(predicate);
+    }
+
+    /// Adds the tags `tags` takes from the result to the entry (`result_tags`).
+    pub fn result_tags(&mut self, tags: fn(&R, &mut ResultTags)) {
+        self.result_tags = Some(tags);
+    }
+
+    /// Stores the errors `predicate` accepts, for the function's `err_ttl` (`cache_err`).
+    pub fn cache_err(&mut self, predicate: fn(&R) -> bool) {
+        self.cache_err = Some(predicate);
+    }
+
+    /// Stores the result for `ttl` instead of the function's TTL.
+    pub(crate) fn set_ttl(&mut self, ttl: Duration) {
+        self.ttl_override = Some(ttl);
+    }
+
+    /// Lets waiters of this computation take a clone of an uncached result.
+    pub fn share_clones(&mut self, sharer: Option<Sharer<R>>) {
+        self.sharer = sharer;
+    }
+
+    /// Computes the result with `body`: once per key across concurrent callers, storing what the
+    /// return-type policy allows.
+    pub async fn run<F: Future<Output = R>>(self, body: F) -> R {
+        self.run_single_flight(body).await
+    }
+
+    /// Like [`run`](Self::run), but when a usable previous value exists (`stale_while_revalidate`
+    /// window, or an `early_refresh` draw) it is returned at once and `body` recomputes it in a
+    /// background task: one per key, however many callers see the previous value meanwhile.
+    /// Outside a tokio runtime there is nowhere to run it: this caller recomputes instead.
+    pub async fn run_or_revalidate<F>(self, body: F) -> R
+    where
+        F: Future<Output = R> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.revalidate_in_background(body).await
+    }
+
+    /// The shared tier and this function's encoding, when its values are shared.
+    pub(super) fn shared(&self) -> Option<(&'static dyn tier::Tier, SharedCodec)> {
+        // Tags known only after the computation could not be checked against invalidations in
+        // other instances: such functions stay in memory.
+        if self.result_tags.is_some() || !self.runtime.is_shared(self.site.config.store) {
+            return None;
+        }
+        Some((self.runtime.tier.as_deref()?, self.codec.shared?))
+    }
+
+    /// The tags as the shared tier knows them (see [`tier::tag_names`]).
+    pub(super) fn remote_tag_names(&self) -> Vec<Box<str>> {
+        tier::tag_names(&self.function.tag, &self.tag_names)
+    }
+
+    /// The value this revalidation replaces.
+    pub(super) fn previous(&self) -> Option<R> {
+        self.codec.load(self.previous.as_ref()?)
+    }
+
+    /// Whether the previous value has not expired yet (an `early_refresh` draw).
+    pub(super) fn is_early(&self) -> bool {
+        self.previous
+            .as_ref()
+            .is_some_and(|entry| !entry.is_expired(self.runtime.now_nanos()))
+    }
+
+    /// Counts a call answered with the previous value: a hit, and stale once expired.
+    pub(super) fn count_served_previous(&self) {
+        bump(&self.counters.hits);
+        if !self.is_early() {
+            bump(&self.counters.stale_served);
+        }
+        self.observe(CallOutcome::Hit, None);
+    }
+
+    /// Counts a revalidation this caller computes itself.
+    pub(super) fn count_recomputed_by_caller(&self) {
+        bump(&self.counters.misses);
+        if self.is_early() {
+            bump(&self.counters.refreshed_early);
+        }
+    }
+
+    /// Counts a call answered by another caller's computation.
+    pub(super) fn count_coalesced(&self) {
+        bump(&self.counters.coalesced);
+        self.observe(CallOutcome::Coalesced, None);
+    }
+
+    pub(super) fn observe(&self, outcome: CallOutcome, computed: Option<Duration>) {
+        self.observe_at(outcome, Tier::Memory, computed);
+    }
+
+    pub(super) fn observe_at(&self, outcome: CallOutcome, tier: Tier, computed: Option<Duration>) {
+        observe::call(self.function, self.hash, outcome, tier, computed);
+    }
+
+    /// The TTL of what is stored (the function's, its `None` or its error TTL), jittered.
+    pub(super) fn local_ttl(&self, stored: Stored) -> Duration {
+        let runtime = self.runtime;
+        let ttl = match (self.ttl_override, stored) {
+            (Some(ttl), _) => ttl,
+            (None, Stored::Value) => self.site.ttl(runtime),
+            (None, Stored::Nothing) => self.site.none_ttl(runtime),
+            (None, Stored::Error) => self.site.err_ttl(runtime),
+        };
+        runtime.jittered(ttl, self.hash)
+    }
+}

@@ -1,0 +1,22 @@
+//! The cached call, in the order it happens: [`lookup`] finds a hit or builds a [`Miss`];
+//! [`coalesce`] makes one caller per key the leader; [`compute`] runs the body and stores what
+//! the function's rules allow, reading and writing the shared tier through [`remote`].
+//! [`mode`] holds the calling modes the public `refresh`/`forget`/`bypass` install;
+//! [`invalidation`] bumps tags in memory and then in the tier.
+//!
+//! The engine uses the layers below it (site, key, value, store, tags, flights, tier) and is
+//! used by `private` (generated code) and by the public API; it never calls the public API.
+
+mod coalesce;
+mod compute;
+pub(crate) mod invalidation;
+mod lookup;
+mod miss;
+pub(crate) mod mode;
+mod remote;
+#[cfg(test)]
+mod tests;
+
+pub use lookup::enter;
+pub(crate) use lookup::{Access, enter_as, remove};
+pub use miss::{Enter, Miss};

@@ -1,0 +1,101 @@
+//! The leader's use of the shared tier: read through it before computing, write the result
+//! behind. Any failure of the tier is a miss and a counter, never the caller's error.
+
+use super::compute::Snapshot;
+use super::miss::{Miss, MissKind};
+use crate::observe::{CallOutcome, Tier};
+use crate::stats::bump;
+use crate::store::Entry;
+use crate::tier::{self, Remote, Write};
+use crate::value::Stored;
+use std::any::Any;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What the shared tier made of a miss.
+pub(super) enum ReadThrough<R> {
+    /// A value another instance computed, now also in memory.
+    Answered(R, Arc<Entry>),
+    /// Compute it; `generations` (when the value is shared and the tier answered) is the
+    /// snapshot to write the result under.
+    Compute { generations: Option<Vec<u8>> },
+}
+
+impl<R> Miss<R> {
+    /// Reads the key from the shared tier when the function shares its values; a refresh only
+    /// reads the generations to write under.
+    pub(super) async fn read_through(&self, snapshot: &Snapshot) -> ReadThrough<R> {
+        let Some((tier, shared)) = self.shared() else {
+            return ReadThrough::Compute { generations: None };
+        };
+        let names = self.remote_tag_names();
+        let ttl = self
+            .ttl_override
+            .unwrap_or_else(|| self.site.ttl(self.runtime));
+        let want_value = self.kind != MissKind::Refresh;
+        let generations = match tier.read(self.hash, &names, ttl, want_value).await {
+            Ok(Remote::Hit {
+                schema,
+                payload,
+                ttl_left,
+                generations,
+            }) => {
+                let limits = tier.limits();
+                match tier::decode(limits, shared, &schema, payload.as_deref()) {
+                    Some(value) => {
+                        let ttl = self
+                            .local_ttl(Stored::value_or_nothing(value.as_ref()))
+                            .min(limits.l1_ttl_cap)
+                            .min(ttl_left.unwrap_or(Duration::MAX));
+                        let size = payload.as_ref().map_or(0, Vec::len);
+                        let entry = self
+                            .insert(value, size, snapshot.stamps.clone(), ttl, 0)
+                            .await;
+                        if let Some(result) = self.codec.load(&entry) {
+                            bump(&self.counters.remote_hits);
+                            self.observe_at(CallOutcome::Hit, Tier::Redis, None);
+                            return ReadThrough::Answered(result, entry);
+                        }
+                    }
+                    None => tier.count_refused(),
+                }
+                generations
+            }
+            Ok(Remote::Miss { generations }) => generations,
+            // Redis down, slow or refusing: the function runs, the value stays in memory.
+            Err(_) => return ReadThrough::Compute { generations: None },
+        };
+        ReadThrough::Compute {
+            generations: Some(generations),
+        }
+    }
+
+    /// Queues the value for the shared tier, under the generations read before computing it.
+    pub(super) fn write_remote(
+        &self,
+        value: Option<&(dyn Any + Send + Sync)>,
+        generations: Vec<u8>,
+    ) {
+        let Some((tier, shared)) = self.shared() else {
+            return;
+        };
+        let payload = match value {
+            Some(value) => match tier::encode(tier.limits(), shared, value) {
+                Some(bytes) => Some(bytes),
+                None => {
+                    tier.count_refused();
+                    return;
+                }
+            },
+            None => None,
+        };
+        tier.write(Write {
+            key: self.hash,
+            tags: self.remote_tag_names(),
+            generations,
+            schema: tier::schema_fingerprint(shared),
+            ttl: self.local_ttl(Stored::value_or_nothing(payload.as_ref())),
+            payload,
+        });
+    }
+}

@@ -1,0 +1,108 @@
+//! Call sites: the options written in one attribute, and the TTLs they resolve to.
+
+use crate::function::{FunctionState, path_from_marker};
+use crate::runtime::Runtime;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// Options of one annotated function, as written in its attribute.
+#[derive(Debug)]
+pub struct SiteConfig {
+    /// `name = ".."`: an identity that survives renames and compiler upgrades.
+    pub name: Option<&'static str>,
+    /// `store = ".."`: the named store the application configured for this function.
+    pub store: Option<&'static str>,
+    /// `version = N`.
+    pub version: u32,
+    /// `ttl`, in milliseconds; `None`: the configured default.
+    pub ttl_ms: Option<u64>,
+    /// `cache_none`.
+    pub cache_none: bool,
+    /// `none_ttl`, in milliseconds; `None`: the function's TTL.
+    pub none_ttl_ms: Option<u64>,
+    /// `stale_if_error`, in milliseconds: how long after expiry a value may still be returned
+    /// when the function fails.
+    pub stale_if_error_ms: Option<u64>,
+    /// `min_compute`, in milliseconds: results computed faster than this are not stored.
+    pub min_compute_ms: Option<u64>,
+    /// `stale_while_revalidate`, in milliseconds: how long after expiry a value is still
+    /// returned at once while one background call recomputes it.
+    pub revalidate_ms: Option<u64>,
+    /// `early_refresh`: the XFetch `beta` (1.0 by default; larger refreshes earlier).
+    pub early_refresh: Option<f64>,
+    /// `err_ttl`, in milliseconds: how long errors chosen by `cache_err` are cached; `None`:
+    /// the function's TTL.
+    pub err_ttl_ms: Option<u64>,
+}
+
+impl SiteConfig {
+    /// No option set: the configured default TTL, version 0, the function's path as its name.
+    /// Hand-made sites (the manual API, benchmarks) start from it with `..SiteConfig::DEFAULT`.
+    pub const DEFAULT: SiteConfig = SiteConfig {
+        name: None,
+        store: None,
+        version: 0,
+        ttl_ms: None,
+        cache_none: false,
+        none_ttl_ms: None,
+        stale_if_error_ms: None,
+        min_compute_ms: None,
+        revalidate_ms: None,
+        early_refresh: None,
+        err_ttl_ms: None,
+    };
+}
+
+/// One annotated function: a `static` in its body. Non-generic, so generic functions share it
+/// (their type arguments go into the key instead).
+pub struct Site {
+    pub(crate) config: SiteConfig,
+    state: OnceLock<FunctionState>,
+}
+
+impl Site {
+    /// A site with these options.
+    pub const fn new(config: SiteConfig) -> Site {
+        Site {
+            config,
+            state: OnceLock::new(),
+        }
+    }
+
+    pub(crate) fn function<I>(&'static self) -> &'static FunctionState {
+        if let Some(state) = self.state.get() {
+            return state;
+        }
+        let mut created = false;
+        let state = self.state.get_or_init(|| {
+            created = true;
+            let name = match self.config.name {
+                Some(name) => name,
+                None => path_from_marker(std::any::type_name::<I>()),
+            };
+            FunctionState::new(name.into(), self.config.version)
+        });
+        if created {
+            crate::runtime::register(state);
+        }
+        state
+    }
+
+    pub(crate) fn ttl(&self, runtime: &Runtime) -> Duration {
+        self.config
+            .ttl_ms
+            .map_or(runtime.default_ttl, Duration::from_millis)
+    }
+
+    pub(crate) fn none_ttl(&self, runtime: &Runtime) -> Duration {
+        self.config
+            .none_ttl_ms
+            .map_or_else(|| self.ttl(runtime), Duration::from_millis)
+    }
+
+    pub(crate) fn err_ttl(&self, runtime: &Runtime) -> Duration {
+        self.config
+            .err_ttl_ms
+            .map_or_else(|| self.ttl(runtime), Duration::from_millis)
+    }
+}

@@ -1,0 +1,234 @@
+//! The seam between the engine and a shared tier (Redis with feature `redis`; a fake in the
+//! engine's tests). The engine speaks only this trait and the protocol below: which tags a value
+//! is checked against, in which order, how its type is fingerprinted, how much may be decoded.
+//! Without a tier configured the runtime holds none, and every miss is computed in memory.
+// Without `redis`, only the engine's tests build a tier: the types are there, unused.
+#![cfg_attr(not(feature = "redis"), allow(dead_code))]
+
+use crate::value::SharedCodec;
+use serde::Serialize;
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A tier operation in flight (boxed: the trait is used as `dyn Tier`, and these run on
+/// misses only).
+pub(crate) type TierFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, TierError>> + Send + 'a>>;
+
+/// A store shared between instances, behind the in-memory one.
+pub(crate) trait Tier: Send + Sync {
+    /// The current generations of `tags` (created if missing) and, if `want_value`, the value
+    /// of `key` if it was computed under exactly those generations.
+    fn read<'a>(
+        &'a self,
+        key: u128,
+        tags: &'a [Box<str>],
+        entry_ttl: Duration,
+        want_value: bool,
+    ) -> TierFuture<'a, Remote>;
+    /// Queues a value for the shared store; never waits.
+    fn write(&self, write: Write);
+    /// Removes the value of `key`; whether there was one.
+    fn delete(&self, key: u128) -> TierFuture<'_, bool>;
+    /// Bumps `tags` in the shared store and waits until every instance has applied it.
+    fn invalidate<'a>(&'a self, tags: &'a [&'a str]) -> TierFuture<'a, ()>;
+    /// What the tier accepts and how long a value read from it may stay in memory.
+    fn limits(&self) -> Limits;
+    /// Counts a value read from the tier that could not be used.
+    fn count_refused(&self);
+    /// What the tier has done so far.
+    fn stats(&self) -> SharedStats;
+}
+
+/// Bounds a tier sets on the values that go through it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    /// A value read from the tier stays in memory at most this long.
+    pub(crate) l1_ttl_cap: Duration,
+    /// Larger encoded values are neither written nor decoded.
+    pub(crate) max_value_bytes: usize,
+}
+
+/// What a read found in the shared store.
+pub(crate) enum Remote {
+    /// A value computed under the current generations of its tags.
+    Hit {
+        /// The generations the value was computed under, which are also the current ones.
+        generations: Vec<u8>,
+        schema: Vec<u8>,
+        /// `None`: a cached `None`.
+        payload: Option<Vec<u8>>,
+        /// How long the value has left in the shared store.
+        ttl_left: Option<Duration>,
+    },
+    /// Nothing usable; `generations` is the snapshot to write a new value under.
+    Miss { generations: Vec<u8> },
+}
+
+/// A value on its way to the shared store.
+pub(crate) struct Write {
+    pub(crate) key: u128,
+    pub(crate) tags: Vec<Box<str>>,
+    pub(crate) generations: Vec<u8>,
+    pub(crate) schema: Vec<u8>,
+    pub(crate) payload: Option<Vec<u8>>,
+    pub(crate) ttl: Duration,
+}
+
+/// Why a shared operation did not happen.
+#[derive(Debug)]
+pub(crate) enum TierError {
+    Unavailable,
+    TimedOut,
+    Failed(String),
+}
+
+impl fmt::Display for TierError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TierError::Unavailable => {
+                f.write_str("Redis is unavailable (circuit breaker open or not connected)")
+            }
+            TierError::TimedOut => f.write_str("Redis did not answer within the operation budget"),
+            TierError::Failed(e) => write!(f, "Redis error: {e}"),
+        }
+    }
+}
+
+/// How a runtime starts its tier, kept in [`Config`](crate::Config) until the runtime is built:
+/// from the namespace and the tag registry whose cells remote invalidations bump.
+#[derive(Clone)]
+pub(crate) struct TierStart {
+    describe: String,
+    start: Arc<StartFn>,
+}
+
+type StartFn = dyn Fn(&str, &Arc<crate::tags::TagRegistry>) -> Option<Arc<dyn Tier>> + Send + Sync;
+
+impl TierStart {
+    pub(crate) fn new(
+        describe: String,
+        start: impl Fn(&str, &Arc<crate::tags::TagRegistry>) -> Option<Arc<dyn Tier>>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        Self {
+            describe,
+            start: Arc::new(start),
+        }
+    }
+
+    pub(crate) fn start(
+        &self,
+        namespace: &str,
+        tags: &Arc<crate::tags::TagRegistry>,
+    ) -> Option<Arc<dyn Tier>> {
+        (self.start)(namespace, tags)
+    }
+}
+
+impl fmt::Debug for TierStart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe)
+    }
+}
+
+/// The state of the circuit breaker in front of Redis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BreakerState {
+    /// Operations go to Redis.
+    Closed,
+    /// Too many recent failures: operations fail fast until the cool-down ends.
+    Open,
+    /// The cool-down ended: one probe is in flight.
+    HalfOpen,
+}
+
+/// What the shared tier has done, for one cache instance.
+///
+/// ```
+/// # async fn demo() {
+/// if let Some(shared) = cached_query_runtime::stats().shared {
+///     println!("Redis connected: {}, {} values refused", shared.connected, shared.rejected);
+/// }
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct SharedStats {
+    /// A connection to Redis is established.
+    pub connected: bool,
+    /// This instance listens to invalidations from the others.
+    pub subscribed: bool,
+    /// The breaker's state.
+    pub breaker: BreakerState,
+    /// Operations that failed (errors, refused connections, breaker open).
+    pub errors: u64,
+    /// Operations that ran out of time.
+    pub timeouts: u64,
+    /// Values written to Redis.
+    pub writes: u64,
+    /// Writes dropped because the queue was full.
+    pub writes_dropped: u64,
+    /// Values read from Redis that could not be used (foreign schema, undecodable, too big).
+    pub rejected: u64,
+    /// Invalidation messages received from any instance (this one included).
+    pub invalidations_received: u64,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The protocol: what every instance must agree on to share a value.
+
+/// The tags a shared value is checked against, in this order: the function's own, the epoch
+/// (`invalidate_all`), then the entry's.
+pub(crate) fn tag_names(function_tag: &str, user_tags: &[Box<str>]) -> Vec<Box<str>> {
+    let mut names = Vec::with_capacity(user_tags.len() + 2);
+    names.push(function_tag.into());
+    names.push(crate::tags::EPOCH_TAG.into());
+    names.extend(user_tags.iter().cloned());
+    names
+}
+
+/// The stored type's fingerprint: bytes written under another type are never decoded as this one.
+pub(crate) fn schema_fingerprint(shared: SharedCodec) -> Vec<u8> {
+    format!(
+        "{:016x}",
+        xxhash_rust::xxh3::xxh3_64((shared.schema)().as_bytes())
+    )
+    .into_bytes()
+}
+
+/// A value read from the shared store, if it is of this function's type and decodes within the
+/// tier's size limit: `Some(None)` is a cached `None`.
+#[allow(clippy::option_option)]
+pub(crate) fn decode(
+    limits: Limits,
+    shared: SharedCodec,
+    schema: &[u8],
+    payload: Option<&[u8]>,
+) -> Option<Option<Box<dyn Any + Send + Sync>>> {
+    if schema != schema_fingerprint(shared).as_slice() {
+        return None;
+    }
+    match payload {
+        None => Some(None),
+        Some(bytes) if bytes.len() <= limits.max_value_bytes => {
+            (shared.decode)(bytes, limits.max_value_bytes).map(Some)
+        }
+        Some(_) => None,
+    }
+}
+
+/// A value encoded for the shared store, if it encodes within the tier's size limit.
+pub(crate) fn encode(
+    limits: Limits,
+    shared: SharedCodec,
+    value: &(dyn Any + Send + Sync),
+) -> Option<Vec<u8>> {
+    (shared.encode)(value).filter(|bytes| bytes.len() <= limits.max_value_bytes)
+}

@@ -1,0 +1,207 @@
+//! Values in and out of entries: the type-erased codec each call site builds where its value
+//! bounds are proven, what an entry holds (`Stored`), and what a result becomes (`Decision`).
+
+use crate::bounds::{CacheError, CacheValue, LocalValue, ResultType};
+use crate::codec;
+use crate::policy::{CachedErr, Outcome, Policy};
+use crate::store::Entry;
+use std::any::Any;
+
+// ---------------------------------------------------------------------------------------------
+// The call.
+
+/// How to move values of one policy in and out of entries, built where the bounds are proven.
+pub struct Codec<R> {
+    load: fn(&Entry) -> Option<R>,
+    pub(crate) store: fn(&R, bool) -> Decision,
+    /// Stores an `Err` (`cache_err`); `None` when the function caches no errors.
+    pub(crate) store_error: Option<fn(&R) -> Decision>,
+    /// Loads a cached `Err` (`cache_err`).
+    load_error: Option<fn(&Entry) -> Option<R>>,
+    /// How values travel to and from a shared store; `None` for `local` functions.
+    pub(crate) shared: Option<SharedCodec>,
+}
+
+/// A stored value, type-erased.
+pub(crate) type AnyValue = Box<dyn Any + Send + Sync>;
+
+/// Encoding of one function's values for the shared store.
+#[derive(Clone, Copy)]
+pub(crate) struct SharedCodec {
+    /// Names the stored type: bincode is not self-describing, so bytes of another type (or of
+    /// this type's older shape under another name) must never be decoded as this one.
+    pub(crate) schema: fn() -> &'static str,
+    pub(crate) encode: fn(&(dyn Any + Send + Sync)) -> Option<Vec<u8>>,
+    pub(crate) decode: fn(&[u8], usize) -> Option<AnyValue>,
+}
+
+impl SharedCodec {
+    pub(crate) fn of<V: CacheValue>() -> Option<SharedCodec> {
+        Some(SharedCodec {
+            schema: std::any::type_name::<V>,
+            encode: |value| {
+                let mut bytes = Vec::new();
+                codec::encode_into(value.downcast_ref::<V>()?, &mut bytes).ok()?;
+                Some(bytes)
+            },
+            decode: |bytes, limit| {
+                let value: V = codec::decode_limited(bytes, limit)?;
+                Some(Box::new(value))
+            },
+        })
+    }
+}
+
+impl<R> Codec<R> {
+    /// The result an entry holds: a value (or cached `None`), else a cached `Err`. `None` for an
+    /// entry of another type (a 128-bit collision).
+    #[inline]
+    pub(crate) fn load(&self, entry: &Entry) -> Option<R> {
+        match (self.load)(entry) {
+            Some(result) => Some(result),
+            None => self.load_error.and_then(|load| load(entry)),
+        }
+    }
+
+    /// Whether values of this function can go to a shared store.
+    pub(crate) fn shared_enabled(&self) -> bool {
+        self.shared.is_some()
+    }
+}
+
+impl<R> Clone for Codec<R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<R> Copy for Codec<R> {}
+
+/// What an entry holds, which decides its TTL (and whether it may be shared).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stored {
+    /// A value: the function's TTL.
+    Value,
+    /// A cached `None` (`cache_none`): `none_ttl`.
+    Nothing,
+    /// A cached `Err` (`cache_err`): `err_ttl`, in memory only.
+    Error,
+}
+
+impl Stored {
+    /// A value, or a cached `None` when there is none.
+    pub(crate) fn value_or_nothing<T>(value: Option<T>) -> Stored {
+        if value.is_some() {
+            Stored::Value
+        } else {
+            Stored::Nothing
+        }
+    }
+}
+
+/// What the return-type policy and the function's rules make of one result.
+pub(crate) enum Decision {
+    Store {
+        value: Option<AnyValue>,
+        size: usize,
+        stored: Stored,
+    },
+    Error,
+    NotCached,
+}
+
+fn load<P: Policy<R>, R>(entry: &Entry) -> Option<R>
+where
+    P::Value: Clone + 'static,
+{
+    match &entry.value {
+        Some(value) => P::rebuild(Some(value.downcast_ref::<P::Value>()?.clone())),
+        None => P::rebuild(None),
+    }
+}
+
+fn decide<P: Policy<R>, R>(result: &R, cache_none: bool, size: fn(&P::Value) -> usize) -> Decision
+where
+    P::Value: Clone + Send + Sync + 'static,
+{
+    match P::inspect(result) {
+        Outcome::Value(value) => Decision::Store {
+            size: size(value),
+            value: Some(Box::new(value.clone())),
+            stored: Stored::Value,
+        },
+        Outcome::Nothing if cache_none => Decision::Store {
+            value: None,
+            size: 0,
+            stored: Stored::Nothing,
+        },
+        Outcome::Nothing => Decision::NotCached,
+        Outcome::Error => Decision::Error,
+    }
+}
+
+fn store_serde<P: Policy<R>, R>(result: &R, cache_none: bool) -> Decision
+where
+    P::Value: CacheValue,
+{
+    decide::<P, R>(result, cache_none, |value| {
+        codec::encoded_len(value).unwrap_or(std::mem::size_of::<P::Value>())
+    })
+}
+
+fn store_local<P: Policy<R>, R>(result: &R, cache_none: bool) -> Decision
+where
+    P::Value: LocalValue,
+{
+    decide::<P, R>(result, cache_none, |_| std::mem::size_of::<P::Value>())
+}
+/// How a function whose values are serializable stores them. The value bounds are checked
+/// here and only here: generated code spans this call at the return type.
+pub fn codec<P: Policy<R>, R>() -> Codec<R>
+where
+    P::Value: CacheValue,
+{
+    Codec {
+        load: load::<P, R>,
+        store: store_serde::<P, R>,
+        store_error: None,
+        load_error: None,
+        shared: SharedCodec::of::<P::Value>(),
+    }
+}
+
+/// How a `local` function (values kept in memory only) stores them.
+pub fn codec_local<P: Policy<R>, R>() -> Codec<R>
+where
+    P::Value: LocalValue,
+{
+    Codec {
+        load: load::<P, R>,
+        store: store_local::<P, R>,
+        store_error: None,
+        load_error: None,
+        shared: None,
+    }
+}
+
+/// `codec` (or `codec_local`, with `local`) for a function that also caches chosen errors
+/// (`cache_err`): the error type's bounds are checked here, spanned at the return type.
+pub fn caching_errors<R: ResultType>(codec: Codec<R>) -> Codec<R>
+where
+    R::Err: CacheError,
+{
+    Codec {
+        load_error: Some(|entry| {
+            let CachedErr(error) = entry.value.as_ref()?.downcast_ref::<CachedErr<R::Err>>()?;
+            Some(R::from_error(error.clone()))
+        }),
+        store_error: Some(|result| match result.error() {
+            Some(error) => Decision::Store {
+                value: Some(Box::new(CachedErr(error.clone()))),
+                size: std::mem::size_of::<R::Err>(),
+                stored: Stored::Error,
+            },
+            None => Decision::NotCached,
+        }),
+        ..codec
+    }
+}
