@@ -4,54 +4,22 @@
 
 #![allow(missing_docs, clippy::unwrap_used)] // a test crate: failing loudly is the point
 
-use cached_query::{Config, Counts, ManualClock, cached_query};
-use std::future::Future;
-use std::pin::pin;
+use cached_query::{Config, ManualClock, cached_query};
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::SeqCst};
-use std::task::{Context, Poll, Waker};
 use std::time::Duration;
-use tokio::sync::{Mutex, MutexGuard, Semaphore};
+use tokio::sync::{MutexGuard, Semaphore};
 
-static CLOCK: LazyLock<ManualClock> = LazyLock::new(|| {
-    let clock = ManualClock::new();
-    let installed = Config::new().clock(clock.clone()).ttl_jitter(0.0).install();
-    assert!(installed.is_ok(), "the first thing this binary does");
-    clock
-});
+mod support;
+
+use support::{answer_at_once, block_on, counts, until};
+
+static CLOCK: LazyLock<ManualClock> =
+    LazyLock::new(|| support::install_manual_clock(Config::new()));
 
 /// Tests move one shared clock: one at a time.
 async fn clock() -> (MutexGuard<'static, ()>, &'static ManualClock) {
-    static SERIAL: Mutex<()> = Mutex::const_new(());
-    let guard = SERIAL.lock().await;
-    (guard, &CLOCK)
-}
-
-fn counts(function: &str) -> Counts {
-    cached_query::stats()
-        .function(function)
-        .map(|f| f.counts)
-        .unwrap_or_default()
-}
-
-/// Polls `call` once: `Some` if it answered without waiting for anything.
-fn answer_at_once<F: Future>(call: F) -> Option<F::Output> {
-    let mut call = pin!(call);
-    match call.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(output) => Some(output),
-        Poll::Pending => None,
-    }
-}
-
-/// Yields (never sleeps) until `condition` holds.
-async fn until(mut condition: impl FnMut() -> bool) {
-    for _ in 0..100_000 {
-        if condition() {
-            return;
-        }
-        tokio::task::yield_now().await;
-    }
-    panic!("condition never held");
+    (support::one_at_a_time().await, &CLOCK)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -207,26 +175,6 @@ fn outside_a_tokio_runtime_the_caller_recomputes_instead_of_revalidating_in_the_
     let second = block_on(quote(11)).unwrap();
     assert_ne!(second, first, "the caller computed the new value itself");
     assert_eq!(block_on(quote(11)), Ok(second), "and stored it");
-}
-
-/// A minimal executor without tokio: polls on this thread, parking between wake-ups.
-fn block_on<F: Future>(future: F) -> F::Output {
-    use std::sync::Arc;
-    use std::task::Wake;
-    struct Unpark(std::thread::Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut future = pin!(future);
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut Context::from_waker(&waker)) {
-            return output;
-        }
-        std::thread::park();
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,24 +8,17 @@ use cached_query::{Config, ManualClock, cached_query};
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
-use tokio::sync::{Mutex, MutexGuard};
+use tokio::sync::MutexGuard;
+
+mod support;
 
 static CLOCK: LazyLock<ManualClock> = LazyLock::new(|| {
-    let clock = ManualClock::new();
-    let installed = Config::new()
-        .clock(clock.clone())
-        .ttl_jitter(0.0)
-        .default_ttl(Duration::from_secs(30))
-        .install();
-    assert!(installed.is_ok(), "the first thing this binary does");
-    clock
+    support::install_manual_clock(Config::new().default_ttl(Duration::from_secs(30)))
 });
 
 /// Tests move one shared clock: one at a time.
 async fn clock() -> (MutexGuard<'static, ()>, &'static ManualClock) {
-    static SERIAL: Mutex<()> = Mutex::const_new(());
-    let guard = SERIAL.lock().await;
-    (guard, &CLOCK)
+    (support::one_at_a_time().await, &CLOCK)
 }
 
 static FIVE_MIN_RUNS: AtomicU32 = AtomicU32::new(0);

@@ -36,21 +36,7 @@ impl Runs {
     }
 }
 
-/// The counts of one function, by its path suffix.
-pub fn counts(function: &str) -> cached_query::Counts {
-    cached_query::stats()
-        .function(function)
-        .map(|f| f.counts)
-        .unwrap_or_default()
-}
+#[path = "../support/mod.rs"]
+mod support;
 
-/// Waits (yielding, never sleeping) until `condition` holds.
-pub async fn until(mut condition: impl FnMut() -> bool) {
-    for _ in 0..1_000_000 {
-        if condition() {
-            return;
-        }
-        tokio::task::yield_now().await;
-    }
-    panic!("condition never held");
-}
+pub use support::{counts, until};
