@@ -21,9 +21,10 @@ async fn entries_beyond_the_capacity_are_evicted_and_counted() {
     let counts = cached_query::stats().function("blob").unwrap().counts;
     assert!(counts.weighted_size <= capacity, "{counts:?}");
     assert!(counts.entries > 0 && counts.entries < 1000, "{counts:?}");
-    // Each entry weighs its encoded size plus the per-entry overhead.
+    // Each entry weighs its encoded size plus what it holds besides (its own struct, its
+    // stamps, the engine's bookkeeping): over 100 bytes on either engine.
     assert!(
-        counts.weighted_size >= counts.entries * (1000 + 320),
+        counts.weighted_size >= counts.entries * (1000 + 100),
         "{counts:?}"
     );
     assert!(counts.evictions > 0, "{counts:?}");

@@ -219,7 +219,7 @@ impl Cache {
     /// ```
     pub async fn run_pending_tasks(&self) {
         let runtime = self.runtime;
-        crate::store::sweep_expired(&runtime.store, runtime.now_nanos()).await;
-        runtime.store.run_pending_tasks().await;
+        runtime.store.sweep_expired(runtime.now_nanos());
+        runtime.store.run_pending_tasks();
     }
 }

@@ -43,6 +43,7 @@ pub use scope::{bypass, forget, forget_all, refresh};
 #[cfg(feature = "redis")]
 pub use shared::RedisConfig;
 pub use stats::{Counts, FunctionStats, Stats};
+pub use store::Engine;
 pub use tier::{BreakerState, SharedStats};
 pub use warm::warm;
 

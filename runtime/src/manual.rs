@@ -152,7 +152,7 @@ pub async fn has<K: KeyArg + ?Sized>(key: &K) -> bool {
         return false;
     };
     let runtime = crate::runtime::runtime();
-    match runtime.store.get(&hash).await {
+    match runtime.store.get(hash) {
         Some(entry) => entry.is_fresh(runtime.now_nanos()),
         None => false,
     }

@@ -4,7 +4,7 @@ use crate::clock::ManualClock;
 use crate::flight::Flights;
 use crate::function::FunctionState;
 use crate::stats::{Counters, Counts, FunctionStats, Stats};
-use crate::store::{self, Store};
+use crate::store::{self, Engine, Store};
 use crate::tags::{TagCell, TagRegistry};
 use crate::tier::{Tier, TierStart};
 use std::cell::Cell;
@@ -215,6 +215,7 @@ pub struct Config {
     manual_clock: Option<ManualClock>,
     maintenance_interval: Duration,
     memory_only_stores: Vec<String>,
+    engine: Engine,
     /// The shared tier behind the in-memory store (`Config::redis` with feature `redis`; a fake
     /// in the engine's tests).
     pub(crate) tier: Option<TierStart>,
@@ -230,6 +231,7 @@ impl Default for Config {
             manual_clock: None,
             maintenance_interval: Duration::from_millis(250),
             memory_only_stores: Vec::new(),
+            engine: Engine::default(),
             tier: None,
         }
     }
@@ -279,6 +281,20 @@ impl Config {
         self
     }
 
+    /// The in-memory engine: quick_cache by default, moka with feature `moka`. A library's
+    /// features never switch it: only the application chooses, here.
+    ///
+    /// ```
+    /// use cached_query_runtime::{Config, Engine};
+    ///
+    /// let config = Config::new().engine(Engine::QuickCache);
+    /// # let _ = config;
+    /// ```
+    pub fn engine(mut self, engine: Engine) -> Self {
+        self.engine = engine;
+        self
+    }
+
     /// Keeps the functions marked `store = "name"` in memory only, even when a shared store is
     /// configured: the application decides where a library's cached functions live. Functions
     /// of stores not named here (and functions without `store`) use the shared store when there
@@ -311,7 +327,7 @@ impl Config {
     }
 
     pub(crate) fn build(self, instance: Instance) -> Runtime {
-        let store = Arc::new(store::build(self.max_capacity_bytes));
+        let store = Arc::new(Store::new(self.engine, self.max_capacity_bytes));
         let manual_clock = self.manual_clock.clone();
         store::spawn_maintenance(
             Arc::downgrade(&store),

@@ -18,7 +18,8 @@ async fn stats_count_hits_misses_errors_and_entries() {
     let c = counts("stats::counted");
     assert_eq!((c.hits, c.misses, c.errors), (1, 3, 1));
     assert_eq!(c.entries, 2);
-    assert!(c.weighted_size >= 2 * 320, "{}", c.weighted_size);
+    // Two entries, each weighing more than 100 bytes with its bookkeeping, on either engine.
+    assert!(c.weighted_size >= 2 * 100, "{}", c.weighted_size);
     assert!((c.hit_ratio() - 0.25).abs() < 1e-9);
 
     let all = cached_query::stats();

@@ -8,7 +8,7 @@ use crate::flight::{Leader, Published};
 use crate::observe::CallOutcome;
 use crate::policy::ResultTags;
 use crate::stats::bump;
-use crate::store::{self, Entry};
+use crate::store::{Entry, NewEntry};
 use crate::tags::{Stamp, TagCell};
 use crate::value::{AnyValue, Decision, Stored};
 use std::future::Future;
@@ -62,9 +62,7 @@ impl<R> Miss<R> {
                     self.write_remote(value.as_deref(), generations);
                 }
                 let ttl = self.capped_ttl(stored);
-                let entry = self
-                    .insert(value, size, snapshot.stamps, ttl, ran.compute_nanos)
-                    .await;
+                let entry = self.insert(value, size, snapshot.stamps, ttl, ran.compute_nanos);
                 Published::Value(entry)
             }
             decision => match self.not_stored(&decision, &ran) {
@@ -200,11 +198,11 @@ impl<R> Miss<R> {
         }
     }
 
-    /// Stores an entry in memory ([`store::insert`] accounts for it).
-    pub(super) async fn insert(
+    /// Stores an entry in memory (the store counts it in).
+    pub(super) fn insert(
         &self,
         value: Option<AnyValue>,
-        size: usize,
+        value_size: usize,
         stamps: Vec<Stamp>,
         ttl: Duration,
         compute_nanos: u64,
@@ -214,17 +212,17 @@ impl<R> Miss<R> {
         let window = |ms: Option<u64>| {
             expires_at_nanos.saturating_add(ms.map_or(0, |ms| ms.saturating_mul(1_000_000)))
         };
-        let entry = Entry {
-            weight: Entry::weigh(size, stamps.len()),
+        let parts = NewEntry {
             value,
-            stamps: stamps.into_boxed_slice(),
+            value_size,
+            stamps,
             counters: self.counters,
             expires_at_nanos,
             serve_on_error_until_nanos: window(self.site.config.stale_if_error_ms),
             revalidate_until_nanos: window(self.site.config.revalidate_ms),
             compute_nanos,
         };
-        store::insert(&runtime.store, self.hash, entry).await
+        runtime.store.insert(self.hash, parts)
     }
 }
 

@@ -133,7 +133,7 @@ async fn lookup<R>(site: &'static Site, key: Key, codec: Codec<R>, access: Acces
         }
     };
     // `read`, written out: one async layer fewer on the hit path.
-    if let Some(entry) = runtime.store.get(&hash).await {
+    if let Some(entry) = runtime.store.get(hash) {
         let now = runtime.now_nanos();
         match freshness(site, &entry, now) {
             // A value of another type under this key (a 128-bit collision) is a miss.
@@ -156,7 +156,7 @@ async fn lookup<R>(site: &'static Site, key: Key, codec: Codec<R>, access: Acces
                 return miss(MissKind::Compute, Some(entry));
             }
             Freshness::Unfresh => {
-                Box::pin(drop_unfresh(runtime, function, counters, hash, &entry, now)).await;
+                drop_unfresh(function, runtime, counters, hash, &entry, now);
             }
         }
     }
@@ -203,7 +203,7 @@ async fn forget(
 /// shared tier; a computation of it running now is not stored. Whether anything was removed.
 pub(crate) async fn remove(runtime: &'static Runtime, hash: u128, shared: bool) -> bool {
     runtime.flights.doom(hash);
-    let in_memory = runtime.store.remove(&hash).await.is_some();
+    let in_memory = runtime.store.remove(hash);
     let in_shared = match (&runtime.tier, shared) {
         (Some(tier), true) => tier.delete(hash).await.unwrap_or(false),
         _ => false,
@@ -220,21 +220,21 @@ pub(crate) async fn read<R>(
     hash: u128,
     codec: Codec<R>,
 ) -> Option<R> {
-    let entry = runtime.store.get(&hash).await?;
+    let entry = runtime.store.get(hash)?;
     let now = runtime.now_nanos();
     if freshness(site, &entry, now) == Freshness::Fresh {
         // A value of another type under this key (a 128-bit collision) is a miss.
         return codec.load(&entry);
     }
-    drop_unfresh(runtime, function, counters, hash, &entry, now).await;
+    drop_unfresh(function, runtime, counters, hash, &entry, now);
     None
 }
 
 /// Counts an expired or tag-invalidated entry and removes it (unless already replaced, or kept
 /// for one of its windows).
-async fn drop_unfresh(
-    runtime: &Runtime,
+fn drop_unfresh(
     function: &'static FunctionState,
+    runtime: &Runtime,
     counters: &Counters,
     hash: u128,
     entry: &Arc<Entry>,
@@ -246,7 +246,7 @@ async fn drop_unfresh(
         // sweep removes it then).
         return;
     }
-    let removed = crate::store::remove_if_same(&runtime.store, hash, entry).await;
+    let removed = runtime.store.remove_if_same(hash, entry);
     if entry.is_expired(now) {
         if removed {
             bump(&counters.expirations);

@@ -48,9 +48,7 @@ impl<R> Miss<R> {
                             .min(limits.l1_ttl_cap)
                             .min(ttl_left.unwrap_or(Duration::MAX));
                         let size = payload.as_ref().map_or(0, Vec::len);
-                        let entry = self
-                            .insert(value, size, snapshot.stamps.clone(), ttl, 0)
-                            .await;
+                        let entry = self.insert(value, size, snapshot.stamps.clone(), ttl, 0);
                         if let Some(result) = self.codec.load(&entry) {
                             bump(&self.counters.remote_hits);
                             self.observe_at(CallOutcome::Hit, Tier::Redis, None);

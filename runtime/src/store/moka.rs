@@ -1,0 +1,75 @@
+//! The moka engine (feature `moka`): `moka::sync::Cache`, TinyLFU admission, weighed in bytes;
+//! evictions are reported by its eviction listener, applied by `run_pending_tasks`.
+
+use super::{Entry, PrehashedKey};
+use crate::stats::bump;
+use moka::notification::RemovalCause;
+use moka::sync::Cache;
+use std::sync::Arc;
+
+/// moka's own bookkeeping per entry (DESIGN.md §5: about 280–320 B measured).
+const OVERHEAD: usize = 320;
+
+pub(crate) struct MokaStore {
+    cache: Cache<u128, Arc<Entry>, PrehashedKey>,
+}
+
+impl MokaStore {
+    pub(super) fn new(max_capacity_bytes: u64) -> Self {
+        MokaStore {
+            cache: Cache::builder()
+                .max_capacity(max_capacity_bytes)
+                .weigher(|_, entry: &Arc<Entry>| entry.weight)
+                .eviction_listener(|_, entry: Arc<Entry>, cause| {
+                    // Expiry is ours (the sweep), counted where it is detected.
+                    if cause == RemovalCause::Size {
+                        bump(&entry.counters.evictions);
+                    }
+                })
+                .build_with_hasher(PrehashedKey),
+        }
+    }
+
+    pub(super) fn overhead(&self) -> usize {
+        OVERHEAD
+    }
+
+    #[inline]
+    pub(super) fn get(&self, key: u128) -> Option<Arc<Entry>> {
+        self.cache.get(&key)
+    }
+
+    pub(super) fn insert(&self, key: u128, entry: Arc<Entry>) {
+        self.cache.insert(key, entry);
+    }
+
+    pub(super) fn remove(&self, key: u128) -> bool {
+        self.cache.remove(&key).is_some()
+    }
+
+    pub(super) fn remove_if(&self, key: u128, same: impl FnOnce(&Arc<Entry>) -> bool) -> bool {
+        use moka::ops::compute::{CompResult, Op};
+        let mut same = Some(same);
+        let result = self.cache.entry(key).and_compute_with(|current| {
+            let matches = current.is_some_and(|c| same.take().is_some_and(|f| f(c.value())));
+            if matches { Op::Remove } else { Op::Nop }
+        });
+        matches!(result, CompResult::Removed(_))
+    }
+
+    pub(super) fn retain(&self, keep: impl Fn(&Entry) -> bool) {
+        let gone: Vec<(u128, Arc<Entry>)> = self
+            .cache
+            .iter()
+            .filter(|(_, entry)| !keep(entry))
+            .map(|(key, entry)| (*key, entry))
+            .collect();
+        for (key, entry) in gone {
+            self.remove_if(key, |held| Arc::ptr_eq(held, &entry));
+        }
+    }
+
+    pub(super) fn run_pending_tasks(&self) {
+        self.cache.run_pending_tasks();
+    }
+}

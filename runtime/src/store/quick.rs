@@ -1,0 +1,84 @@
+//! The quick_cache engine: sharded, S3-FIFO-like with ghost keys, weighed in bytes, no
+//! background work; evictions are reported through its `Lifecycle`.
+
+use super::{Entry, PrehashedKey};
+use crate::stats::bump;
+use quick_cache::sync::Cache;
+use quick_cache::{Lifecycle, Weighter};
+use std::sync::Arc;
+
+/// quick_cache's own bookkeeping per entry (the key, the slot, the queue links: about 51 B
+/// measured, BENCHMARKS.md), plus the `Arc`'s two counts.
+const OVERHEAD: usize = 64;
+
+pub(crate) struct QuickStore {
+    cache: Cache<u128, Arc<Entry>, ByWeight, PrehashedKey, CountEvictions>,
+}
+
+#[derive(Clone)]
+struct ByWeight;
+
+impl Weighter<u128, Arc<Entry>> for ByWeight {
+    fn weight(&self, _: &u128, entry: &Arc<Entry>) -> u64 {
+        u64::from(entry.weight)
+    }
+}
+
+#[derive(Clone)]
+struct CountEvictions;
+
+impl Lifecycle<u128, Arc<Entry>> for CountEvictions {
+    /// Evicted entries are dropped (and counted out) after the shard lock is released.
+    type RequestState = Vec<Arc<Entry>>;
+
+    fn on_evict(&self, evicted: &mut Self::RequestState, _: u128, entry: Arc<Entry>) {
+        bump(&entry.counters.evictions);
+        evicted.push(entry);
+    }
+}
+
+impl QuickStore {
+    pub(super) fn new(max_capacity_bytes: u64) -> Self {
+        // An estimate only (it sizes the tables): entries of small values weigh ~200 B.
+        let estimated_items = usize::try_from(max_capacity_bytes / 256)
+            .unwrap_or(usize::MAX)
+            .clamp(64, 1 << 24);
+        QuickStore {
+            cache: Cache::with(
+                estimated_items,
+                max_capacity_bytes,
+                ByWeight,
+                PrehashedKey,
+                CountEvictions,
+            ),
+        }
+    }
+
+    pub(super) fn overhead(&self) -> usize {
+        OVERHEAD
+    }
+
+    #[inline]
+    pub(super) fn get(&self, key: u128) -> Option<Arc<Entry>> {
+        self.cache.get(&key)
+    }
+
+    pub(super) fn insert(&self, key: u128, entry: Arc<Entry>) {
+        self.cache.insert(key, entry);
+    }
+
+    pub(super) fn remove(&self, key: u128) -> bool {
+        self.cache.remove(&key).is_some()
+    }
+
+    pub(super) fn remove_if(&self, key: u128, same: impl FnOnce(&Arc<Entry>) -> bool) -> bool {
+        self.cache.remove_if(&key, same).is_some()
+    }
+
+    pub(super) fn retain(&self, keep: impl Fn(&Entry) -> bool) {
+        self.cache.retain(|_, entry| keep(entry));
+    }
+
+    /// quick_cache does its work inside each call: nothing is pending.
+    pub(super) fn run_pending_tasks(&self) {}
+}
