@@ -91,13 +91,7 @@ impl Store {
     /// as an expiration. Reads already treat them as misses; this gives their memory back when
     /// their keys are never asked for again.
     pub(crate) fn sweep_expired(&self, now: u64) {
-        engine!(self, store => store.retain(|entry| {
-            let keep = !entry.is_past_use(now);
-            if !keep {
-                crate::stats::bump(&entry.counters.expirations);
-            }
-            keep
-        }));
+        engine!(self, store => store.remove_expired(|entry| entry.is_past_use(now)));
     }
 
     /// Applies the engine's pending work (moka's evictions and removals), so that counts are

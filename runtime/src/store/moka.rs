@@ -57,15 +57,19 @@ impl MokaStore {
         matches!(result, CompResult::Removed(_))
     }
 
-    pub(super) fn retain(&self, keep: impl Fn(&Entry) -> bool) {
+    /// Removes the entries `expired` accepts, counting those actually removed (one replaced
+    /// meanwhile stays, uncounted).
+    pub(super) fn remove_expired(&self, expired: impl Fn(&Entry) -> bool) {
         let gone: Vec<(u128, Arc<Entry>)> = self
             .cache
             .iter()
-            .filter(|(_, entry)| !keep(entry))
+            .filter(|(_, entry)| expired(entry))
             .map(|(key, entry)| (*key, entry))
             .collect();
         for (key, entry) in gone {
-            self.remove_if(key, |held| Arc::ptr_eq(held, &entry));
+            if self.remove_if(key, |held| Arc::ptr_eq(held, &entry)) {
+                bump(&entry.counters.expirations);
+            }
         }
     }
 

@@ -75,8 +75,16 @@ impl QuickStore {
         self.cache.remove_if(&key, same).is_some()
     }
 
-    pub(super) fn retain(&self, keep: impl Fn(&Entry) -> bool) {
-        self.cache.retain(|_, entry| keep(entry));
+    /// Removes the entries `expired` accepts, counting each (retain removes under the shard
+    /// lock, so what the predicate rejects is exactly what goes).
+    pub(super) fn remove_expired(&self, expired: impl Fn(&Entry) -> bool) {
+        self.cache.retain(|_, entry| {
+            let gone = expired(entry);
+            if gone {
+                bump(&entry.counters.expirations);
+            }
+            !gone
+        });
     }
 
     /// quick_cache does its work inside each call: nothing is pending.
