@@ -19,7 +19,7 @@ mod remote;
 #[cfg(test)]
 mod tests;
 
-pub use entering::{Entering, enter};
 pub(crate) use entering::enter_as;
+pub use entering::{Entering, enter};
 pub(crate) use lookup::{Access, remove};
 pub use miss::{Enter, Miss};
