@@ -34,7 +34,10 @@ impl ToTokens for Krate {
     }
 }
 
-/// One statement of the key builder, in emission order.
+/// One statement of the key builder, in emission order. The function's identity and, in a
+/// generic body, its instantiation (type and const arguments, `impl Trait` argument types, the
+/// implementing type of a trait default body) are folded in by the runtime from names, not
+/// here.
 pub(crate) enum KeyPart {
     /// `__cq_key.receiver(&*self)` / `(&self)`, spanned at `self`.
     Receiver {
@@ -50,14 +53,6 @@ pub(crate) enum KeyPart {
         /// The parameter type's span.
         ty_span: Span,
     },
-    /// `__cq_key.type_name(type_name::<T>())`.
-    TypeParam(Ident),
-    /// `__cq_key.arg(&N)`.
-    ConstParam(Ident),
-    /// `__cq_key.type_name(type_name::<Self>())`.
-    SelfType,
-    /// `__cq_key.type_name(type_name_of_val(&x))`.
-    ImplTraitArg(Ident),
 }
 
 /// Everything `expand` needs for `#[cached_query]`, fully decided.

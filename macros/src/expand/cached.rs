@@ -16,11 +16,12 @@ pub(crate) fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
     let site = mixed("__cq_site");
     let key = mixed("__cq_key");
     let miss = mixed("__cq_miss");
+    let instance = mixed("__cq_instance");
 
     let site_config = plan.site.literal(krate);
     let key_stmts = plan.key_parts.iter().map(|part| key_stmt(part, &key));
     let condition = condition(plan, &key);
-    let enter = enter(plan, &site, &key, &miss);
+    let enter = enter(plan, [&site, &key, &miss, &instance]);
     let tag_stmts = plan.tags.iter().map(|tag| match tag.emit() {
         TagTokens::Plain(text) => quote_spanned!(text.span()=> #miss.tag(#text);),
         TagTokens::Format(args) => {
@@ -43,10 +44,13 @@ pub(crate) fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
             static __CQ_SITE: #krate::__private::Site = #krate::__private::Site::new(#site_config);
             &__CQ_SITE
         };
+        // Its type names the instantiation running (impl and function generics, the
+        // implementing type of a trait default body), and marks the bounds checked below.
+        let #instance = || {};
         let #key = {
             #[allow(non_snake_case, dead_code)]
             fn __cq_id() {}
-            let mut #key = #krate::__private::KeyBuilder::new(#site, __cq_id);
+            let mut #key = #krate::__private::KeyBuilder::with_instance(#site, __cq_id, #instance);
             #(#key_stmts)*
             #condition
             #key.finish()
@@ -83,16 +87,21 @@ fn condition(plan: &Plan, key: &Ident) -> Option<TokenStream> {
 /// The value-type bounds live on `codec` alone, so an unstorable return type is one error,
 /// spanned at the stored type (`T` of `Result<T, E>`, else the return type); `enter` itself has
 /// no bounds to fail again. On stable that is the type's first token (spans can't be joined).
-fn enter(plan: &Plan, site: &Ident, key: &Ident, miss: &Ident) -> TokenStream {
+fn enter(plan: &Plan, [site, key, miss, instance]: [&Ident; 4]) -> TokenStream {
     let krate = &plan.krate;
     let ret_ty = &plan.ret_ty;
     let value = Ident::new("__cq_value", Span::mixed_site());
     let enter_span = Span::call_site().located_at(plan.value_ty.span());
-    let codec = Ident::new(if plan.local { "codec_local" } else { "codec" }, enter_span);
+    let codec = if plan.local {
+        "codec_local_for"
+    } else {
+        "codec_for"
+    };
+    let codec = Ident::new(codec, enter_span);
     let policy = Ident::new(plan.policy.type_name(), enter_span);
     let krate_at_ret = krate.at(enter_span);
     let mut codec = quote_spanned! {enter_span=>
-        #krate_at_ret::__private::#codec::<#krate_at_ret::__private::#policy, #ret_ty>()
+        #krate_at_ret::__private::#codec::<#krate_at_ret::__private::#policy, #ret_ty, _>(#instance)
     };
     if plan.cache_err.is_some() {
         // The error type's bounds, spanned at `E` (or the return type, for an alias).
@@ -169,13 +178,5 @@ fn key_stmt(part: &KeyPart, key: &Ident) -> TokenStream {
             quote_spanned!(self_token.span=> #key.receiver(&*#self_token);)
         }
         KeyPart::Arg { ident, ty_span } => quote_spanned!(*ty_span=> #key.arg(&#ident);),
-        KeyPart::TypeParam(ident) => {
-            quote!(#key.type_name(::core::any::type_name::<#ident>());)
-        }
-        KeyPart::ConstParam(ident) => quote!(#key.arg(&#ident);),
-        KeyPart::SelfType => quote!(#key.type_name(::core::any::type_name::<Self>());),
-        KeyPart::ImplTraitArg(ident) => {
-            quote!(#key.type_name(::core::any::type_name_of_val(&#ident));)
-        }
     }
 }

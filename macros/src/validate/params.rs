@@ -1,8 +1,8 @@
 //! Checks of the options that name parameters (`skip(...)`, tag placeholders), and the key
 //! statements they leave.
 
+use syn::LitStr;
 use syn::spanned::Spanned;
-use syn::{GenericParam, LitStr};
 
 use crate::args::CachedQueryArgs;
 use crate::error::Errors;
@@ -127,30 +127,6 @@ pub(crate) fn key_parts(input: &FnInput, skipped: &[String]) -> Vec<KeyPart> {
                     }
                 }
             }
-        }
-    }
-    let generics = &input.item.sig.generics.params;
-    for param in generics {
-        if let GenericParam::Type(tp) = param {
-            parts.push(KeyPart::TypeParam(tp.ident.clone()));
-        }
-    }
-    for param in generics {
-        if let GenericParam::Const(cp) = param {
-            parts.push(KeyPart::ConstParam(cp.ident.clone()));
-        }
-    }
-    if input.has_receiver() {
-        parts.push(KeyPart::SelfType);
-    }
-    for param in &input.params {
-        if let Param::Typed {
-            simple: Some(ident),
-            impl_trait: true,
-            ..
-        } = param
-        {
-            parts.push(KeyPart::ImplTraitArg(ident.clone()));
         }
     }
     parts
