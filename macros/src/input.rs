@@ -39,10 +39,6 @@ pub(crate) enum Param {
         bindings: Vec<Ident>,
         /// The parameter's type.
         ty: Box<Type>,
-        /// The identifier when the pattern is a plain (possibly `mut`/`ref`) binding.
-        simple: Option<Ident>,
-        /// The type contains `impl Trait`.
-        impl_trait: bool,
     },
 }
 
@@ -68,13 +64,6 @@ impl Param {
 }
 
 impl FnInput {
-    /// Whether the function is a method (has a receiver).
-    pub(crate) fn has_receiver(&self) -> bool {
-        self.params
-            .iter()
-            .any(|p| matches!(p, Param::Receiver { .. }))
-    }
-
     /// Every name a `skip(...)` entry or a tag placeholder may refer to.
     pub(crate) fn binding_names(&self) -> Vec<String> {
         self.params.iter().flat_map(Param::binding_names).collect()
@@ -125,15 +114,9 @@ fn param(arg: &FnArg) -> Param {
         FnArg::Typed(pat_type) => {
             let mut bindings = Vec::new();
             collect_bindings(&pat_type.pat, &mut bindings);
-            let simple = match &*pat_type.pat {
-                Pat::Ident(pat) if pat.subpat.is_none() => Some(pat.ident.clone()),
-                _ => None,
-            };
             Param::Typed {
                 bindings,
                 ty: pat_type.ty.clone(),
-                simple,
-                impl_trait: contains_impl_trait(&pat_type.ty),
             }
         }
     }

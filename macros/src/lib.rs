@@ -11,6 +11,8 @@ mod args;
 mod error;
 mod expand;
 mod input;
+mod plan;
+mod site_config;
 mod tags;
 mod validate;
 
@@ -26,8 +28,10 @@ use proc_macro::TokenStream;
 /// async fn get_user(db: &Pool, id: u64) -> Result<User, DbError> { /* ... */ }
 /// ```
 ///
-/// Options: `ttl`, `tags`, `skip(..)`, `version`, `name`, `crate`, `local`, `returns`,
-/// `cache_none`, `none_ttl`. See the `cached-query` crate for the full documentation.
+/// Options: `ttl`, `tags`, `skip(..)`, `version`, `name`, `crate`, `local`, `store`, `returns`,
+/// `cache_none`, `none_ttl`, `stale_if_error`, `stale_while_revalidate`, `early_refresh`,
+/// `condition`, `unless`, `min_compute`, `result_tags`, `cache_err`, `err_ttl`. See the
+/// `cached-query` crate for the full documentation.
 #[proc_macro_attribute]
 pub fn cached_query(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::cached_query(args.into(), item.into()).into()

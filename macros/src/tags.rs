@@ -13,6 +13,14 @@ pub(crate) struct TagTemplate {
     pub(crate) pieces: Vec<Piece>,
 }
 
+/// A tag template as tokens (see [`TagTemplate::emit`]).
+pub(crate) enum TagTokens {
+    /// A tag without placeholders: its text, escapes resolved.
+    Plain(LitStr),
+    /// `"user:{}", id`: the arguments of a formatting macro.
+    Format(TokenStream),
+}
+
 #[derive(Debug, Clone)]
 pub(crate) enum Piece {
     /// Literal text, escapes already resolved.
@@ -122,7 +130,7 @@ impl TagTemplate {
     }
 
     /// The text with escapes resolved, when the template has no placeholders.
-    pub(crate) fn plain_text(&self) -> Option<String> {
+    fn plain_text(&self) -> Option<String> {
         let mut out = String::new();
         for piece in &self.pieces {
             match piece {
@@ -133,8 +141,23 @@ impl TagTemplate {
         Some(out)
     }
 
+    /// The tag as tokens, every one spanned at the literal: its text when it has no
+    /// placeholder, else the arguments of a `format_args!`/`format!` call. The one place tags
+    /// are turned into code; each attribute wraps the result in its own call.
+    pub(crate) fn emit(&self) -> TagTokens {
+        let span = self.lit.span();
+        match self.plain_text() {
+            Some(text) => TagTokens::Plain(LitStr::new(&text, span)),
+            None => {
+                let format = LitStr::new(&self.format_string(), span);
+                let args = self.placeholders().map(|p| p.to_expr(span));
+                TagTokens::Format(quote_spanned!(span=> #format #(, #args)*))
+            }
+        }
+    }
+
     /// The `format_args!` format string: text re-escaped, placeholders as `{}`.
-    pub(crate) fn format_string(&self) -> String {
+    fn format_string(&self) -> String {
         let mut out = String::new();
         for piece in &self.pieces {
             match piece {

@@ -1,6 +1,15 @@
 //! The bounds generated code checks, each with the wording users see when it is not met
 //! (`#[diagnostic::on_unimplemented]`): the error names the user's argument or return type and
 //! says how to fix it.
+//!
+//! The key and value bounds are one error each, whatever fails inside them: their blanket
+//! impls are `#[diagnostic::do_not_recommend]`, so rustc reports the bound itself (one error for
+//! an `Rc<String>` that is neither `Send`, `Sync`, `Serialize` nor `Deserialize`) and never
+//! suggests a path to serde's internals (`serde_core::ser::Serialize`) that the user's crate
+//! cannot name. Generated code checks them with `M`, the type of a closure declared in the
+//! function's body: rustc does not suggest a bound whose trait arguments it cannot print as
+//! code, so a generic parameter that misses a bound gets our note, not "consider restricting
+//! `T` with `KeyArg`". Hand-made callers use the default `M = ()`.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -12,8 +21,9 @@ use serde::de::DeserializeOwned;
     note = "key arguments must implement `serde::Serialize`",
     note = "if this argument does not identify the result (a pool, a client, a context), add it to `skip(...)` in `#[cached_query]`"
 )]
-pub trait KeyArg: Serialize {}
-impl<T: Serialize + ?Sized> KeyArg for T {}
+pub trait KeyArg<M = ()>: Serialize {}
+#[diagnostic::do_not_recommend]
+impl<T: Serialize + ?Sized, M> KeyArg<M> for T {}
 
 /// The receiver, which is part of the key unless `skip(self)`.
 #[diagnostic::on_unimplemented(
@@ -21,27 +31,31 @@ impl<T: Serialize + ?Sized> KeyArg for T {}
     label = "`self` is part of the cache key",
     note = "implement `serde::Serialize` for the receiver's type, or add `skip(self)` to `#[cached_query]` if every instance returns the same results"
 )]
-pub trait KeyReceiver: Serialize {}
-impl<T: Serialize + ?Sized> KeyReceiver for T {}
+pub trait KeyReceiver<M = ()>: Serialize {}
+#[diagnostic::do_not_recommend]
+impl<T: Serialize + ?Sized, M> KeyReceiver<M> for T {}
 
 /// A value `#[cached_query]` can store (and later share through a remote store).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be stored by `#[cached_query]`",
     label = "the cached value",
-    note = "cached values must be `Clone + Send + Sync + 'static` and `serde::Serialize + serde::de::DeserializeOwned`",
-    note = "use `#[cached_query(local)]` to keep the value in memory only, without the serde bounds"
+    note = "cached values must be `Clone + Send + Sync + 'static` (they are shared between threads) and `serde::Serialize + serde::de::DeserializeOwned` (they may be kept in a shared store)",
+    note = "`#[cached_query(local)]` keeps the value in memory and lifts the serde bounds only; for a value that is not `Send + Sync`, such as `Rc<T>` or `RefCell<T>`, return `T` itself: each hit gets its own clone"
 )]
-pub trait CacheValue: Clone + Send + Sync + 'static + Serialize + DeserializeOwned {}
-impl<T: Clone + Send + Sync + 'static + Serialize + DeserializeOwned> CacheValue for T {}
+pub trait CacheValue<M = ()>: Clone + Send + Sync + 'static + Serialize + DeserializeOwned {}
+#[diagnostic::do_not_recommend]
+impl<T: Clone + Send + Sync + 'static + Serialize + DeserializeOwned, M> CacheValue<M> for T {}
 
 /// A value `#[cached_query(local)]` can store in memory.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be stored by `#[cached_query(local)]`",
     label = "the cached value",
-    note = "cached values must be `Clone + Send + Sync + 'static`"
+    note = "cached values must be `Clone + Send + Sync + 'static`: they are shared between threads",
+    note = "for a value that is not `Send + Sync`, such as `Rc<T>` or `RefCell<T>`, return `T` itself: each hit gets its own clone"
 )]
-pub trait LocalValue: Clone + Send + Sync + 'static {}
-impl<T: Clone + Send + Sync + 'static> LocalValue for T {}
+pub trait LocalValue<M = ()>: Clone + Send + Sync + 'static {}
+#[diagnostic::do_not_recommend]
+impl<T: Clone + Send + Sync + 'static, M> LocalValue<M> for T {}
 
 /// An error `cache_err` may store.
 #[diagnostic::on_unimplemented(

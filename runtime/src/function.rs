@@ -11,6 +11,11 @@ pub(crate) struct FunctionState {
     /// It starts with a control character, so no user tag can be the same.
     pub(crate) tag: Box<str>,
     pub(crate) counters: Counters,
+    /// `Some` when the function's body is instantiated more than one way (impl or function
+    /// generics, a trait default body): each key then starts with the digest of the
+    /// instantiation's name. Decided on the first call, from names alone, so every process
+    /// decides alike; it holds the first instantiation seen, whose digest is reused.
+    pub(crate) instantiation: Option<Instantiation>,
     /// Metric handles, registered on the first call.
     #[cfg(feature = "metrics")]
     pub(crate) metrics: std::sync::OnceLock<FunctionMetrics>,
@@ -28,7 +33,7 @@ pub(crate) struct FunctionMetrics {
 }
 
 impl FunctionState {
-    pub(crate) fn new(name: Box<str>, version: u32) -> Self {
+    pub(crate) fn new(name: Box<str>, version: u32, instantiation: Option<Instantiation>) -> Self {
         let mut seed_input = Vec::with_capacity(name.len() + 12);
         seed_input.extend_from_slice(&(name.len() as u64).to_le_bytes());
         seed_input.extend_from_slice(name.as_bytes());
@@ -38,6 +43,7 @@ impl FunctionState {
             tag: format!("\u{1}fn:{name}").into(),
             name,
             counters: Counters::default(),
+            instantiation,
             #[cfg(feature = "metrics")]
             metrics: std::sync::OnceLock::new(),
         }
@@ -49,6 +55,43 @@ impl FunctionState {
 pub(crate) fn path_from_marker(marker: &str) -> &str {
     let path = marker.strip_suffix("::__cq_id").unwrap_or(marker);
     path.strip_suffix("::{{closure}}").unwrap_or(path)
+}
+
+/// One instantiation of a generic body: the `type_name` of the closure declared in it, and
+/// that name's digest, which keys fold in (a fixed 16 bytes, whatever the name's length).
+pub(crate) struct Instantiation {
+    name: &'static str,
+    digest: [u8; 16],
+}
+
+impl Instantiation {
+    pub(crate) fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            digest: xxhash_rust::xxh3::xxh3_128(name.as_bytes()).to_le_bytes(),
+        }
+    }
+
+    /// The digest of `name`: this one's when it is this instantiation (the common case: one
+    /// comparison of two pointers), else computed.
+    pub(crate) fn digest_of(&self, name: &'static str) -> [u8; 16] {
+        if std::ptr::eq(self.name, name) || self.name == name {
+            self.digest
+        } else {
+            Self::new(name).digest
+        }
+    }
+}
+
+/// Whether the `type_name` of a closure declared in the function's body names more than the
+/// marker fn's path: generic arguments (`m::Repo<u8>::label` against `m::Repo<_>::label`), or
+/// the implementing type of a trait default body (`<m::A as m::Tr>::f` against `m::Tr::f`).
+/// A nested fn does not inherit its parent's generics, so its path leaves them out; a closure
+/// does, so its name says which instantiation runs.
+pub(crate) fn is_instantiated(marker: &str, instance: &str) -> bool {
+    let function = marker.strip_suffix("::__cq_id").unwrap_or(marker);
+    let instance = instance.strip_suffix("::{{closure}}").unwrap_or(instance);
+    function != instance
 }
 
 #[cfg(test)]
@@ -66,9 +109,65 @@ mod tests {
 
     #[test]
     fn seeds_differ_by_name_and_version() {
-        let a = FunctionState::new("m::f".into(), 0).seed;
-        assert_ne!(a, FunctionState::new("m::g".into(), 0).seed);
-        assert_ne!(a, FunctionState::new("m::f".into(), 1).seed);
-        assert_eq!(a, FunctionState::new("m::f".into(), 0).seed);
+        let a = FunctionState::new("m::f".into(), 0, None).seed;
+        assert_ne!(a, FunctionState::new("m::g".into(), 0, None).seed);
+        assert_ne!(a, FunctionState::new("m::f".into(), 1, None).seed);
+        assert_eq!(a, FunctionState::new("m::f".into(), 0, None).seed);
+    }
+
+    /// Names as rustc 1.95 prints them for a marker fn and a closure in the same async body.
+    #[test]
+    fn instantiations_are_told_from_the_names() {
+        let plain = [
+            (
+                "m::free::{{closure}}::__cq_id",
+                "m::free::{{closure}}::{{closure}}",
+            ),
+            (
+                "m::Plain::f::{{closure}}::__cq_id",
+                "m::Plain::f::{{closure}}::{{closure}}",
+            ),
+            (
+                "<m::Plain as m::Tr>::f::{{closure}}::__cq_id",
+                "<m::Plain as m::Tr>::f::{{closure}}::{{closure}}",
+            ),
+            // Lifetimes are erased alike in both.
+            (
+                "m::W<'_>::f::{{closure}}::__cq_id",
+                "m::W<'_>::f::{{closure}}::{{closure}}",
+            ),
+        ];
+        for (marker, instance) in plain {
+            assert!(!is_instantiated(marker, instance), "{instance}");
+        }
+        let instantiated = [
+            (
+                "m::Repo<_>::label::{{closure}}::__cq_id",
+                "m::Repo<u8>::label::{{closure}}::{{closure}}",
+            ),
+            (
+                "m::Arr<N>::f::{{closure}}::__cq_id",
+                "m::Arr<3>::f::{{closure}}::{{closure}}",
+            ),
+            (
+                "m::Tr::f::{{closure}}::__cq_id",
+                "<m::A as m::Tr>::f::{{closure}}::{{closure}}",
+            ),
+            (
+                "<m::R as m::G<_>>::g::{{closure}}::__cq_id",
+                "<m::R as m::G<u8>>::g::{{closure}}::{{closure}}",
+            ),
+            (
+                "m::gen::{{closure}}::__cq_id",
+                "m::gen<u8>::{{closure}}::{{closure}}",
+            ),
+            (
+                "m::imp::{{closure}}::__cq_id",
+                "m::imp<&str>::{{closure}}::{{closure}}",
+            ),
+        ];
+        for (marker, instance) in instantiated {
+            assert!(is_instantiated(marker, instance), "{instance}");
+        }
     }
 }

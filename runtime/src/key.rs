@@ -6,6 +6,7 @@ use crate::function::FunctionState;
 use crate::site::Site;
 use serde::Serialize;
 use std::cell::Cell;
+use std::marker::PhantomData;
 
 /// Reused buffers larger than this are dropped instead of kept: one oversized argument must not
 /// pin its size in every thread for the life of the process.
@@ -26,19 +27,50 @@ pub struct Key {
     pub(crate) skip: bool,
 }
 
-/// Encodes a call's identity: function seed ‖ arguments ‖ type names, then hashes it.
-pub struct KeyBuilder {
+/// Encodes a call's identity: function seed ‖ instantiation digest (generic bodies only) ‖
+/// arguments, then hashes it.
+///
+/// `M` marks the call site (the type of a closure or fn item declared in the function's body).
+/// The argument bounds name it, so a bound rustc cannot prove is reported with our wording and
+/// without a suggestion to add an internal trait to the user's generics (see `bounds`).
+pub struct KeyBuilder<M> {
     function: &'static FunctionState,
     buffer: Vec<u8>,
     failed: bool,
     skip: bool,
+    marker: PhantomData<fn() -> M>,
 }
 
-impl KeyBuilder {
-    /// Starts the key of a call to the function whose body declares `id`.
-    pub fn new<I: Fn()>(site: &'static Site, id: I) -> KeyBuilder {
+impl<I: Fn()> KeyBuilder<I> {
+    /// Starts the key of a call to the function whose body declares `id` (hand-made sites: the
+    /// manual API, benchmarks). Its path is the function's identity; nothing else is folded in.
+    pub fn new(site: &'static Site, id: I) -> KeyBuilder<I> {
         let _ = id;
-        let function = site.function::<I>();
+        KeyBuilder::start(site.function::<I>(None))
+    }
+}
+
+impl<M: Fn()> KeyBuilder<M> {
+    /// Starts the key of a call to the function whose body declares the marker fn `id` and the
+    /// closure `instance`. When the closure's name says the body is instantiated (generic
+    /// arguments, the implementing type of a trait default body), that name's digest is folded
+    /// in first, so two instantiations never share an entry; otherwise the key is the seed and
+    /// the arguments alone, as for [`new`](KeyBuilder::new).
+    #[inline]
+    pub fn with_instance<I: Fn()>(site: &'static Site, id: I, instance: M) -> KeyBuilder<M> {
+        let _ = (id, instance);
+        let name = std::any::type_name::<M>();
+        let mut builder = KeyBuilder::start(site.function::<I>(Some(name)));
+        if builder.function.instantiation.is_some() {
+            builder.fold_instantiation(name);
+        }
+        builder
+    }
+}
+
+impl<M> KeyBuilder<M> {
+    #[inline]
+    fn start(function: &'static FunctionState) -> KeyBuilder<M> {
         let mut buffer = KEY_BUFFER.with(Cell::take);
         buffer.clear();
         buffer.extend_from_slice(&function.seed);
@@ -47,6 +79,16 @@ impl KeyBuilder {
             buffer,
             failed: false,
             skip: false,
+            marker: PhantomData,
+        }
+    }
+
+    /// Out of line: non-generic functions never take this path, and keep their hit path as
+    /// short as before.
+    #[inline(never)]
+    fn fold_instantiation(&mut self, name: &'static str) {
+        if let Some(first) = &self.function.instantiation {
+            self.buffer.extend_from_slice(&first.digest_of(name));
         }
     }
 
@@ -57,18 +99,13 @@ impl KeyBuilder {
     }
 
     /// Adds an argument.
-    pub fn arg<T: KeyArg + ?Sized>(&mut self, value: &T) {
+    pub fn arg<T: KeyArg<M> + ?Sized>(&mut self, value: &T) {
         self.encode(value);
     }
 
     /// Adds the receiver.
-    pub fn receiver<T: KeyReceiver + ?Sized>(&mut self, value: &T) {
+    pub fn receiver<T: KeyReceiver<M> + ?Sized>(&mut self, value: &T) {
         self.encode(value);
-    }
-
-    /// Adds a type's name (type parameters, `Self`, `impl Trait` arguments).
-    pub fn type_name(&mut self, name: &'static str) {
-        self.encode(name);
     }
 
     /// Marks the call as excluded by the function's `condition`: it runs uncached.
@@ -87,11 +124,58 @@ impl KeyBuilder {
     }
 }
 
-impl Drop for KeyBuilder {
+impl<M> Drop for KeyBuilder<M> {
     fn drop(&mut self) {
         let buffer = std::mem::take(&mut self.buffer);
         if buffer.capacity() <= REUSED_BUFFER_LIMIT {
             KEY_BUFFER.with(|cell| cell.set(buffer));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::site::SiteConfig;
+
+    /// The key of `x` for a non-generic function, built as hand-made sites do (`new`) or as
+    /// generated code does (`with_instance`).
+    fn plain_key(x: u32, with_instance: bool) -> Option<u128> {
+        static BY_NEW: Site = Site::new(SiteConfig::DEFAULT);
+        static BY_INSTANCE: Site = Site::new(SiteConfig::DEFAULT);
+        fn __cq_id() {}
+        if with_instance {
+            let mut key = KeyBuilder::with_instance(&BY_INSTANCE, __cq_id, || {});
+            key.arg(&x);
+            key.finish().hash
+        } else {
+            let mut key = KeyBuilder::new(&BY_NEW, __cq_id);
+            key.arg(&x);
+            key.finish().hash
+        }
+    }
+
+    /// `T` is only in the key's instantiation: the arguments are the same for every `T`.
+    #[allow(clippy::extra_unused_type_parameters)]
+    fn generic_key<T>(x: u32) -> Option<u128> {
+        static SITE: Site = Site::new(SiteConfig::DEFAULT);
+        fn __cq_id() {}
+        let mut key = KeyBuilder::with_instance(&SITE, __cq_id, || {});
+        key.arg(&x);
+        key.finish().hash
+    }
+
+    #[test]
+    fn a_non_generic_function_keys_on_its_seed_and_arguments_alone() {
+        assert!(plain_key(7, true).is_some());
+        assert_eq!(plain_key(7, true), plain_key(7, false));
+        assert_ne!(plain_key(7, true), plain_key(8, true));
+    }
+
+    #[test]
+    fn each_instantiation_of_a_generic_body_has_its_own_keys() {
+        assert_ne!(generic_key::<u8>(1), generic_key::<u16>(1));
+        assert_eq!(generic_key::<u8>(1), generic_key::<u8>(1));
+        assert_ne!(generic_key::<u8>(1), generic_key::<u8>(2));
     }
 }

@@ -11,4 +11,4 @@ pub use crate::policy::{
 };
 pub use crate::share::{ShareByClone, ShareNothing, ShareProbe, Sharer};
 pub use crate::site::{Site, SiteConfig};
-pub use crate::value::{Codec, caching_errors, codec, codec_local};
+pub use crate::value::{Codec, caching_errors, codec_for, codec_local_for};

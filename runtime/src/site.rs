@@ -1,6 +1,6 @@
 //! Call sites: the options written in one attribute, and the TTLs they resolve to.
 
-use crate::function::{FunctionState, path_from_marker};
+use crate::function::{FunctionState, Instantiation, is_instantiated, path_from_marker};
 use crate::runtime::Runtime;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -53,8 +53,9 @@ impl SiteConfig {
     };
 }
 
-/// One annotated function: a `static` in its body. Non-generic, so generic functions share it
-/// (their type arguments go into the key instead).
+/// One annotated function: a `static` in its body. Non-generic, so every instantiation of a
+/// generic function (or of a trait default body) shares it; the instantiation goes into the key
+/// instead.
 pub struct Site {
     pub(crate) config: SiteConfig,
     state: OnceLock<FunctionState>,
@@ -69,18 +70,28 @@ impl Site {
         }
     }
 
-    pub(crate) fn function<I>(&'static self) -> &'static FunctionState {
+    /// The function's state, created on its first call. `I` is the marker fn declared in its
+    /// body; `instance`, the `type_name` of a closure declared there, if the caller has one
+    /// (see [`is_instantiated`]).
+    pub(crate) fn function<I>(
+        &'static self,
+        instance: Option<&'static str>,
+    ) -> &'static FunctionState {
         if let Some(state) = self.state.get() {
             return state;
         }
         let mut created = false;
         let state = self.state.get_or_init(|| {
             created = true;
+            let marker = std::any::type_name::<I>();
             let name = match self.config.name {
                 Some(name) => name,
-                None => path_from_marker(std::any::type_name::<I>()),
+                None => path_from_marker(marker),
             };
-            FunctionState::new(name.into(), self.config.version)
+            let instantiation = instance
+                .filter(|instance| is_instantiated(marker, instance))
+                .map(Instantiation::new);
+            FunctionState::new(name.into(), self.config.version, instantiation)
         });
         if created {
             crate::runtime::register(state);

@@ -156,7 +156,7 @@ where
 }
 /// How a function whose values are serializable stores them. The value bounds are checked
 /// here and only here: generated code spans this call at the return type.
-pub fn codec<P: Policy<R>, R>() -> Codec<R>
+pub(crate) fn codec<P: Policy<R>, R>() -> Codec<R>
 where
     P::Value: CacheValue,
 {
@@ -170,7 +170,7 @@ where
 }
 
 /// How a `local` function (values kept in memory only) stores them.
-pub fn codec_local<P: Policy<R>, R>() -> Codec<R>
+pub(crate) fn codec_local<P: Policy<R>, R>() -> Codec<R>
 where
     P::Value: LocalValue,
 {
@@ -181,6 +181,25 @@ where
         load_error: None,
         shared: None,
     }
+}
+
+/// [`codec`] as generated code calls it: the value bounds checked with the call site's marker
+/// `M` (see `bounds`), so a failed bound is one error that suggests no internal trait.
+pub fn codec_for<P: Policy<R>, R, M>(instance: M) -> Codec<R>
+where
+    P::Value: CacheValue<M>,
+{
+    let _ = instance;
+    codec::<P, R>()
+}
+
+/// [`codec_local`] as generated code calls it (see [`codec_for`]).
+pub fn codec_local_for<P: Policy<R>, R, M>(instance: M) -> Codec<R>
+where
+    P::Value: LocalValue<M>,
+{
+    let _ = instance;
+    codec_local::<P, R>()
 }
 
 /// `codec` (or `codec_local`, with `local`) for a function that also caches chosen errors

@@ -17,12 +17,14 @@ pub async fn get_user(db: &Pool, id: u64, user: UserRef) -> Result<User, DbError
         });
         &__CQ_SITE
     };
+    let __cq_instance = || {};
     let __cq_key = {
         #[allow(non_snake_case, dead_code)]
         fn __cq_id() {}
-        let mut __cq_key = ::cached_query::__private::KeyBuilder::new(
+        let mut __cq_key = ::cached_query::__private::KeyBuilder::with_instance(
             __cq_site,
             __cq_id,
+            __cq_instance,
         );
         __cq_key.arg(&id);
         __cq_key.arg(&user);
@@ -31,10 +33,11 @@ pub async fn get_user(db: &Pool, id: u64, user: UserRef) -> Result<User, DbError
     let mut __cq_miss = match ::cached_query::__private::enter(
             __cq_site,
             __cq_key,
-            ::cached_query::__private::codec::<
+            ::cached_query::__private::codec_for::<
                 ::cached_query::__private::ResultPolicy,
                 Result<User, DbError>,
-            >(),
+                _,
+            >(__cq_instance),
         )
         .await
     {

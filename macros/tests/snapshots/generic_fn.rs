@@ -19,29 +19,28 @@ async fn load<T: Serialize, const N: usize>(
         });
         &__CQ_SITE
     };
+    let __cq_instance = || {};
     let __cq_key = {
         #[allow(non_snake_case, dead_code)]
         fn __cq_id() {}
-        let mut __cq_key = ::cached_query::__private::KeyBuilder::new(
+        let mut __cq_key = ::cached_query::__private::KeyBuilder::with_instance(
             __cq_site,
             __cq_id,
+            __cq_instance,
         );
         __cq_key.receiver(&*self);
         __cq_key.arg(&value);
         __cq_key.arg(&query);
-        __cq_key.type_name(::core::any::type_name::<T>());
-        __cq_key.arg(&N);
-        __cq_key.type_name(::core::any::type_name::<Self>());
-        __cq_key.type_name(::core::any::type_name_of_val(&query));
         __cq_key.finish()
     };
     let mut __cq_miss = match ::cached_query::__private::enter(
             __cq_site,
             __cq_key,
-            ::cached_query::__private::codec_local::<
+            ::cached_query::__private::codec_local_for::<
                 ::cached_query::__private::OptionPolicy,
                 Option<Vec<T>>,
-            >(),
+                _,
+            >(__cq_instance),
         )
         .await
     {

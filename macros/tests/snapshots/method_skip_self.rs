@@ -15,23 +15,28 @@ async fn find(&self, (a, b): (u8, u8), Point { x, y: _ }: Point) -> Option<Row> 
         });
         &__CQ_SITE
     };
+    let __cq_instance = || {};
     let __cq_key = {
         #[allow(non_snake_case, dead_code)]
         fn __cq_id() {}
-        let mut __cq_key = ::my_lib::cq::__private::KeyBuilder::new(__cq_site, __cq_id);
+        let mut __cq_key = ::my_lib::cq::__private::KeyBuilder::with_instance(
+            __cq_site,
+            __cq_id,
+            __cq_instance,
+        );
         __cq_key.arg(&a);
         __cq_key.arg(&b);
         __cq_key.arg(&x);
-        __cq_key.type_name(::core::any::type_name::<Self>());
         __cq_key.finish()
     };
     let mut __cq_miss = match ::my_lib::cq::__private::enter(
             __cq_site,
             __cq_key,
-            ::my_lib::cq::__private::codec::<
+            ::my_lib::cq::__private::codec_for::<
                 ::my_lib::cq::__private::OptionPolicy,
                 Option<Row>,
-            >(),
+                _,
+            >(__cq_instance),
         )
         .await
     {

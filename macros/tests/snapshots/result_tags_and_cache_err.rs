@@ -15,12 +15,14 @@ async fn team(id: u64) -> Result<Vec<User>, DbError> {
         });
         &__CQ_SITE
     };
+    let __cq_instance = || {};
     let __cq_key = {
         #[allow(non_snake_case, dead_code)]
         fn __cq_id() {}
-        let mut __cq_key = ::cached_query::__private::KeyBuilder::new(
+        let mut __cq_key = ::cached_query::__private::KeyBuilder::with_instance(
             __cq_site,
             __cq_id,
+            __cq_instance,
         );
         __cq_key.arg(&id);
         __cq_key.finish()
@@ -29,10 +31,11 @@ async fn team(id: u64) -> Result<Vec<User>, DbError> {
             __cq_site,
             __cq_key,
             ::cached_query::__private::caching_errors(
-                ::cached_query::__private::codec::<
+                ::cached_query::__private::codec_for::<
                     ::cached_query::__private::ResultPolicy,
                     Result<Vec<User>, DbError>,
-                >(),
+                    _,
+                >(__cq_instance),
             ),
         )
         .await

@@ -15,25 +15,27 @@ async fn consume(mut self, ref key: String) -> MyResult<u32> {
         });
         &__CQ_SITE
     };
+    let __cq_instance = || {};
     let __cq_key = {
         #[allow(non_snake_case, dead_code)]
         fn __cq_id() {}
-        let mut __cq_key = ::cached_query::__private::KeyBuilder::new(
+        let mut __cq_key = ::cached_query::__private::KeyBuilder::with_instance(
             __cq_site,
             __cq_id,
+            __cq_instance,
         );
         __cq_key.receiver(&self);
         __cq_key.arg(&key);
-        __cq_key.type_name(::core::any::type_name::<Self>());
         __cq_key.finish()
     };
     let mut __cq_miss = match ::cached_query::__private::enter(
             __cq_site,
             __cq_key,
-            ::cached_query::__private::codec::<
+            ::cached_query::__private::codec_for::<
                 ::cached_query::__private::ValuePolicy,
                 MyResult<u32>,
-            >(),
+                _,
+            >(__cq_instance),
         )
         .await
     {

@@ -9,12 +9,14 @@ use darling::FromMeta;
 use darling::ast::NestedMeta;
 use darling::util::{Flag, PathList, SpannedValue};
 use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
 use syn::{Expr, Lit, LitStr, Meta};
 
-/// The forms `ttl` and `none_ttl` accept, quoted in every duration error.
-pub(crate) const DURATION_FORMS: &str = "expected integer seconds (`ttl = 60`) or a duration \
-     string such as \"150ms\", \"30s\", \"5m\", \"1h30m\", \"2h\" or \"1d\" (units `ms`, `s`, \
-     `m`, `h`, `d`; components written together without spaces)";
+mod duration;
+
+pub(crate) use duration::Duration;
+#[cfg(test)]
+pub(crate) use duration::parse_duration;
 
 /// Options that users reach for by analogy with other caching crates, with a targeted hint.
 const RENAMED: &[(&str, &str)] = &[
@@ -177,95 +179,6 @@ fn renamed_message(item: &NestedMeta) -> Option<(Span, String)> {
         })
 }
 
-/// A positive duration in milliseconds, with the span of the value that produced it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Duration {
-    pub(crate) millis: u64,
-    pub(crate) span: Span,
-}
-
-impl FromMeta for Duration {
-    fn from_expr(expr: &Expr) -> darling::Result<Self> {
-        match expr {
-            Expr::Lit(lit) => Self::from_value(&lit.lit),
-            Expr::Group(group) => Self::from_expr(&group.expr),
-            _ => Err(
-                darling::Error::custom(format!("invalid duration: {DURATION_FORMS}"))
-                    .with_span(expr),
-            ),
-        }
-    }
-
-    fn from_value(value: &Lit) -> darling::Result<Self> {
-        let millis = match value {
-            Lit::Int(int) => int
-                .base10_parse::<u64>()
-                .ok()
-                .and_then(|secs| secs.checked_mul(1000))
-                .ok_or_else(|| format!("duration `{int}` is too large: {DURATION_FORMS}")),
-            Lit::Str(s) => parse_duration(&s.value()),
-            _ => Err(format!("invalid duration: {DURATION_FORMS}")),
-        }
-        .and_then(|millis| match millis {
-            0 => Err(format!(
-                "a cache duration must be greater than zero: {DURATION_FORMS}"
-            )),
-            n => Ok(n),
-        })
-        .map_err(|msg| darling::Error::custom(msg).with_span(value))?;
-        Ok(Self {
-            millis,
-            span: value.span(),
-        })
-    }
-}
-
-/// Parses `"150ms"`, `"30s"`, `"1h30m"`, ... into milliseconds (zero is returned as `Ok(0)`).
-pub(crate) fn parse_duration(text: &str) -> Result<u64, String> {
-    let bad = |why: &str| format!("invalid duration \"{text}\" ({why}): {DURATION_FORMS}");
-    if text.is_empty() {
-        return Err(bad("empty string"));
-    }
-    let mut rest = text;
-    let mut total: u64 = 0;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        if digits == 0 {
-            return Err(match rest.chars().next() {
-                Some(c) if !c.is_ascii_alphabetic() => bad(&format!("unexpected character `{c}`")),
-                _ => bad("expected a number before each unit"),
-            });
-        }
-        let (number, after) = rest.split_at(digits);
-        let units = after
-            .find(|c: char| !c.is_ascii_alphabetic())
-            .unwrap_or(after.len());
-        let (unit, after) = after.split_at(units);
-        let per_unit: u64 = match unit {
-            "ms" => 1,
-            "s" => 1_000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            "d" => 86_400_000,
-            "" => match after.chars().next() {
-                Some(c) => return Err(bad(&format!("unexpected character `{c}`"))),
-                None => return Err(bad("missing unit")),
-            },
-            _ => return Err(bad(&format!("unknown unit `{unit}`"))),
-        };
-        total = number
-            .parse::<u64>()
-            .ok()
-            .and_then(|n| n.checked_mul(per_unit))
-            .and_then(|ms| total.checked_add(ms))
-            .ok_or_else(|| bad("too large"))?;
-        rest = after;
-    }
-    Ok(total)
-}
-
 /// `early_refresh` (XFetch `beta` = 1) or `early_refresh = 2.5`: a positive, finite number.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct EarlyRefresh {
@@ -341,12 +254,27 @@ impl FromMeta for CratePath {
 const CRATE_FORMS: &str = "`crate` must be an absolute path to the `cached-query` facade: \
      start it with `::` (e.g. `crate = ::my_lib::cached_query`), `crate` or `$crate`";
 
-/// `returns = "result" | "option" | "value"`.
+/// `returns = "result" | "option" | "value"`: how the return value is read. The one enum both
+/// attributes parse into, and the policy `validate` decides (from the type when not written).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Returns {
+    /// Cache only `Ok` / invalidate only after `Ok`.
     Result,
+    /// Cache only `Some` (and `None` with `cache_none`).
     Option,
+    /// Cache every value / invalidate after every return.
     Value,
+}
+
+impl Returns {
+    /// The runtime type implementing this policy.
+    pub(crate) fn type_name(self) -> &'static str {
+        match self {
+            Self::Result => "ResultPolicy",
+            Self::Option => "OptionPolicy",
+            Self::Value => "ValuePolicy",
+        }
+    }
 }
 
 impl FromMeta for Returns {
@@ -362,6 +290,31 @@ impl FromMeta for Returns {
     }
 }
 
+/// `returns` of `#[cache_invalidate]`: `"result"` or `"value"` (an `Option` gives no success to
+/// wait for).
+fn invalidate_returns(meta: &Meta) -> darling::Result<Option<Returns>> {
+    let unknown = |other: &str| {
+        darling::Error::custom(format!(
+            "unknown `returns` value \"{other}\": expected \"result\" (invalidate only after \
+             `Ok`) or \"value\" (invalidate after every return)"
+        ))
+    };
+    let value = String::from_meta(meta)?;
+    match value.as_str() {
+        "result" => Ok(Some(Returns::Result)),
+        "value" => Ok(Some(Returns::Value)),
+        other => Err(unknown(other).with_span(&value_of(meta))),
+    }
+}
+
+/// The value of `name = value` (the whole item otherwise), to span an error on.
+fn value_of(meta: &Meta) -> proc_macro2::TokenStream {
+    match meta {
+        Meta::NameValue(nv) => nv.value.to_token_stream(),
+        other => other.to_token_stream(),
+    }
+}
+
 /// Parsed `#[cache_invalidate(...)]` arguments.
 #[derive(Debug, FromMeta)]
 pub(crate) struct CacheInvalidateArgs {
@@ -373,7 +326,8 @@ pub(crate) struct CacheInvalidateArgs {
     #[darling(rename = "crate")]
     pub(crate) krate: Option<CratePath>,
     /// `returns = "result" | "value"`.
-    pub(crate) returns: Option<InvalidateReturns>,
+    #[darling(default, with = invalidate_returns)]
+    pub(crate) returns: Option<Returns>,
 }
 
 impl CacheInvalidateArgs {
@@ -408,27 +362,5 @@ impl CacheInvalidateArgs {
     /// The tag literals (empty only when parsing failed).
     pub(crate) fn tags(&self) -> &[LitStr] {
         self.tags.as_ref().map_or(&[], |tags| tags.as_slice())
-    }
-}
-
-/// `returns = "result" | "value"` for `#[cache_invalidate]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum InvalidateReturns {
-    /// Invalidate only after `Ok`.
-    Result,
-    /// Invalidate after every return.
-    Value,
-}
-
-impl FromMeta for InvalidateReturns {
-    fn from_string(value: &str) -> darling::Result<Self> {
-        match value {
-            "result" => Ok(Self::Result),
-            "value" => Ok(Self::Value),
-            other => Err(darling::Error::custom(format!(
-                "unknown `returns` value \"{other}\": expected \"result\" (invalidate only after \
-                 `Ok`) or \"value\" (invalidate after every return)"
-            ))),
-        }
     }
 }

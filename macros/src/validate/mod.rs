@@ -1,0 +1,87 @@
+//! Checks of the function and of the arguments against it. Produces the plan that `expand`
+//! turns into code without making further decisions.
+
+mod invalidate;
+mod params;
+mod returns;
+mod signature;
+
+pub(crate) use invalidate::validate_invalidate;
+
+use crate::args::{CachedQueryArgs, Returns};
+use crate::error::Errors;
+use crate::input::Input;
+use crate::plan::{Krate, Plan};
+use crate::site_config::SiteOptions;
+
+/// Validates a `#[cached_query]` function (always) and its arguments against it (when they
+/// parsed). Returns a plan only when no error was found anywhere.
+pub(crate) fn validate(
+    args: Option<&CachedQueryArgs>,
+    input: &Input,
+    errors: &mut Errors,
+) -> Option<Plan> {
+    let input = signature::with_body(input, signature::CACHED_QUERY, errors)?;
+    let ret_ty = signature::check_signature(&input.item.sig, errors);
+    let args = args?;
+
+    let skipped = params::check_skips(args, input, errors);
+    let tags = params::tags(&args.tags, input, &skipped, errors);
+
+    let ret_ty = ret_ty?;
+    let policy = args.returns.unwrap_or_else(|| returns::policy_of(&ret_ty));
+    check_policy_options(args, policy, errors);
+    if args.stale_while_revalidate.is_some() {
+        signature::check_owned_params(input, errors);
+    }
+    if !errors.is_empty() {
+        return None;
+    }
+
+    Some(Plan {
+        krate: Krate::new(args.krate.as_ref().map(|k| &k.0)),
+        site: SiteOptions::of(args),
+        revalidate: args.stale_while_revalidate.map(|d| d.span),
+        result_tags: args.result_tags.clone(),
+        cache_err: args.cache_err.clone(),
+        condition: args.condition.clone(),
+        unless: args.unless.clone(),
+        local: args.local.is_present(),
+        policy,
+        value_ty: returns::stored_type(&ret_ty, policy).clone(),
+        error_ty: returns::error_type(&ret_ty).clone(),
+        ret_ty,
+        key_parts: params::key_parts(input, &skipped),
+        tags,
+    })
+}
+
+/// Options that only make sense for one return policy.
+fn check_policy_options(args: &CachedQueryArgs, policy: Returns, errors: &mut Errors) {
+    if args.cache_none.is_present() && policy != Returns::Option {
+        errors.push(syn::Error::new(
+            args.cache_none.span(),
+            "`cache_none` only applies to functions returning `Option`: it also caches `None` \
+             results; if the return type is an alias of `Option`, add `returns = \"option\"`",
+        ));
+    }
+    if let Some(window) = &args.stale_if_error
+        && policy != Returns::Result
+    {
+        errors.push(syn::Error::new(
+            window.span,
+            "`stale_if_error` only applies to functions returning `Result`: it returns the last \
+             `Ok` value when the function fails; if the return type is an alias of `Result`, add \
+             `returns = \"result\"`",
+        ));
+    }
+    if let Some(predicate) = &args.cache_err
+        && policy != Returns::Result
+    {
+        errors.push(syn::Error::new_spanned(
+            predicate,
+            "`cache_err` only applies to functions returning `Result`: it caches the errors it \
+             accepts; if the return type is an alias of `Result`, add `returns = \"result\"`",
+        ));
+    }
+}
