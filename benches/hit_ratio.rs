@@ -171,19 +171,16 @@ fn main() {
     );
     for s in [0.9, 1.1] {
         let trace = shape.keys(s);
-        let mut sides = vec![
+        let sides = [
             (
                 "cached_query",
                 ours(&rt, Engine::QuickCache, &shape, &trace),
             ),
+            #[cfg(feature = "moka")]
+            ("cached_query_moka", ours(&rt, Engine::Moka, &shape, &trace)),
             ("raw_quick_cache", raw_quick(&shape, &trace)),
             ("raw_moka", raw_moka(&shape, &trace)),
         ];
-        #[cfg(feature = "moka")]
-        sides.insert(
-            1,
-            ("cached_query_moka", ours(&rt, Engine::Moka, &shape, &trace)),
-        );
         for (side, percent) in sides {
             report.push_str(&format!("{side}\t{s}\t{percent:.2}\n"));
         }
