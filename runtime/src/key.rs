@@ -117,6 +117,7 @@ impl<M> KeyBuilder<M> {
             xxhash_rust::xxh3::xxh3_128_with_seed(self.bytes.as_slice(), function.key_seed)
                 ^ function.key_mask
         });
+        self.bytes.recycle();
         Key {
             function,
             hash,

@@ -1,6 +1,6 @@
-//! The future generated code awaits first: the lookup, run when it is polled, inside the
-//! caller's tokio budget. It is small and holds no engine state across polls, so the caller's
-//! own future stays small on the hit path (it is moved on every call).
+//! The future generated code awaits first. The lookup runs when the call is made (it never
+//! waits), so the future holds only its answer: small, as the caller's own future stays (it is
+//! moved on every call). Polling it spends the caller's tokio budget on a hit.
 
 use super::lookup::{Access, Forgetting, Looked, look_up};
 use super::miss::Enter;
@@ -23,14 +23,11 @@ pub(crate) fn enter_as<R>(
     codec: Codec<R>,
     access: Access,
 ) -> Entering<R> {
-    Entering {
-        state: State::Lookup {
-            site,
-            key,
-            codec,
-            access,
-        },
-    }
+    let state = match look_up(site, &key, codec, access) {
+        Looked::Now(answer) => State::Answer(answer),
+        Looked::Forget(removal) => State::Forget(removal),
+    };
+    Entering { state }
 }
 
 /// The lookup of a cached call, as a future (see [`enter`]).
@@ -39,13 +36,11 @@ pub struct Entering<R> {
     state: State<R>,
 }
 
+// The answer is only ever moved out, never polled in place: pinning the future does not pin it.
+impl<R> Unpin for Entering<R> {}
+
 enum State<R> {
-    Lookup {
-        site: &'static Site,
-        key: Key,
-        codec: Codec<R>,
-        access: Access,
-    },
+    Answer(Enter<R>),
     /// `forget(call)`: removing the entry. The call never produces a value: the calling mode's
     /// wrapper ends it once the removal is done.
     Forget(Forgetting),
@@ -57,36 +52,26 @@ impl<R> Future for Entering<R> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Enter<R>> {
         let this = self.get_mut();
-        if let State::Forget(removal) = &mut this.state {
-            ready!(removal.as_mut().poll(cx));
-            this.state = State::Done;
-            return Poll::Pending;
+        match &mut this.state {
+            State::Answer(Enter::Hit(_)) => {
+                // A hit never waits, so a task that only hits would never yield to the
+                // scheduler: each hit spends one unit of the task's tokio budget, and an
+                // exhausted budget yields here, the answer kept for the next poll (outside a
+                // tokio runtime there is no budget, and this always proceeds).
+                ready!(tokio::task::coop::poll_proceed(cx)).made_progress();
+            }
+            State::Answer(Enter::Miss(_)) => {}
+            State::Forget(removal) => {
+                ready!(removal.as_mut().poll(cx));
+                this.state = State::Done;
+                return Poll::Pending;
+            }
+            // Polled after it answered, or after a `forget` ended: nothing more to say.
+            State::Done => return Poll::Pending,
         }
-        // A hit never waits, so a task that only hits would never yield to the scheduler:
-        // each hit spends one unit of the task's tokio budget, and an exhausted budget yields
-        // here (outside a tokio runtime there is no budget, and this always proceeds).
-        let budget = ready!(tokio::task::coop::poll_proceed(cx));
-        let State::Lookup {
-            site,
-            key,
-            codec,
-            access,
-        } = std::mem::replace(&mut this.state, State::Done)
-        else {
-            // Polled again after it answered, or after a `forget` ended: nothing to do.
-            return Poll::Pending;
-        };
-        match look_up(site, &key, codec, access) {
-            Looked::Now(enter) => {
-                if matches!(enter, Enter::Hit(_)) {
-                    budget.made_progress();
-                }
-                Poll::Ready(enter)
-            }
-            Looked::Forget(removal) => {
-                this.state = State::Forget(removal);
-                Pin::new(this).poll(cx)
-            }
+        match std::mem::replace(&mut this.state, State::Done) {
+            State::Answer(answer) => Poll::Ready(answer),
+            _ => Poll::Pending,
         }
     }
 }

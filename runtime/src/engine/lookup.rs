@@ -66,7 +66,19 @@ enum Start {
     Forget(Mode),
 }
 
+#[inline]
 fn start(access: Access, key: &Key, counters: &Counters) -> Start {
+    // The common case first: a plain call, no calling mode, a key.
+    if let (Access::Call, false, Some(hash)) = (access, key.skip, key.hash)
+        && mode::is_plain()
+    {
+        return Start::Look(hash);
+    }
+    start_otherwise(access, key, counters)
+}
+
+#[cold]
+fn start_otherwise(access: Access, key: &Key, counters: &Counters) -> Start {
     let bypassed = |counter| {
         bump(counter);
         let hash = key.hash.unwrap_or_default();

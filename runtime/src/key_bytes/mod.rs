@@ -99,12 +99,20 @@ impl KeyBytes {
     }
 }
 
-impl Drop for KeyBytes {
-    fn drop(&mut self) {
-        if let Some(spill) = self.spill.take()
-            && spill.capacity() <= REUSED_BUFFER_LIMIT
-        {
-            SPILL.with(|cell| cell.set(spill));
+impl KeyBytes {
+    /// Gives a spill buffer back to this thread for the next large key. (Without this, as when
+    /// a key is abandoned half-built, the buffer is simply freed.)
+    #[inline]
+    pub(crate) fn recycle(self) {
+        if let Some(spill) = self.spill {
+            recycle_spill(spill);
         }
+    }
+}
+
+#[cold]
+fn recycle_spill(spill: Vec<u8>) {
+    if spill.capacity() <= REUSED_BUFFER_LIMIT {
+        SPILL.with(|cell| cell.set(spill));
     }
 }

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 fn bytes_of<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
     let mut bytes = KeyBytes::new();
     bytes.encode(value).unwrap_or_else(|_| panic!("encodes"));
-    bytes.as_slice().to_vec()
+    let encoded = bytes.as_slice().to_vec();
+    bytes.recycle();
+    encoded
 }
 
 #[test]
