@@ -26,6 +26,7 @@ mod store;
 mod tags;
 mod tier;
 mod value;
+mod weigh;
 // The public API, over the engine.
 mod cache;
 mod invalidate;
@@ -47,6 +48,7 @@ pub use stats::{Counts, FunctionStats, Stats};
 pub use store::Engine;
 pub use tier::{BreakerState, SharedStats};
 pub use warm::warm;
+pub use weigh::Weigh;
 
 /// A snapshot of the counters of every cached function called so far, and their sum.
 ///

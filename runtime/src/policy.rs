@@ -38,8 +38,16 @@ where
 }
 
 /// A cached `Err` (`cache_err`), wrapped so that it can never be taken for an `Ok` value of the
-/// same type.
-pub(crate) struct CachedErr<E>(pub(crate) E);
+/// same type. Weighed as the error it holds.
+#[derive(serde::Serialize)]
+#[serde(transparent)]
+pub struct CachedErr<E>(pub(crate) E);
+
+impl<E: crate::Weigh> crate::Weigh for CachedErr<E> {
+    fn heap_bytes(&self) -> usize {
+        self.0.heap_bytes()
+    }
+}
 
 /// What a result means for the cache.
 pub enum Outcome<'a, V> {

@@ -12,3 +12,6 @@ pub use crate::policy::{
 pub use crate::share::{ShareByClone, ShareNothing, ShareProbe, Sharer};
 pub use crate::site::{Site, SiteConfig};
 pub use crate::value::{Codec, caching_errors, codec_for, codec_local_for};
+pub use crate::weigh::{
+    ErrorProbe, ValueProbe, WeighByEncoding, WeighBySize, WeighByTrait, WeighProbe, Weigher,
+};

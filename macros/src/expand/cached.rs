@@ -156,11 +156,38 @@ fn miss_options(plan: &Plan, miss: &Ident) -> TokenStream {
             #miss.cache_err(|#result: &#ret_ty| #krate::__private::error_matches(#result, #expr));
         }
     });
+    let weighing = weighing(plan, miss);
     quote! {
         #unless
         #result_tags
         #cache_err
+        #weighing
     }
+}
+
+/// What stored values and errors weigh, for the byte bound: a `local` function's values and
+/// cached errors have no encoded size, so the runtime probes their type (its `Weigh` impl, else
+/// its encoded size, else nothing better than `size_of`). Miss path only.
+fn weighing(plan: &Plan, miss: &Ident) -> TokenStream {
+    let krate = &plan.krate;
+    let ret_ty = &plan.ret_ty;
+    let probe = |probe: TokenStream| {
+        quote! {{
+            use #krate::__private::{WeighByEncoding as _, WeighBySize as _, WeighByTrait as _};
+            (&&&#probe::new()).weigher()
+        }}
+    };
+    let values = plan.local.then(|| {
+        let policy = Ident::new(plan.policy.type_name(), Span::call_site());
+        let probe =
+            probe(quote!(#krate::__private::ValueProbe::<#krate::__private::#policy, #ret_ty>));
+        quote!(#miss.weigh_values(#probe);)
+    });
+    let errors = plan.cache_err.as_ref().map(|_| {
+        let probe = probe(quote!(#krate::__private::ErrorProbe::<#ret_ty>));
+        quote!(#miss.weigh_errors(#probe);)
+    });
+    quote!(#values #errors)
 }
 
 fn key_stmt(part: &KeyPart, key: &Ident) -> TokenStream {

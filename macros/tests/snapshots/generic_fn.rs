@@ -49,6 +49,17 @@ async fn load<T: Serialize, const N: usize>(
     };
     __cq_miss.tag_fmt(::core::format_args!("{{literal}}:{}", self.id));
     __cq_miss
+        .weigh_values({
+            use ::cached_query::__private::{
+                WeighByEncoding as _, WeighBySize as _, WeighByTrait as _,
+            };
+            (&&&::cached_query::__private::ValueProbe::<
+                ::cached_query::__private::OptionPolicy,
+                Option<Vec<T>>,
+            >::new())
+                .weigher()
+        });
+    __cq_miss
         .share_clones({
             use ::cached_query::__private::{ShareByClone as _, ShareNothing as _};
             (&&::cached_query::__private::ShareProbe::<Option<Vec<T>>>::new()).probe()

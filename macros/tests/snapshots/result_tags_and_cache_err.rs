@@ -67,6 +67,16 @@ async fn team(id: u64) -> Result<Vec<User>, DbError> {
             |e: &DbError| e.is_not_found(),
         ));
     __cq_miss
+        .weigh_errors({
+            use ::cached_query::__private::{
+                WeighByEncoding as _, WeighBySize as _, WeighByTrait as _,
+            };
+            (&&&::cached_query::__private::ErrorProbe::<
+                Result<Vec<User>, DbError>,
+            >::new())
+                .weigher()
+        });
+    __cq_miss
         .share_clones({
             use ::cached_query::__private::{ShareByClone as _, ShareNothing as _};
             (&&::cached_query::__private::ShareProbe::<

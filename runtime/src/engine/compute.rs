@@ -130,7 +130,31 @@ impl<R> Miss<R> {
             {
                 Decision::NotCached
             }
-            (decision, _) => decision,
+            (decision, _) => self.weighed(decision),
+        }
+    }
+
+    /// The decision, its size taken from the function's weigher when it has one for what is
+    /// stored (values of `local` functions, cached errors: nothing else measures their heap).
+    fn weighed(&self, decision: Decision) -> Decision {
+        match decision {
+            Decision::Store {
+                value: Some(value),
+                size,
+                stored,
+            } => {
+                let weigher = match stored {
+                    Stored::Value => self.weigh_values,
+                    Stored::Error => self.weigh_errors,
+                    Stored::Nothing => None,
+                };
+                Decision::Store {
+                    size: weigher.map_or(size, |weigh| weigh(&*value)),
+                    value: Some(value),
+                    stored,
+                }
+            }
+            decision => decision,
         }
     }
 

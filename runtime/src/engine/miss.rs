@@ -13,6 +13,7 @@ use crate::store::Entry;
 use crate::tags::TagCell;
 use crate::tier;
 use crate::value::{Codec, SharedCodec, Stored};
+use crate::weigh::Weigher;
 use std::cell::Cell;
 use std::fmt::{self, Write as _};
 use std::future::Future;
@@ -69,6 +70,9 @@ pub struct Miss<R> {
     pub(super) result_tags: Option<fn(&R, &mut ResultTags)>,
     /// `cache_err`: errors it accepts are stored.
     pub(super) cache_err: Option<fn(&R) -> bool>,
+    /// What stored values and errors weigh, when it is better known than their `size_of`.
+    pub(super) weigh_values: Option<Weigher>,
+    pub(super) weigh_errors: Option<Weigher>,
 }
 
 impl<R> Miss<R> {
@@ -96,6 +100,8 @@ impl<R> Miss<R> {
             unless: None,
             result_tags: None,
             cache_err: None,
+            weigh_values: None,
+            weigh_errors: None,
         }
     }
 
@@ -155,6 +161,17 @@ impl<R> Miss<R> {
     /// Lets waiters of this computation take a clone of an uncached result.
     pub fn share_clones(&mut self, sharer: Option<Sharer<R>>) {
         self.sharer = sharer;
+    }
+
+    /// Weighs the values stored (a `local` function's: they have no encoded size) with
+    /// `weigher`; `None` keeps the estimate of their `size_of`.
+    pub fn weigh_values(&mut self, weigher: Option<Weigher>) {
+        self.weigh_values = weigher;
+    }
+
+    /// Weighs the errors stored (`cache_err`) with `weigher`; `None` keeps `size_of`.
+    pub fn weigh_errors(&mut self, weigher: Option<Weigher>) {
+        self.weigh_errors = weigher;
     }
 
     /// Computes the result with `body`: once per key across concurrent callers, storing what the

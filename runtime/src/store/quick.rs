@@ -4,8 +4,22 @@
 use super::{Entry, PrehashedKey};
 use crate::stats::bump;
 use quick_cache::sync::Cache;
-use quick_cache::{Lifecycle, Weighter};
+use quick_cache::{Lifecycle, OptionsBuilder, Weighter};
 use std::sync::Arc;
+
+/// Each shard holds at least this much: quick_cache refuses an entry heavier than its shard's
+/// share of the capacity, so the shard size is the largest value the cache can hold.
+const MIN_SHARD_BYTES: u64 = 4 << 20;
+
+/// How many shards: as many as quick_cache would take for this machine (4 per core), fewer when
+/// the capacity is small, so that a shard still holds a value of [`MIN_SHARD_BYTES`]. A power of
+/// two (quick_cache would round up otherwise, halving each shard).
+fn shards(max_capacity_bytes: u64) -> usize {
+    let by_cores = std::thread::available_parallelism().map_or(4, |n| n.get() * 4);
+    let by_size = usize::try_from(max_capacity_bytes / MIN_SHARD_BYTES).unwrap_or(usize::MAX);
+    let wanted = by_cores.min(by_size).max(1);
+    1 << wanted.ilog2()
+}
 
 /// quick_cache's own bookkeeping per entry (the key, the slot, the queue links: about 51 B
 /// measured, BENCHMARKS.md), plus the `Arc`'s two counts.
@@ -43,15 +57,22 @@ impl QuickStore {
         let estimated_items = usize::try_from(max_capacity_bytes / 256)
             .unwrap_or(usize::MAX)
             .clamp(64, 1 << 24);
-        QuickStore {
-            cache: Cache::with(
+        let options = OptionsBuilder::new()
+            .shards(shards(max_capacity_bytes))
+            .estimated_items_capacity(estimated_items)
+            .weight_capacity(max_capacity_bytes)
+            .build();
+        let cache = match options {
+            Ok(options) => Cache::with_options(options, ByWeight, PrehashedKey, CountEvictions),
+            Err(_) => Cache::with(
                 estimated_items,
                 max_capacity_bytes,
                 ByWeight,
                 PrehashedKey,
                 CountEvictions,
             ),
-        }
+        };
+        QuickStore { cache }
     }
 
     pub(super) fn overhead(&self) -> usize {
