@@ -1,0 +1,75 @@
+//! One operation against Redis: on the tier's own runtime, under the budget, behind the breaker.
+//! A failure is counted here and returned as a [`TierError`]; callers treat it as a miss.
+
+use super::SharedTier;
+use crate::tier::TierError;
+use redis::Script;
+use redis::aio::ConnectionManager;
+use std::sync::atomic::Ordering::Relaxed;
+
+impl SharedTier {
+    /// Runs one operation on the tier's runtime, under the budget and the breaker.
+    pub(super) async fn run<T, F, Fut>(&self, op: F) -> Result<T, TierError>
+    where
+        F: FnOnce(ConnectionManager) -> Fut,
+        Fut: Future<Output = redis::RedisResult<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        if !self.breaker.allow() {
+            self.counters.errors.fetch_add(1, Relaxed);
+            return Err(TierError::Unavailable);
+        }
+        let Some(connection) = self.connection.clone() else {
+            self.counters.errors.fetch_add(1, Relaxed);
+            return Err(TierError::Unavailable);
+        };
+        let budget = self.config.operation_timeout;
+        let operation = op(connection);
+        let outcome = self
+            .runtime
+            .spawn(async move { tokio::time::timeout(budget, operation).await })
+            .await;
+        let result = match outcome {
+            Ok(Ok(Ok(value))) => Ok(value),
+            Ok(Ok(Err(e))) => Err(TierError::Failed(e.to_string())),
+            Ok(Err(_elapsed)) => Err(TierError::TimedOut),
+            Err(join) => Err(TierError::Failed(join.to_string())),
+        };
+        self.breaker.record(result.is_ok());
+        self.connected.store(result.is_ok(), Relaxed);
+        match &result {
+            Ok(_) => {}
+            Err(TierError::TimedOut) => {
+                self.counters.timeouts.fetch_add(1, Relaxed);
+            }
+            Err(_) => {
+                self.counters.errors.fetch_add(1, Relaxed);
+            }
+        }
+        result
+    }
+
+    /// Runs `script` with these keys and arguments.
+    pub(super) async fn eval<T>(
+        &self,
+        script: &Script,
+        keys: Vec<String>,
+        args: Vec<Vec<u8>>,
+    ) -> Result<T, TierError>
+    where
+        T: redis::FromRedisValue + Send + 'static,
+    {
+        let script = script.clone();
+        self.run(move |mut connection| async move {
+            let mut invocation = script.prepare_invoke();
+            for key in keys {
+                invocation.key(key);
+            }
+            for arg in args {
+                invocation.arg(arg);
+            }
+            invocation.invoke_async(&mut connection).await
+        })
+        .await
+    }
+}
