@@ -23,6 +23,7 @@ mod invalidation;
 mod listener;
 mod operation;
 mod protocol;
+mod scripts;
 mod tier_impl;
 mod write_behind;
 
@@ -31,9 +32,9 @@ pub use config::RedisConfig;
 use crate::tags::TagRegistry;
 use crate::tier::{SharedStats, Write};
 use breaker::Breaker;
-use protocol::{INVALIDATE, READ, WRITE};
 use redis::Script;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use scripts::{INVALIDATE, READ, WRITE};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};

@@ -29,14 +29,15 @@ impl SharedTier {
             .runtime
             .spawn(async move { tokio::time::timeout(budget, operation).await })
             .await;
-        let result = match outcome {
-            Ok(Ok(Ok(value))) => Ok(value),
-            Ok(Ok(Err(e))) => Err(TierError::Failed(e.to_string())),
-            Ok(Err(_elapsed)) => Err(TierError::TimedOut),
-            Err(join) => Err(TierError::Failed(join.to_string())),
+        let (result, answered) = match outcome {
+            Ok(Ok(Ok(value))) => (Ok(value), true),
+            Ok(Ok(Err(e))) => (Err(TierError::Failed(e.to_string())), redis_answered(&e)),
+            Ok(Err(_elapsed)) => (Err(TierError::TimedOut), false),
+            Err(join) => (Err(TierError::Failed(join.to_string())), false),
         };
-        self.breaker.record(result.is_ok());
-        self.connected.store(result.is_ok(), Relaxed);
+        // An error reply is Redis answering: a reason to count, not to stop asking it.
+        self.breaker.record(answered);
+        self.connected.store(answered, Relaxed);
         match &result {
             Ok(_) => {}
             Err(TierError::TimedOut) => {
@@ -71,5 +72,15 @@ impl SharedTier {
             invocation.invoke_async(&mut connection).await
         })
         .await
+    }
+}
+
+/// Whether `error` is a reply from a working server (a refused command), rather than a sign
+/// that it is unreachable, overloaded or not ready (which the breaker should count).
+fn redis_answered(error: &redis::RedisError) -> bool {
+    match error.code() {
+        Some("LOADING" | "BUSY" | "TRYAGAIN" | "MASTERDOWN" | "CLUSTERDOWN" | "OOM") => false,
+        Some(_) => true,
+        None => false,
     }
 }

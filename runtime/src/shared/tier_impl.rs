@@ -30,8 +30,12 @@ impl SharedTier {
         ];
         args.extend(tags.iter().map(|_| random_u62().to_string().into_bytes()));
         let value: Value = self.eval(&self.read_script, keys, args).await?;
-        parse_read(value)
-            .ok_or_else(|| TierError::Failed("unexpected reply to the read script".into()))
+        let reply = parse_read(value)
+            .ok_or_else(|| TierError::Failed("unexpected reply to the read script".into()))?;
+        if reply.foreign {
+            self.count_rejected();
+        }
+        Ok(reply.remote)
     }
 
     /// Deletes the value of `key` (for `forget`).
