@@ -8,6 +8,7 @@
     clippy::expect_used
 )] // a test crate
 
+mod breaker;
 mod foreign;
 mod support;
 

@@ -41,8 +41,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 
+/// What the tier has counted, and whether its last operation reached Redis. Shared with the
+/// tasks that run operations, which record their own outcomes.
 #[derive(Default)]
 struct Counters {
+    connected: AtomicBool,
     errors: AtomicU64,
     timeouts: AtomicU64,
     writes: AtomicU64,
@@ -59,10 +62,9 @@ pub(crate) struct SharedTier {
     runtime: tokio::runtime::Runtime,
     connection: Option<ConnectionManager>,
     client: Option<redis::Client>,
-    breaker: Breaker,
-    counters: Counters,
+    breaker: Arc<Breaker>,
+    counters: Arc<Counters>,
     subscribed: AtomicBool,
-    connected: AtomicBool,
     next_message: AtomicU64,
     acks: Mutex<HashMap<u64, watch::Sender<u64>>>,
     writes: mpsc::Sender<Write>,
@@ -123,15 +125,19 @@ impl SharedTier {
             namespace.to_string()
         };
         let tier = Arc::new(SharedTier {
-            breaker: Breaker::new(config.breaker_failures, config.breaker_cooldown),
+            breaker: Arc::new(Breaker::new(
+                config.breaker_failures,
+                config.breaker_cooldown,
+                // The probe's operation ends within the budget; twice that is a lost probe.
+                config.operation_timeout.saturating_mul(2),
+            )),
             config,
             prefix,
             instance: random_u62(),
             connection,
             client,
-            counters: Counters::default(),
+            counters: Arc::default(),
             subscribed: AtomicBool::new(false),
-            connected: AtomicBool::new(false),
             next_message: AtomicU64::new(0),
             acks: Mutex::default(),
             writes,
@@ -172,7 +178,7 @@ impl SharedTier {
 
     pub(crate) fn stats(&self) -> SharedStats {
         SharedStats {
-            connected: self.connected.load(Relaxed),
+            connected: self.counters.connected.load(Relaxed),
             subscribed: self.subscribed.load(Relaxed),
             breaker: self.breaker.state(),
             errors: self.counters.errors.load(Relaxed),

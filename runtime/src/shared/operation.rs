@@ -1,10 +1,12 @@
 //! One operation against Redis: on the tier's own runtime, under the budget, behind the breaker.
 //! A failure is counted here and returned as a [`TierError`]; callers treat it as a miss.
 
+use super::Counters;
 use super::SharedTier;
 use crate::tier::TierError;
 use redis::Script;
 use redis::aio::ConnectionManager;
+use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
 impl SharedTier {
@@ -25,29 +27,29 @@ impl SharedTier {
         };
         let budget = self.config.operation_timeout;
         let operation = op(connection);
-        let outcome = self
-            .runtime
-            .spawn(async move { tokio::time::timeout(budget, operation).await })
-            .await;
-        let (result, answered) = match outcome {
-            Ok(Ok(Ok(value))) => (Ok(value), true),
-            Ok(Ok(Err(e))) => (Err(TierError::Failed(e.to_string())), redis_answered(&e)),
-            Ok(Err(_elapsed)) => (Err(TierError::TimedOut), false),
-            Err(join) => (Err(TierError::Failed(join.to_string())), false),
-        };
-        // An error reply is Redis answering: a reason to count, not to stop asking it.
-        self.breaker.record(answered);
-        self.connected.store(answered, Relaxed);
-        match &result {
-            Ok(_) => {}
-            Err(TierError::TimedOut) => {
-                self.counters.timeouts.fetch_add(1, Relaxed);
-            }
-            Err(_) => {
+        let (breaker, counters) = (Arc::clone(&self.breaker), Arc::clone(&self.counters));
+        // The task records the outcome, not this caller: a caller dropped while it waits (a
+        // client gone, a `timeout`, a `select!`) still lets its probe close or reopen the
+        // breaker.
+        let task = self.runtime.spawn(async move {
+            let (result, answered) = match tokio::time::timeout(budget, operation).await {
+                Ok(Ok(value)) => (Ok(value), true),
+                Ok(Err(e)) => (Err(TierError::Failed(e.to_string())), redis_answered(&e)),
+                Err(_elapsed) => (Err(TierError::TimedOut), false),
+            };
+            // An error reply is Redis answering: a reason to count, not to stop asking it.
+            breaker.record(answered);
+            counters.record(&result, answered);
+            result
+        });
+        match task.await {
+            Ok(result) => result,
+            // The operation panicked inside redis-rs, or the tier's runtime is shutting down.
+            Err(join) => {
                 self.counters.errors.fetch_add(1, Relaxed);
+                Err(TierError::Failed(join.to_string()))
             }
         }
-        result
     }
 
     /// Runs `script` with these keys and arguments.
@@ -82,5 +84,20 @@ fn redis_answered(error: &redis::RedisError) -> bool {
         Some("LOADING" | "BUSY" | "TRYAGAIN" | "MASTERDOWN" | "CLUSTERDOWN" | "OOM") => false,
         Some(_) => true,
         None => false,
+    }
+}
+
+impl Counters {
+    fn record<T>(&self, result: &Result<T, TierError>, answered: bool) {
+        self.connected.store(answered, Relaxed);
+        match result {
+            Ok(_) => {}
+            Err(TierError::TimedOut) => {
+                self.timeouts.fetch_add(1, Relaxed);
+            }
+            Err(_) => {
+                self.errors.fetch_add(1, Relaxed);
+            }
+        }
     }
 }
