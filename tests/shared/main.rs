@@ -10,6 +10,7 @@
 
 mod breaker;
 mod foreign;
+mod resubscribe;
 mod support;
 
 use cached_query::{BreakerState, Cache, Config, RedisConfig, cached_query};

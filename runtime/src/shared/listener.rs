@@ -3,7 +3,7 @@
 
 use super::SharedTier;
 use super::protocol::{Message, decode_message, encode_message};
-use crate::tags::{EPOCH_TAG, TagRegistry};
+use crate::tags::{SHARED_EPOCH_TAG, TagRegistry};
 use futures_util::StreamExt;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, PoisonError};
@@ -28,9 +28,9 @@ impl SharedTier {
             .await;
             if let Ok(Ok(pubsub)) = connected {
                 backoff = Duration::from_millis(50);
-                // Messages sent while this instance was not listening are lost: treat
-                // everything it holds in memory as stale.
-                tags.invalidate(EPOCH_TAG);
+                // Messages sent while this instance was not listening are lost: treat what it
+                // holds of shared functions as stale (local ones never depended on a message).
+                tags.invalidate(SHARED_EPOCH_TAG);
                 self.subscribed.store(true, Relaxed);
                 let mut messages = pubsub.into_on_message();
                 while let Some(message) = messages.next().await {

@@ -11,8 +11,9 @@
 //! * Invalidation is one script (`INCR` each tag, then `PUBLISH`). Every instance subscribes,
 //!   bumps its local cells (dropping its in-memory copies) and acknowledges; the invalidating
 //!   call waits for as many acknowledgements as `PUBLISH` reported receivers, within the budget.
-//! * On (re)subscription an instance bumps its global epoch: messages sent while it was not
-//!   listening are lost, so everything it holds in memory is treated as stale.
+//! * On (re)subscription an instance bumps its shared epoch, a tag only shared functions'
+//!   entries carry: messages sent while it was not listening are lost, so what it holds of the
+//!   shared tier is treated as stale (`local` functions and memory-only stores keep theirs).
 //! * Every operation runs on a small runtime of our own (the tier outlives any caller's runtime),
 //!   under a timeout, behind a circuit breaker. A failure is a miss and a counter, never the
 //!   caller's error.
