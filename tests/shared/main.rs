@@ -10,6 +10,7 @@
 
 mod breaker;
 mod foreign;
+mod outage;
 mod resubscribe;
 mod support;
 

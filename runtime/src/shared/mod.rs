@@ -23,6 +23,7 @@ mod config;
 mod invalidation;
 mod listener;
 mod operation;
+mod pending;
 mod protocol;
 mod scripts;
 mod tier_impl;
@@ -33,12 +34,13 @@ pub use config::RedisConfig;
 use crate::tags::TagRegistry;
 use crate::tier::{SharedStats, Write};
 use breaker::Breaker;
+use pending::Pending;
 use redis::Script;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use scripts::{INVALIDATE, READ, WRITE};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 
@@ -53,10 +55,14 @@ struct Counters {
     writes_dropped: AtomicU64,
     rejected: AtomicU64,
     invalidations_received: AtomicU64,
+    invalidations_failed: AtomicU64,
+    invalidations_replayed: AtomicU64,
 }
 
 /// The shared tier of one cache instance.
 pub(crate) struct SharedTier {
+    /// This tier, for the tasks it starts from `&self` (the `Tier` seam borrows).
+    me: Weak<SharedTier>,
     config: RedisConfig,
     prefix: String,
     instance: u64,
@@ -68,6 +74,12 @@ pub(crate) struct SharedTier {
     subscribed: AtomicBool,
     next_message: AtomicU64,
     acks: Mutex<HashMap<u64, watch::Sender<u64>>>,
+    /// Invalidations not applied to Redis yet.
+    pending: Pending,
+    /// A task is running replay rounds.
+    flushing: AtomicBool,
+    /// Sent when such a task ends: whether it left nothing pending.
+    flushed: watch::Sender<bool>,
     writes: mpsc::Sender<Write>,
     read_script: Script,
     write_script: Script,
@@ -125,7 +137,8 @@ impl SharedTier {
         } else {
             namespace.to_string()
         };
-        let tier = Arc::new(SharedTier {
+        let tier = Arc::new_cyclic(|me| SharedTier {
+            me: me.clone(),
             breaker: Arc::new(Breaker::new(
                 config.breaker_failures,
                 config.breaker_cooldown,
@@ -141,6 +154,9 @@ impl SharedTier {
             subscribed: AtomicBool::new(false),
             next_message: AtomicU64::new(0),
             acks: Mutex::default(),
+            pending: Pending::default(),
+            flushing: AtomicBool::new(false),
+            flushed: watch::Sender::new(true),
             writes,
             read_script: Script::new(READ),
             write_script: Script::new(WRITE),
@@ -149,6 +165,7 @@ impl SharedTier {
         });
         tier.runtime.spawn(Arc::clone(&tier).write_behind(queue));
         tier.runtime.spawn(Arc::clone(&tier).listen(tags));
+        tier.runtime.spawn(Arc::clone(&tier).replay_in_background());
         Some(tier)
     }
 
@@ -188,6 +205,9 @@ impl SharedTier {
             writes_dropped: self.counters.writes_dropped.load(Relaxed),
             rejected: self.counters.rejected.load(Relaxed),
             invalidations_received: self.counters.invalidations_received.load(Relaxed),
+            invalidations_failed: self.counters.invalidations_failed.load(Relaxed),
+            invalidations_pending: self.pending.len() as u64,
+            invalidations_replayed: self.counters.invalidations_replayed.load(Relaxed),
         }
     }
 }

@@ -8,15 +8,24 @@ use redis::Script;
 use redis::aio::ConnectionManager;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
 
 impl SharedTier {
-    /// Runs one operation on the tier's runtime, under the budget and the breaker.
-    pub(super) async fn run<T, F, Fut>(&self, op: F) -> Result<T, TierError>
+    /// Runs one operation on the tier's runtime, under `budget` and the breaker.
+    pub(super) async fn run_within<T, F, Fut>(
+        &self,
+        budget: Duration,
+        op: F,
+    ) -> Result<T, TierError>
     where
         F: FnOnce(ConnectionManager) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>> + Send + 'static,
         T: Send + 'static,
     {
+        if budget.is_zero() {
+            self.counters.timeouts.fetch_add(1, Relaxed);
+            return Err(TierError::TimedOut);
+        }
         if !self.breaker.allow() {
             self.counters.errors.fetch_add(1, Relaxed);
             return Err(TierError::Unavailable);
@@ -25,7 +34,6 @@ impl SharedTier {
             self.counters.errors.fetch_add(1, Relaxed);
             return Err(TierError::Unavailable);
         };
-        let budget = self.config.operation_timeout;
         let operation = op(connection);
         let (breaker, counters) = (Arc::clone(&self.breaker), Arc::clone(&self.counters));
         // The task records the outcome, not this caller: a caller dropped while it waits (a
@@ -52,7 +60,7 @@ impl SharedTier {
         }
     }
 
-    /// Runs `script` with these keys and arguments.
+    /// Runs `script` with these keys and arguments, under the operation budget.
     pub(super) async fn eval<T>(
         &self,
         script: &Script,
@@ -62,8 +70,23 @@ impl SharedTier {
     where
         T: redis::FromRedisValue + Send + 'static,
     {
+        self.eval_within(self.config.operation_timeout, script, keys, args)
+            .await
+    }
+
+    /// Runs `script` with these keys and arguments, under `budget`.
+    pub(super) async fn eval_within<T>(
+        &self,
+        budget: Duration,
+        script: &Script,
+        keys: Vec<String>,
+        args: Vec<Vec<u8>>,
+    ) -> Result<T, TierError>
+    where
+        T: redis::FromRedisValue + Send + 'static,
+    {
         let script = script.clone();
-        self.run(move |mut connection| async move {
+        self.run_within(budget, move |mut connection| async move {
             let mut invocation = script.prepare_invoke();
             for key in keys {
                 invocation.key(key);

@@ -5,7 +5,7 @@ use super::protocol::{millis, parse_read};
 use super::random_u62;
 use crate::tier::{Limits, Remote, SharedStats, Tier, TierError, TierFuture, Write};
 use redis::Value;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 impl SharedTier {
     /// One round trip: the current generations of `tags` (created if missing) and, if
@@ -17,6 +17,10 @@ impl SharedTier {
         entry_ttl: Duration,
         want_value: bool,
     ) -> Result<Remote, TierError> {
+        // One budget for both: the call that reads is waiting.
+        let started = Instant::now();
+        let budget = self.config.operation_timeout;
+        self.replayed_within(budget).await?;
         let mut keys = vec![self.value_key(key)];
         keys.extend(tags.iter().map(|tag| self.tag_key(tag)));
         let tag_ttl = entry_ttl.saturating_mul(2).max(Duration::from_secs(3600));
@@ -29,7 +33,10 @@ impl SharedTier {
             millis(tag_ttl),
         ];
         args.extend(tags.iter().map(|_| random_u62().to_string().into_bytes()));
-        let value: Value = self.eval(&self.read_script, keys, args).await?;
+        let left = budget.saturating_sub(started.elapsed());
+        let value: Value = self
+            .eval_within(left, &self.read_script, keys, args)
+            .await?;
         let reply = parse_read(value)
             .ok_or_else(|| TierError::Failed("unexpected reply to the read script".into()))?;
         if reply.foreign {
@@ -40,8 +47,12 @@ impl SharedTier {
 
     /// Deletes the value of `key` (for `forget`).
     pub(crate) async fn delete(&self, key: u128) -> Result<bool, TierError> {
+        let started = Instant::now();
+        let budget = self.config.operation_timeout;
+        self.replayed_within(budget).await?;
         let value_key = self.value_key(key);
-        self.run(move |mut connection| async move {
+        let left = budget.saturating_sub(started.elapsed());
+        self.run_within(left, move |mut connection| async move {
             redis::cmd("DEL")
                 .arg(value_key)
                 .query_async::<i64>(&mut connection)

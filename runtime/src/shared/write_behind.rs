@@ -19,6 +19,17 @@ impl SharedTier {
 
     pub(super) async fn write_behind(self: Arc<Self>, mut queue: mpsc::Receiver<Write>) {
         while let Some(write) = queue.recv().await {
+            // Nothing goes to Redis while an invalidation waits to be replayed: this value
+            // may have been computed before it.
+            if !self.pending.is_empty()
+                && self
+                    .wait_replayed(self.config.operation_timeout)
+                    .await
+                    .is_err()
+            {
+                self.counters.writes_dropped.fetch_add(1, Relaxed);
+                continue;
+            }
             let mut keys = vec![self.value_key(write.key)];
             keys.extend(write.tags.iter().map(|tag| self.tag_key(tag)));
             let args = vec![
