@@ -13,6 +13,7 @@ mod foreign;
 mod outage;
 mod resubscribe;
 mod support;
+mod two_instances;
 mod write_behind;
 
 use cached_query::{BreakerState, Cache, Config, RedisConfig, cached_query};
