@@ -9,6 +9,7 @@
 )] // a test crate
 
 mod breaker;
+mod faults;
 mod foreign;
 mod outage;
 mod resubscribe;
