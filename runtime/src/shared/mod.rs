@@ -95,6 +95,29 @@ fn random_u62() -> u64 {
     state.hash_one((COUNTER.fetch_add(1, Relaxed), Instant::now())) >> 2
 }
 
+/// The client (for the subscription) and the connection every operation shares, created lazily
+/// on `runtime`: nothing waits for Redis here. `None`s for a URL that does not parse (every
+/// operation then fails fast and is counted).
+fn connect(
+    config: &RedisConfig,
+    runtime: &tokio::runtime::Runtime,
+) -> (Option<redis::Client>, Option<ConnectionManager>) {
+    let client = match redis::Client::open(config.url.as_str()) {
+        Ok(client) => client,
+        Err(e) => {
+            shared_incident("invalid_url", &e.to_string());
+            return (None, None);
+        }
+    };
+    let manager_config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(config.connect_timeout))
+        .set_response_timeout(Some(config.operation_timeout))
+        .set_number_of_retries(1);
+    let _entered = runtime.enter();
+    let connection = ConnectionManager::new_lazy_with_config(client.clone(), manager_config).ok();
+    (Some(client), connection)
+}
+
 impl SharedTier {
     /// Starts the tier. Never fails: an unparsable URL or an unreachable server makes every
     /// operation a counted failure, and the cache works from memory.
@@ -115,22 +138,7 @@ impl SharedTier {
                 return None;
             }
         };
-        let client = match redis::Client::open(config.url.as_str()) {
-            Ok(client) => Some(client),
-            Err(e) => {
-                // Every operation will then fail fast and be counted as an error.
-                shared_incident("invalid_url", &e.to_string());
-                None
-            }
-        };
-        let manager_config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(config.connect_timeout))
-            .set_response_timeout(Some(config.operation_timeout))
-            .set_number_of_retries(1);
-        let connection = client.as_ref().and_then(|client| {
-            let _entered = runtime.enter();
-            ConnectionManager::new_lazy_with_config(client.clone(), manager_config).ok()
-        });
+        let (client, connection) = connect(&config, &runtime);
         let (writes, queue) = mpsc::channel(config.write_queue);
         let prefix = if namespace.is_empty() {
             "cq".to_string()
