@@ -25,8 +25,6 @@ if [[ "${1:-}" != "--report-only" ]]; then
   git describe --always --dirty > "$out/commit"
   cargo bench --bench memory
   cargo bench --bench hit -- --warm-up-time 1 --measurement-time 2 | tee "$out/criterion.log"
-  # The shared tier's write-behind (starts its own redis-server; writes nothing without one).
-  cargo bench --features redis --bench shared_writes | tee "$out/shared_writes.log"
 fi
 
 python3 - "$target" "$out" "$command" > BENCHMARKS.md <<'PY'
@@ -263,34 +261,13 @@ p("- **Memory**: moka's per-entry bookkeeping (an entry node, deque nodes, a key
 p("  both moka figures; ours adds the `Entry` (boxed value, a boxed slice of generation stamps,")
 p("  each an `Arc` of the tag cell + generation) and a 16-byte key. The weigher charges an entry")
 p("  its encoded size + stamps + 320 bytes, close to the measured figure.")
-
-# --- the shared tier's writes (benches/shared_writes.rs); absent without a redis-server ---
-if os.path.exists(os.path.join(out, "shared_writes.tsv")):
-    _, rows = tsv("shared_writes.tsv")
-    flat = [r for r in rows if r[0] == "flat_out"]
-    holds = all(float(r[6]) >= 5000 for r in flat) and all(r[7] == "0" for r in rows)
-    p()
-    p("## The shared tier: writes to Redis under a miss-heavy load")
-    p()
-    p("`benches/shared_writes.rs`: two cache instances in one process (each its own tier,")
-    p("connection and writer task) against a `redis-server` the benchmark starts; every call is a")
-    p("miss (a new argument): one read round trip, the body, one queued write. The write-behind")
-    p("queue (1,024) is drained in batches, one script call per batch. Writes per second count")
-    p("from the first call until the instance's queue has drained.")
-    p()
-    p(f"- Writes per instance, flat out on both instances: **{min(float(r[6]) for r in flat):,.0f}/s** or more, "
-      f"{sum(int(r[7]) for r in rows)} dropped in all loads (target ≥ 5,000/s, 0 dropped): {ok(holds)}.")
-    p()
-    p("| load | instance | offered | misses | misses/s | writes | writes/s | dropped |")
-    p("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for r in rows:
-        offered = "flat out" if r[2] == "-" else f"{float(r[2]):,.0f}/s"
-        p(f"| {r[0]} | {r[1]} | {offered} | {int(r[3]):,} | {float(r[4]):,.0f} | {int(r[5]):,} | {float(r[6]):,.0f} | {r[7]} |")
-    p()
-    p("`paced`: both instances offered 5,000 misses/s each; `flat_out`: 32 callers per instance as")
-    p("fast as they go, both at once (with the `redis-server`, three processes' worth of work on 2")
-    p("cores: the miss path, not the queue, is the limit); `alone`: one instance flat out. Before")
-    p("batching (one round trip per write) the same run wrote ~2,300/s paced and ~720/s flat out")
-    p("per instance, dropping 8,000 and 27,000 values.")
 PY
+
+# --- The shared tier's writes (benches/shared_writes.rs): its own run, its own section. ---
+if [[ "${1:-}" != "--report-only" ]]; then
+  # Starts its own redis-server; writes no figures without one (the section is then left out).
+  cargo bench --features redis --bench shared_writes | tee "$out/shared_writes.log"
+fi
+python3 scripts/bench_shared_writes.py "$out" >> BENCHMARKS.md
+
 echo "BENCHMARKS.md written"
