@@ -2,7 +2,8 @@
 # Regenerates BENCHMARKS.md from one run: bytes per entry, every criterion benchmark of
 # benches/hit.rs (our side on quick_cache and the peers), our side again on moka (a second
 # process: the engine is the application's choice at start-up), the stampede, the Zipf hit
-# ratio; then the tables (scripts/bench_report.py), read from target/criterion/**/estimates.json
+# ratio, the shared tier's writes per second; then the tables (scripts/bench_report.py,
+# scripts/bench_shared_writes.py), read from target/criterion/**/estimates.json
 # and the figures the benches write to $CQ_BENCH_OUT. Short runs (1 s warm-up, 2 s measurement):
 # about 10 minutes on 2 cores.
 #
@@ -32,7 +33,12 @@ if [[ "${1:-}" != "--report-only" ]]; then
     | tee -a "$out/criterion.log"
   cargo bench --features moka --bench stampede -- "${short[@]}" | tee -a "$out/criterion.log"
   cargo bench --features moka --bench hit_ratio
+  # The shared tier's writes: starts its own redis-server; writes no figures without one (its
+  # section is then left out).
+  cargo bench --features redis --bench shared_writes | tee "$out/shared_writes.log"
 fi
 
 python3 scripts/bench_report.py "$target" "$out" scripts/bench.sh > BENCHMARKS.md
+python3 scripts/bench_shared_writes.py "$out" >> BENCHMARKS.md
+cat scripts/bench_notes.md >> BENCHMARKS.md
 echo "BENCHMARKS.md written"

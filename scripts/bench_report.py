@@ -221,6 +221,3 @@ p("| side | bytes per entry | store |")
 p("|---|---:|---|")
 for r in mem_rows:
     p(f"| {r[0]} | {r[1]} | {r[2]} |")
-p()
-with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_notes.md")) as f:
-    sys.stdout.write(f.read())

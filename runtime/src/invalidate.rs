@@ -4,7 +4,9 @@ use crate::runtime::Runtime;
 use std::fmt;
 
 /// An invalidation that could not reach every store. The in-memory invalidation has happened
-/// regardless; this reports a remote store that may still hold the old values.
+/// regardless; this reports a shared store that did not confirm it in time. If the store did
+/// not apply it, the instance keeps it and replays it when the store answers again, before it
+/// reads anything from there (see `SharedStats::invalidations_pending`).
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct InvalidateError {
@@ -39,7 +41,10 @@ pub(crate) async fn invalidate_in(runtime: &Runtime, tags: &[&str]) -> Result<()
     crate::engine::invalidation::invalidate_names(runtime, tags)
         .await
         .map_err(|e| InvalidateError {
-            message: format!("invalidated in memory, but not confirmed by the shared store: {e}"),
+            message: format!(
+                "invalidated in memory, but not confirmed by the shared store ({e}); \
+                 if the store did not apply it, it is replayed there once it answers"
+            ),
         })
 }
 

@@ -31,6 +31,9 @@ pub(crate) struct Runtime {
     pub(crate) flights: Flights,
     /// Carried by every entry: [`invalidate_all`](crate::invalidate_all) bumps it.
     pub(crate) epoch: Arc<TagCell>,
+    /// Carried by the entries of shared functions only: the tier bumps it when it may have
+    /// missed invalidations (see [`SHARED_EPOCH_TAG`](crate::tags::SHARED_EPOCH_TAG)).
+    pub(crate) shared_epoch: Arc<TagCell>,
     pub(crate) manual_clock: Option<ManualClock>,
     /// The shared tier, when one is configured.
     pub(crate) tier: Option<Arc<dyn Tier>>,
@@ -342,6 +345,7 @@ impl Config {
         Runtime {
             store,
             epoch: tags.intern(crate::tags::EPOCH_TAG),
+            shared_epoch: tags.intern(crate::tags::SHARED_EPOCH_TAG),
             tier: self
                 .tier
                 .and_then(|tier| tier.start(&self.namespace, &tags)),

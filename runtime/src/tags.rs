@@ -52,6 +52,12 @@ impl Stamp {
 /// control character, so no user tag can be the same.
 pub(crate) const EPOCH_TAG: &str = "\u{1}epoch";
 
+/// The tag only entries of shared functions carry (those that came from, or may go to, the
+/// shared tier): bumped when the tier may have missed invalidation messages (a pub/sub
+/// reconnection), so `local` functions and memory-only stores keep their entries. Never sent
+/// to the tier: each instance has its own.
+pub(crate) const SHARED_EPOCH_TAG: &str = "\u{1}shared";
+
 const SHARDS: usize = 16;
 const MIN_PRUNE_AT: usize = 64;
 

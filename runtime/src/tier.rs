@@ -79,7 +79,7 @@ pub(crate) struct Write {
 }
 
 /// Why a shared operation did not happen.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) enum TierError {
     Unavailable,
     TimedOut,
@@ -179,6 +179,14 @@ pub struct SharedStats {
     pub rejected: u64,
     /// Invalidation messages received from any instance (this one included).
     pub invalidations_received: u64,
+    /// Invalidations the shared store did not confirm in time (whichever API made them, the
+    /// `#[cache_invalidate]` attribute included): Redis did not apply them (they are then
+    /// pending), or not every instance acknowledged them. Each is also reported as an incident.
+    pub invalidations_failed: u64,
+    /// Invalidations waiting to be replayed: nothing is read from Redis until they are.
+    pub invalidations_pending: u64,
+    /// Pending invalidations applied to Redis later (replays).
+    pub invalidations_replayed: u64,
 }
 
 // ---------------------------------------------------------------------------------------------

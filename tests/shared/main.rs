@@ -8,44 +8,19 @@
     clippy::expect_used
 )] // a test crate
 
+mod breaker;
+mod faults;
+mod foreign;
+mod outage;
+mod resubscribe;
 mod support;
+mod two_instances;
+mod write_behind;
 
 use cached_query::{BreakerState, Cache, Config, RedisConfig, cached_query};
 use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 use std::time::{Duration, Instant};
-use support::{RedisServer, eventually};
-
-/// Two instances of one application (same namespace) sharing one Redis.
-fn pair(server: &RedisServer, namespace: &str) -> (Cache, Cache) {
-    let make =
-        || {
-            Cache::new(Config::new().namespace(namespace).redis(
-                RedisConfig::new(server.url()).operation_timeout(Duration::from_millis(200)),
-            ))
-        };
-    (make(), make())
-}
-
-fn shared(cache: &Cache) -> cached_query::SharedStats {
-    futures_lite_block(cache.scope(async { cached_query::stats().shared.unwrap() }))
-}
-
-/// `Cache::scope` is async; stats are synchronous to read: poll it once (it never waits).
-fn futures_lite_block<F: std::future::Future>(future: F) -> F::Output {
-    let waker = std::task::Waker::noop();
-    let mut cx = std::task::Context::from_waker(waker);
-    let mut future = std::pin::pin!(future);
-    match future.as_mut().poll(&mut cx) {
-        std::task::Poll::Ready(output) => output,
-        std::task::Poll::Pending => panic!("stats never wait"),
-    }
-}
-
-async fn ready(caches: &[&Cache]) {
-    for cache in caches {
-        eventually("subscribed to invalidations", || shared(cache).subscribed).await;
-    }
-}
+use support::{RedisServer, eventually, futures_lite_block, pair, ready, shared};
 
 static PRICE_RUNS: AtomicU32 = AtomicU32::new(0);
 

@@ -1,5 +1,7 @@
-//! A `redis-server` of the test's own, on a free loopback port, stopped when dropped.
+//! A `redis-server` of the test's own, on a free loopback port, stopped when dropped; instances
+//! configured against it, and what they report.
 
+use cached_query::{Cache, Config, RedisConfig, SharedStats};
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -98,5 +100,37 @@ pub async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
     while !condition() {
         assert!(Instant::now() < deadline, "timed out waiting for: {what}");
         tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// Two instances of one application (same namespace) sharing one Redis.
+pub fn pair(server: &RedisServer, namespace: &str) -> (Cache, Cache) {
+    let make =
+        || {
+            Cache::new(Config::new().namespace(namespace).redis(
+                RedisConfig::new(server.url()).operation_timeout(Duration::from_millis(200)),
+            ))
+        };
+    (make(), make())
+}
+
+pub fn shared(cache: &Cache) -> SharedStats {
+    futures_lite_block(cache.scope(async { cached_query::stats().shared.unwrap() }))
+}
+
+/// `Cache::scope` is async; stats are synchronous to read: poll it once (it never waits).
+pub fn futures_lite_block<F: std::future::Future>(future: F) -> F::Output {
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
+    let mut future = std::pin::pin!(future);
+    match future.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(output) => output,
+        std::task::Poll::Pending => panic!("stats never wait"),
+    }
+}
+
+pub async fn ready(caches: &[&Cache]) {
+    for cache in caches {
+        eventually("subscribed to invalidations", || shared(cache).subscribed).await;
     }
 }

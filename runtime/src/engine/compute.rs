@@ -85,9 +85,12 @@ impl<R> Miss<R> {
     /// makes this result stale on arrival instead of being lost.
     fn snapshot(&self) -> Snapshot {
         let runtime = self.runtime;
-        let mut stamps = Vec::with_capacity(self.tags.len() + 2);
+        let mut stamps = Vec::with_capacity(self.tags.len() + 3);
         stamps.push(runtime.tags.intern(&self.function.tag).stamp());
         stamps.push(runtime.epoch.stamp());
+        if self.shared().is_some() {
+            stamps.push(runtime.shared_epoch.stamp());
+        }
         stamps.extend(self.tags.iter().map(TagCell::stamp));
         Snapshot {
             stamps,

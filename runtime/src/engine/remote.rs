@@ -54,6 +54,10 @@ impl<R> Miss<R> {
                             self.observe_at(CallOutcome::Hit, Tier::Redis, None);
                             return ReadThrough::Answered(result, entry);
                         }
+                        // A cached `None` read by a function that cannot return one (its
+                        // `Result` or plain value shares the schema of an `Option`'s value).
+                        self.runtime.store.remove_if_same(self.hash, &entry);
+                        tier.count_refused();
                     }
                     None => tier.count_refused(),
                 }

@@ -143,6 +143,9 @@ impl Tier for FakeTier {
             writes_dropped: 0,
             rejected: self.refused.load(SeqCst),
             invalidations_received: 0,
+            invalidations_failed: 0,
+            invalidations_pending: 0,
+            invalidations_replayed: 0,
         }
     }
 }

@@ -1,0 +1,115 @@
+//! Where Redis is and how long the cache may wait for it: [`RedisConfig`], and
+//! [`Config::redis`](crate::Config::redis), which installs the tier.
+
+use super::SharedTier;
+use crate::tier::{Tier, TierStart};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Configuration of the shared tier: where Redis is and how long the cache may wait for it.
+///
+/// ```
+/// use std::time::Duration;
+/// use cached_query_runtime::{Config, RedisConfig};
+///
+/// let redis = RedisConfig::from_env() // `CACHED_QUERY_REDIS_URL`, if set
+///     .unwrap_or_else(|| RedisConfig::new("redis://127.0.0.1:6379"))
+///     .operation_timeout(Duration::from_millis(50));
+/// let config = Config::new().namespace("shop").redis(redis);
+/// # let _ = config;
+/// ```
+#[derive(Clone, Debug)]
+pub struct RedisConfig {
+    pub(super) url: String,
+    pub(super) operation_timeout: Duration,
+    pub(super) connect_timeout: Duration,
+    pub(super) l1_ttl_cap: Duration,
+    pub(super) write_queue: usize,
+    pub(super) breaker_failures: u32,
+    pub(super) breaker_cooldown: Duration,
+    pub(super) max_value_bytes: usize,
+}
+
+impl RedisConfig {
+    /// Redis at `url` (`redis://host:port/db`), with the defaults: 100 ms per operation and per
+    /// connection attempt, in-memory copies kept at most 30 s, a write queue of 1,024, a breaker
+    /// that opens after 5 consecutive failures for 1 s, values up to 16 MiB.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            operation_timeout: Duration::from_millis(100),
+            connect_timeout: Duration::from_millis(100),
+            l1_ttl_cap: Duration::from_secs(30),
+            write_queue: 1024,
+            breaker_failures: 5,
+            breaker_cooldown: Duration::from_secs(1),
+            max_value_bytes: 16 * 1024 * 1024,
+        }
+    }
+
+    /// The URL in the `CACHED_QUERY_REDIS_URL` environment variable, if it is set.
+    pub fn from_env() -> Option<Self> {
+        std::env::var("CACHED_QUERY_REDIS_URL").ok().map(Self::new)
+    }
+
+    /// The most a cached call waits for Redis before it goes on without it.
+    pub fn operation_timeout(mut self, budget: Duration) -> Self {
+        self.operation_timeout = budget;
+        self
+    }
+
+    /// How long one connection attempt may take.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The longest an in-memory copy of a shared value is kept: it bounds how stale an instance
+    /// can be if it misses invalidation messages without noticing.
+    pub fn l1_ttl_cap(mut self, cap: Duration) -> Self {
+        self.l1_ttl_cap = cap;
+        self
+    }
+
+    /// How many writes may wait for Redis; more are dropped (and counted).
+    pub fn write_queue(mut self, capacity: usize) -> Self {
+        self.write_queue = capacity.max(1);
+        self
+    }
+
+    /// Open the breaker after `failures` consecutive failures, for `cooldown`; then one probe
+    /// decides whether it closes.
+    pub fn breaker(mut self, failures: u32, cooldown: Duration) -> Self {
+        self.breaker_failures = failures.max(1);
+        self.breaker_cooldown = cooldown;
+        self
+    }
+
+    /// Values larger than this (encoded) are neither written to nor read from Redis.
+    pub fn max_value_bytes(mut self, bytes: usize) -> Self {
+        self.max_value_bytes = bytes;
+        self
+    }
+}
+
+impl crate::Config {
+    /// Shares cached values and invalidations with every instance using the same Redis (and the
+    /// same [`namespace`](Self::namespace)). Start-up never waits for Redis nor fails without it:
+    /// the cache works from memory until Redis answers. Functions marked `local` stay in memory.
+    ///
+    /// ```
+    /// use cached_query_runtime::{Config, RedisConfig};
+    ///
+    /// let config = Config::new().redis(RedisConfig::new("redis://127.0.0.1:6379"));
+    /// # let _ = config;
+    /// ```
+    pub fn redis(mut self, redis: RedisConfig) -> Self {
+        let describe = format!("{redis:?}");
+        self.tier = Some(TierStart::new(describe, move |namespace, tags| {
+            let tier: Arc<dyn Tier> =
+                SharedTier::start(redis.clone(), namespace, Arc::clone(tags))?;
+            Some(tier)
+        }));
+        self
+    }
+}

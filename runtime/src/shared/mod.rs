@@ -1,0 +1,237 @@
+//! The shared tier (feature `redis`): Redis behind the in-memory store (DESIGN.md §9).
+//!
+//! * Values live in Redis hashes (`{ns}:v:{key}`) holding the tag generations they were computed
+//!   under (`g`), a schema fingerprint (`s`), the kind (`k`: value or cached `None`) and the
+//!   bincode payload (`p`). Tag generations live in `{ns}:t:{tag}`, starting from a random value
+//!   so that an evicted and recreated counter cannot match an old snapshot.
+//! * A miss costs one round trip: one script reads the tags' generations (creating missing ones)
+//!   and returns the value only if it was computed under exactly those generations.
+//! * Writes go through a bounded queue to a writer task: off the request path, dropped and
+//!   counted when full. The write script refuses a value whose generations changed meanwhile.
+//! * Invalidation is one script (`INCR` each tag, then `PUBLISH`). Every instance subscribes,
+//!   bumps its local cells (dropping its in-memory copies) and acknowledges; the invalidating
+//!   call waits for as many acknowledgements as `PUBLISH` reported receivers, within the budget.
+//! * On (re)subscription an instance bumps its shared epoch, a tag only shared functions'
+//!   entries carry: messages sent while it was not listening are lost, so what it holds of the
+//!   shared tier is treated as stale (`local` functions and memory-only stores keep theirs).
+//! * Every operation runs on a small runtime of our own (the tier outlives any caller's runtime),
+//!   under a timeout, behind a circuit breaker. A failure is a miss and a counter, never the
+//!   caller's error.
+
+mod breaker;
+mod config;
+mod invalidation;
+mod listener;
+mod operation;
+mod pending;
+mod protocol;
+mod scripts;
+mod tier_impl;
+mod write_behind;
+
+pub use config::RedisConfig;
+
+use crate::tags::TagRegistry;
+use crate::tier::{SharedStats, Write};
+use breaker::Breaker;
+use pending::Pending;
+use redis::Script;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use scripts::{INVALIDATE, READ, WRITE};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, watch};
+
+/// What the tier has counted, and whether its last operation reached Redis. Shared with the
+/// tasks that run operations, which record their own outcomes.
+#[derive(Default)]
+struct Counters {
+    connected: AtomicBool,
+    errors: AtomicU64,
+    timeouts: AtomicU64,
+    writes: AtomicU64,
+    writes_dropped: AtomicU64,
+    rejected: AtomicU64,
+    invalidations_received: AtomicU64,
+    invalidations_failed: AtomicU64,
+    invalidations_replayed: AtomicU64,
+}
+
+/// The shared tier of one cache instance.
+pub(crate) struct SharedTier {
+    /// This tier, for the tasks it starts from `&self` (the `Tier` seam borrows).
+    me: Weak<SharedTier>,
+    config: RedisConfig,
+    prefix: String,
+    instance: u64,
+    runtime: tokio::runtime::Runtime,
+    connection: Option<ConnectionManager>,
+    client: Option<redis::Client>,
+    breaker: Arc<Breaker>,
+    counters: Arc<Counters>,
+    subscribed: AtomicBool,
+    next_message: AtomicU64,
+    acks: Mutex<HashMap<u64, watch::Sender<u64>>>,
+    /// Invalidations not applied to Redis yet.
+    pending: Pending,
+    /// A task is running replay rounds.
+    flushing: AtomicBool,
+    /// Sent when such a task ends: whether it left nothing pending.
+    flushed: watch::Sender<bool>,
+    writes: mpsc::Sender<Write>,
+    read_script: Script,
+    write_script: Script,
+    invalidate_script: Script,
+}
+
+/// A random-enough 62-bit number (tag generation starts, instance ids) without a random crate:
+/// `RandomState` is seeded from the OS once per process and perturbed per instance.
+fn random_u62() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let state = RandomState::new();
+    state.hash_one((COUNTER.fetch_add(1, Relaxed), Instant::now())) >> 2
+}
+
+/// The client (for the subscription) and the connection every operation shares, created lazily
+/// on `runtime`: nothing waits for Redis here. `None`s for a URL that does not parse (every
+/// operation then fails fast and is counted).
+fn connect(
+    config: &RedisConfig,
+    runtime: &tokio::runtime::Runtime,
+) -> (Option<redis::Client>, Option<ConnectionManager>) {
+    let client = match redis::Client::open(config.url.as_str()) {
+        Ok(client) => client,
+        Err(e) => {
+            shared_incident("invalid_url", &e.to_string());
+            return (None, None);
+        }
+    };
+    let manager_config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(config.connect_timeout))
+        .set_response_timeout(Some(config.operation_timeout))
+        .set_number_of_retries(1);
+    let _entered = runtime.enter();
+    let connection = ConnectionManager::new_lazy_with_config(client.clone(), manager_config).ok();
+    (Some(client), connection)
+}
+
+impl SharedTier {
+    /// Starts the tier. Never fails: an unparsable URL or an unreachable server makes every
+    /// operation a counted failure, and the cache works from memory.
+    pub(crate) fn start(
+        config: RedisConfig,
+        namespace: &str,
+        tags: Arc<TagRegistry>,
+    ) -> Option<Arc<Self>> {
+        let runtime = match tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("cached-query-redis")
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime,
+            Err(e) => {
+                shared_incident("tier_not_started", &e.to_string());
+                return None;
+            }
+        };
+        let (client, connection) = connect(&config, &runtime);
+        let (writes, queue) = mpsc::channel(config.write_queue);
+        let prefix = if namespace.is_empty() {
+            "cq".to_string()
+        } else {
+            namespace.to_string()
+        };
+        let tier = Arc::new_cyclic(|me| SharedTier {
+            me: me.clone(),
+            breaker: Arc::new(Breaker::new(
+                config.breaker_failures,
+                config.breaker_cooldown,
+                // The probe's operation ends within the budget; twice that is a lost probe.
+                config.operation_timeout.saturating_mul(2),
+            )),
+            config,
+            prefix,
+            instance: random_u62(),
+            connection,
+            client,
+            counters: Arc::default(),
+            subscribed: AtomicBool::new(false),
+            next_message: AtomicU64::new(0),
+            acks: Mutex::default(),
+            pending: Pending::default(),
+            flushing: AtomicBool::new(false),
+            flushed: watch::Sender::new(true),
+            writes,
+            read_script: Script::new(READ),
+            write_script: Script::new(WRITE),
+            invalidate_script: Script::new(INVALIDATE),
+            runtime,
+        });
+        tier.runtime.spawn(Arc::clone(&tier).write_behind(queue));
+        tier.runtime.spawn(Arc::clone(&tier).listen(tags));
+        tier.runtime.spawn(Arc::clone(&tier).replay_in_background());
+        Some(tier)
+    }
+
+    pub(crate) fn l1_ttl_cap(&self) -> Duration {
+        self.config.l1_ttl_cap
+    }
+
+    pub(crate) fn max_value_bytes(&self) -> usize {
+        self.config.max_value_bytes
+    }
+
+    pub(crate) fn count_rejected(&self) {
+        self.counters.rejected.fetch_add(1, Relaxed);
+        shared_incident("value_refused", "foreign schema, undecodable or too large");
+    }
+
+    fn value_key(&self, key: u128) -> String {
+        format!("{}:v:{key:032x}", self.prefix)
+    }
+
+    fn tag_key(&self, tag: &str) -> String {
+        format!("{}:t:{tag}", self.prefix)
+    }
+
+    fn channel(&self, kind: &str) -> String {
+        format!("{}:{kind}", self.prefix)
+    }
+
+    pub(crate) fn stats(&self) -> SharedStats {
+        SharedStats {
+            connected: self.counters.connected.load(Relaxed),
+            subscribed: self.subscribed.load(Relaxed),
+            breaker: self.breaker.state(),
+            errors: self.counters.errors.load(Relaxed),
+            timeouts: self.counters.timeouts.load(Relaxed),
+            writes: self.counters.writes.load(Relaxed),
+            writes_dropped: self.counters.writes_dropped.load(Relaxed),
+            rejected: self.counters.rejected.load(Relaxed),
+            invalidations_received: self.counters.invalidations_received.load(Relaxed),
+            invalidations_failed: self.counters.invalidations_failed.load(Relaxed),
+            invalidations_pending: self.pending.len() as u64,
+            invalidations_replayed: self.counters.invalidations_replayed.load(Relaxed),
+        }
+    }
+}
+
+/// An incident of the shared tier: a breaker transition, a refused value, a failed operation.
+#[inline]
+pub(crate) fn shared_incident(what: &'static str, detail: &str) {
+    #[cfg(feature = "tracing")]
+    tracing::event!(
+        target: "cached_query",
+        tracing::Level::WARN,
+        incident = what,
+        detail,
+        "shared store"
+    );
+    #[cfg(feature = "metrics")]
+    metrics::counter!("cached_query_shared_incidents_total", "incident" => what).increment(1);
+    let _ = (what, detail);
+}

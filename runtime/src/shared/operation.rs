@@ -1,0 +1,126 @@
+//! One operation against Redis: on the tier's own runtime, under the budget, behind the breaker.
+//! A failure is counted here and returned as a [`TierError`]; callers treat it as a miss.
+
+use super::Counters;
+use super::SharedTier;
+use crate::tier::TierError;
+use redis::Script;
+use redis::aio::ConnectionManager;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+impl SharedTier {
+    /// Runs one operation on the tier's runtime, under `budget` and the breaker.
+    pub(super) async fn run_within<T, F, Fut>(
+        &self,
+        budget: Duration,
+        op: F,
+    ) -> Result<T, TierError>
+    where
+        F: FnOnce(ConnectionManager) -> Fut,
+        Fut: Future<Output = redis::RedisResult<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        if budget.is_zero() {
+            self.counters.timeouts.fetch_add(1, Relaxed);
+            return Err(TierError::TimedOut);
+        }
+        if !self.breaker.allow() {
+            self.counters.errors.fetch_add(1, Relaxed);
+            return Err(TierError::Unavailable);
+        }
+        let Some(connection) = self.connection.clone() else {
+            self.counters.errors.fetch_add(1, Relaxed);
+            return Err(TierError::Unavailable);
+        };
+        let operation = op(connection);
+        let (breaker, counters) = (Arc::clone(&self.breaker), Arc::clone(&self.counters));
+        // The task records the outcome, not this caller: a caller dropped while it waits (a
+        // client gone, a `timeout`, a `select!`) still lets its probe close or reopen the
+        // breaker.
+        let task = self.runtime.spawn(async move {
+            let (result, answered) = match tokio::time::timeout(budget, operation).await {
+                Ok(Ok(value)) => (Ok(value), true),
+                Ok(Err(e)) => (Err(TierError::Failed(e.to_string())), redis_answered(&e)),
+                Err(_elapsed) => (Err(TierError::TimedOut), false),
+            };
+            // An error reply is Redis answering: a reason to count, not to stop asking it.
+            breaker.record(answered);
+            counters.record(&result, answered);
+            result
+        });
+        match task.await {
+            Ok(result) => result,
+            // The operation panicked inside redis-rs, or the tier's runtime is shutting down.
+            Err(join) => {
+                self.counters.errors.fetch_add(1, Relaxed);
+                Err(TierError::Failed(join.to_string()))
+            }
+        }
+    }
+
+    /// Runs `script` with these keys and arguments, under the operation budget.
+    pub(super) async fn eval<T>(
+        &self,
+        script: &Script,
+        keys: Vec<String>,
+        args: Vec<Vec<u8>>,
+    ) -> Result<T, TierError>
+    where
+        T: redis::FromRedisValue + Send + 'static,
+    {
+        self.eval_within(self.config.operation_timeout, script, keys, args)
+            .await
+    }
+
+    /// Runs `script` with these keys and arguments, under `budget`.
+    pub(super) async fn eval_within<T>(
+        &self,
+        budget: Duration,
+        script: &Script,
+        keys: Vec<String>,
+        args: Vec<Vec<u8>>,
+    ) -> Result<T, TierError>
+    where
+        T: redis::FromRedisValue + Send + 'static,
+    {
+        let script = script.clone();
+        self.run_within(budget, move |mut connection| async move {
+            let mut invocation = script.prepare_invoke();
+            for key in keys {
+                invocation.key(key);
+            }
+            for arg in args {
+                invocation.arg(arg);
+            }
+            invocation.invoke_async(&mut connection).await
+        })
+        .await
+    }
+}
+
+/// Whether `error` is a reply from a working server (a refused command), rather than a sign
+/// that it is unreachable, overloaded or not ready (which the breaker should count).
+fn redis_answered(error: &redis::RedisError) -> bool {
+    match error.code() {
+        Some("LOADING" | "BUSY" | "TRYAGAIN" | "MASTERDOWN" | "CLUSTERDOWN" | "OOM") => false,
+        Some(_) => true,
+        None => false,
+    }
+}
+
+impl Counters {
+    fn record<T>(&self, result: &Result<T, TierError>, answered: bool) {
+        self.connected.store(answered, Relaxed);
+        match result {
+            Ok(_) => {}
+            Err(TierError::TimedOut) => {
+                self.timeouts.fetch_add(1, Relaxed);
+            }
+            Err(_) => {
+                self.errors.fetch_add(1, Relaxed);
+            }
+        }
+    }
+}

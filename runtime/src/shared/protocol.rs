@@ -1,0 +1,87 @@
+//! What instances exchange through Redis besides the scripts (`scripts.rs`): the invalidation
+//! and acknowledgement messages, and how a read script's reply is understood.
+
+use crate::codec;
+use crate::tier::Remote;
+use redis::Value;
+use std::time::Duration;
+
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(super) struct Message {
+    pub(super) origin: u64,
+    pub(super) id: u64,
+    pub(super) tags: Vec<String>,
+}
+
+pub(super) fn millis(duration: Duration) -> Vec<u8> {
+    u64::try_from(duration.as_millis())
+        .unwrap_or(u64::MAX)
+        .to_string()
+        .into_bytes()
+}
+
+pub(super) fn encode_message(message: &Message) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    // Encoding plain integers and strings into a Vec cannot fail.
+    let _ = codec::encode_into(message, &mut bytes);
+    bytes
+}
+
+pub(super) fn decode_message(bytes: &[u8]) -> Option<Message> {
+    codec::decode_limited(bytes, 1024 * 1024)
+}
+
+/// What the read script answered.
+pub(super) struct ReadReply {
+    pub(super) remote: Remote,
+    /// Data under our keys that we did not write was found (and refused, or replaced).
+    pub(super) foreign: bool,
+}
+
+/// The read script's reply (see `scripts::READ`); `None` if it is not one.
+pub(super) fn parse_read(value: Value) -> Option<ReadReply> {
+    let Value::Array(items) = value else {
+        return None;
+    };
+    let bytes = |v: &Value| match v {
+        Value::BulkString(b) => Some(b.clone()),
+        Value::SimpleString(s) => Some(s.clone().into_bytes()),
+        Value::Int(n) => Some(n.to_string().into_bytes()),
+        _ => None,
+    };
+    let status = match items.first() {
+        Some(Value::Int(status)) => *status,
+        _ => return None,
+    };
+    let generations = bytes(items.get(1)?)?;
+    let miss = |foreign| {
+        Some(ReadReply {
+            remote: Remote::Miss {
+                generations: generations.clone(),
+            },
+            foreign,
+        })
+    };
+    if status != 1 {
+        return miss(status == 2);
+    }
+    let schema = bytes(items.get(2)?)?;
+    let payload = match bytes(items.get(3)?)?.as_slice() {
+        b"v" => Some(bytes(items.get(4)?)?),
+        b"n" => None,
+        _ => return miss(true),
+    };
+    let ttl_left = match items.get(5) {
+        Some(Value::Int(ms)) if *ms > 0 => Some(Duration::from_millis(*ms as u64)),
+        _ => None,
+    };
+    Some(ReadReply {
+        remote: Remote::Hit {
+            generations,
+            schema,
+            payload,
+            ttl_left,
+        },
+        foreign: false,
+    })
+}

@@ -1,0 +1,103 @@
+//! `SharedTier` as the engine sees it: the [`Tier`] seam, and the reads and deletes behind it.
+
+use super::SharedTier;
+use super::protocol::{millis, parse_read};
+use super::random_u62;
+use crate::tier::{Limits, Remote, SharedStats, Tier, TierError, TierFuture, Write};
+use redis::Value;
+use std::time::{Duration, Instant};
+
+impl SharedTier {
+    /// One round trip: the current generations of `tags` (created if missing) and, if
+    /// `want_value`, the value of `key` if it was computed under exactly those generations.
+    pub(crate) async fn read(
+        &self,
+        key: u128,
+        tags: &[Box<str>],
+        entry_ttl: Duration,
+        want_value: bool,
+    ) -> Result<Remote, TierError> {
+        // One budget for both: the call that reads is waiting.
+        let started = Instant::now();
+        let budget = self.config.operation_timeout;
+        self.replayed_within(budget).await?;
+        let mut keys = vec![self.value_key(key)];
+        keys.extend(tags.iter().map(|tag| self.tag_key(tag)));
+        let tag_ttl = entry_ttl.saturating_mul(2).max(Duration::from_secs(3600));
+        let mut args = vec![
+            if want_value {
+                b"1".to_vec()
+            } else {
+                b"0".to_vec()
+            },
+            millis(tag_ttl),
+        ];
+        args.extend(tags.iter().map(|_| random_u62().to_string().into_bytes()));
+        let left = budget.saturating_sub(started.elapsed());
+        let value: Value = self
+            .eval_within(left, &self.read_script, keys, args)
+            .await?;
+        let reply = parse_read(value)
+            .ok_or_else(|| TierError::Failed("unexpected reply to the read script".into()))?;
+        if reply.foreign {
+            self.count_rejected();
+        }
+        Ok(reply.remote)
+    }
+
+    /// Deletes the value of `key` (for `forget`).
+    pub(crate) async fn delete(&self, key: u128) -> Result<bool, TierError> {
+        let started = Instant::now();
+        let budget = self.config.operation_timeout;
+        self.replayed_within(budget).await?;
+        let value_key = self.value_key(key);
+        let left = budget.saturating_sub(started.elapsed());
+        self.run_within(left, move |mut connection| async move {
+            redis::cmd("DEL")
+                .arg(value_key)
+                .query_async::<i64>(&mut connection)
+                .await
+        })
+        .await
+        .map(|n| n > 0)
+    }
+}
+
+impl Tier for SharedTier {
+    fn read<'a>(
+        &'a self,
+        key: u128,
+        tags: &'a [Box<str>],
+        entry_ttl: Duration,
+        want_value: bool,
+    ) -> TierFuture<'a, Remote> {
+        Box::pin(SharedTier::read(self, key, tags, entry_ttl, want_value))
+    }
+
+    fn write(&self, write: Write) {
+        SharedTier::write(self, write);
+    }
+
+    fn delete(&self, key: u128) -> TierFuture<'_, bool> {
+        Box::pin(SharedTier::delete(self, key))
+    }
+
+    fn invalidate<'a>(&'a self, tags: &'a [&'a str]) -> TierFuture<'a, ()> {
+        Box::pin(SharedTier::invalidate(self, tags))
+    }
+
+    fn limits(&self) -> Limits {
+        Limits {
+            l1_ttl_cap: self.l1_ttl_cap(),
+            max_value_bytes: self.max_value_bytes(),
+        }
+    }
+
+    fn count_refused(&self) {
+        self.count_rejected();
+    }
+
+    fn stats(&self) -> SharedStats {
+        SharedTier::stats(self)
+    }
+}
