@@ -5,6 +5,7 @@
 // Without `redis`, only the engine's tests build a tier: the types are there, unused.
 #![cfg_attr(not(feature = "redis"), allow(dead_code))]
 
+use crate::store::Pending;
 use crate::value::SharedCodec;
 use serde::Serialize;
 use std::any::Any;
@@ -212,21 +213,20 @@ pub(crate) fn schema_fingerprint(shared: SharedCodec) -> Vec<u8> {
 }
 
 /// A value read from the shared store, if it is of this function's type and decodes within the
-/// tier's size limit: `Some(None)` is a cached `None`.
-#[allow(clippy::option_option)]
+/// tier's size limit (a payload-less value is a cached `None`).
 pub(crate) fn decode(
     limits: Limits,
     shared: SharedCodec,
     schema: &[u8],
     payload: Option<&[u8]>,
-) -> Option<Option<Box<dyn Any + Send + Sync>>> {
+) -> Option<Pending> {
     if schema != schema_fingerprint(shared).as_slice() {
         return None;
     }
     match payload {
-        None => Some(None),
+        None => Some(Pending::nothing()),
         Some(bytes) if bytes.len() <= limits.max_value_bytes => {
-            (shared.decode)(bytes, limits.max_value_bytes).map(Some)
+            (shared.decode)(bytes, limits.max_value_bytes)
         }
         Some(_) => None,
     }

@@ -4,7 +4,7 @@
 use crate::bounds::{CacheError, CacheValue, LocalValue, ResultType};
 use crate::codec;
 use crate::policy::{CachedErr, Outcome, Policy};
-use crate::store::Entry;
+use crate::store::{Entry, Nothing, Pending};
 use std::any::Any;
 
 // ---------------------------------------------------------------------------------------------
@@ -22,9 +22,6 @@ pub struct Codec<R> {
     pub(crate) shared: Option<SharedCodec>,
 }
 
-/// A stored value, type-erased.
-pub(crate) type AnyValue = Box<dyn Any + Send + Sync>;
-
 /// Encoding of one function's values for the shared store.
 #[derive(Clone, Copy)]
 pub(crate) struct SharedCodec {
@@ -32,7 +29,7 @@ pub(crate) struct SharedCodec {
     /// this type's older shape under another name) must never be decoded as this one.
     pub(crate) schema: fn() -> &'static str,
     pub(crate) encode: fn(&(dyn Any + Send + Sync)) -> Option<Vec<u8>>,
-    pub(crate) decode: fn(&[u8], usize) -> Option<AnyValue>,
+    pub(crate) decode: fn(&[u8], usize) -> Option<Pending>,
 }
 
 impl SharedCodec {
@@ -46,7 +43,7 @@ impl SharedCodec {
             },
             decode: |bytes, limit| {
                 let value: V = codec::decode_limited(bytes, limit)?;
-                Some(Box::new(value))
+                Some(Pending::new(value))
             },
         })
     }
@@ -101,7 +98,7 @@ impl Stored {
 /// What the return-type policy and the function's rules make of one result.
 pub(crate) enum Decision {
     Store {
-        value: Option<AnyValue>,
+        value: Pending,
         size: usize,
         stored: Stored,
     },
@@ -113,9 +110,10 @@ fn load<P: Policy<R>, R>(entry: &Entry) -> Option<R>
 where
     P::Value: Clone + 'static,
 {
-    match &entry.value {
-        Some(value) => P::rebuild(Some(value.downcast_ref::<P::Value>()?.clone())),
-        None => P::rebuild(None),
+    match entry.value.downcast_ref::<P::Value>() {
+        Some(value) => P::rebuild(Some(value.clone())),
+        None if entry.value.is::<Nothing>() => P::rebuild(None),
+        None => None,
     }
 }
 
@@ -126,11 +124,11 @@ where
     match P::inspect(result) {
         Outcome::Value(value) => Decision::Store {
             size: size(value),
-            value: Some(Box::new(value.clone())),
+            value: Pending::new(value.clone()),
             stored: Stored::Value,
         },
         Outcome::Nothing if cache_none => Decision::Store {
-            value: None,
+            value: Pending::nothing(),
             size: 0,
             stored: Stored::Nothing,
         },
@@ -210,12 +208,12 @@ where
 {
     Codec {
         load_error: Some(|entry| {
-            let CachedErr(error) = entry.value.as_ref()?.downcast_ref::<CachedErr<R::Err>>()?;
+            let CachedErr(error) = entry.value.downcast_ref::<CachedErr<R::Err>>()?;
             Some(R::from_error(error.clone()))
         }),
         store_error: Some(|result| match result.error() {
             Some(error) => Decision::Store {
-                value: Some(Box::new(CachedErr(error.clone()))),
+                value: Pending::new(CachedErr(error.clone())),
                 size: std::mem::size_of::<R::Err>(),
                 stored: Stored::Error,
             },

@@ -8,9 +8,9 @@ use crate::flight::{Leader, Published};
 use crate::observe::CallOutcome;
 use crate::policy::ResultTags;
 use crate::stats::bump;
-use crate::store::{Entry, NewEntry};
+use crate::store::{Entry, NewEntry, Pending};
 use crate::tags::{Stamp, TagCell};
-use crate::value::{AnyValue, Decision, Stored};
+use crate::value::{Decision, Stored};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -59,7 +59,7 @@ impl<R> Miss<R> {
                     && stored != Stored::Error
                 {
                     // Cached errors stay in memory.
-                    self.write_remote(value.as_deref(), generations);
+                    self.write_remote(value.value(), generations);
                 }
                 let ttl = self.capped_ttl(stored);
                 let entry = self.insert(value, size, snapshot.stamps, ttl, ran.compute_nanos);
@@ -142,7 +142,7 @@ impl<R> Miss<R> {
     fn weighed(&self, decision: Decision) -> Decision {
         match decision {
             Decision::Store {
-                value: Some(value),
+                value,
                 size,
                 stored,
             } => {
@@ -151,9 +151,10 @@ impl<R> Miss<R> {
                     Stored::Error => self.weigh_errors,
                     Stored::Nothing => None,
                 };
+                let weighed = weigher.zip(value.value()).map(|(weigh, v)| weigh(v));
                 Decision::Store {
-                    size: weigher.map_or(size, |weigh| weigh(&*value)),
-                    value: Some(value),
+                    size: weighed.unwrap_or(size),
+                    value,
                     stored,
                 }
             }
@@ -228,7 +229,7 @@ impl<R> Miss<R> {
     /// Stores an entry in memory (the store counts it in).
     pub(super) fn insert(
         &self,
-        value: Option<AnyValue>,
+        value: Pending,
         value_size: usize,
         stamps: Vec<Stamp>,
         ttl: Duration,

@@ -44,7 +44,7 @@ impl<R> Miss<R> {
                 match tier::decode(limits, shared, &schema, payload.as_deref()) {
                     Some(value) => {
                         let ttl = self
-                            .local_ttl(Stored::value_or_nothing(value.as_ref()))
+                            .local_ttl(Stored::value_or_nothing(value.value()))
                             .min(limits.l1_ttl_cap)
                             .min(ttl_left.unwrap_or(Duration::MAX));
                         let size = payload.as_ref().map_or(0, Vec::len);

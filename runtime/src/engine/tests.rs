@@ -235,8 +235,11 @@ async fn a_miss_in_the_tier_runs_the_body_and_writes_behind_under_its_tags() {
         &write.schema,
         write.payload.as_deref(),
     );
-    let value = decoded.flatten().and_then(|v| v.downcast::<u32>().ok());
-    assert_eq!(value.as_deref(), Some(&20));
+    let value = decoded
+        .as_ref()
+        .and_then(|v| v.value())
+        .and_then(|v| v.downcast_ref::<u32>());
+    assert_eq!(value, Some(&20));
     drop(writes); // `stats()` asks the fake for its writes too
     let counts = counts(cache);
     assert_eq!((counts.misses, counts.remote_hits, counts.hits), (1, 0, 0));

@@ -1,23 +1,33 @@
-//! One cached result and its accounting: built (counted in) by [`Entry::new`], counted out
-//! when its engine reports it removed or when dropped, so `entries` and `weighted_size` hold
-//! whichever engine holds it.
+//! One cached result and its accounting. The value lives in the entry's own allocation (one
+//! pointer from the engine's slot to everything a hit reads); a [`Pending`] value waits, boxed,
+//! until the entry's metadata is known. [`Entry::new`] counts the entry in; it is counted out
+//! when its engine reports it removed or when it is dropped, so `entries` and `weighted_size`
+//! hold whichever engine holds it.
 
 use crate::stats::Counters;
 use crate::tags::Stamp;
 use std::any::Any;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::AtomicU32;
 use std::sync::atomic::Ordering::Relaxed;
 
-/// One cached result.
-pub(crate) struct Entry {
-    /// The value (`P::Value`), or `None` for a cached `None` (`cache_none`).
-    pub(crate) value: Option<Box<dyn Any + Send + Sync>>,
+/// One cached result: what the cache knows about it, then its value (`P::Value`, a cached
+/// error, or [`Nothing`] for a cached `None`), erased once stored.
+pub(crate) struct Entry<V: ?Sized = dyn Any + Send + Sync> {
+    pub(crate) meta: Meta,
+    pub(crate) value: V,
+}
+
+/// The value of a cached `None` (`cache_none`).
+pub(crate) struct Nothing;
+
+/// Everything an entry holds besides its value.
+pub(crate) struct Meta {
     /// Generations of the entry's tags (its function's, the global epoch, the user's) when the
     /// computation started.
     pub(crate) stamps: Box<[Stamp]>,
     /// The counters of the entry's function in the entry's instance: counted in when the entry
-    /// is built, out when it is dropped (see [`Entry::new`]).
+    /// is built, out when it leaves (see [`Entry::new`]).
     pub(crate) counters: &'static Counters,
     /// Deadline on the runtime's clock ([`Runtime::now_nanos`](crate::runtime::Runtime)).
     pub(crate) expires_at_nanos: u64,
@@ -30,17 +40,14 @@ pub(crate) struct Entry {
     /// How long the computation of the value took, on the same clock: `early_refresh` starts
     /// recomputing about this long before the deadline. 0 when unknown (read from Redis).
     pub(crate) compute_nanos: u64,
-    /// What the entry is charged against the capacity: see [`Entry::weigh`].
-    pub(crate) weight: u32,
-    /// Still counted in `entries` and `weighted_size`: cleared by the first of the engine's
-    /// removal notice and the drop (moka holds removed entries until its housekeeping runs).
-    counted_in: AtomicBool,
+    /// What the entry is charged against the capacity (see [`Entry::new`]); 0 once counted out.
+    weight: AtomicU32,
 }
 
-/// What an entry is made of, before it is counted in.
+/// What an entry is made of, besides its value, before it is counted in.
 pub(crate) struct NewEntry {
-    pub(crate) value: Option<Box<dyn Any + Send + Sync>>,
-    /// The value's encoded size (or its estimate for values kept in memory only).
+    pub(crate) value: Pending,
+    /// What the value weighs: its encoded size, or what its type's weigher says.
     pub(crate) value_size: usize,
     pub(crate) stamps: Vec<Stamp>,
     pub(crate) counters: &'static Counters,
@@ -50,64 +57,121 @@ pub(crate) struct NewEntry {
     pub(crate) compute_nanos: u64,
 }
 
+/// A value on its way into an entry, boxed with its type until the entry is built around it.
+pub(crate) struct Pending(Box<dyn IntoEntry>);
+
+trait IntoEntry: Send + Sync {
+    fn value(&self) -> &(dyn Any + Send + Sync);
+    fn into_entry(self: Box<Self>, meta: Meta) -> Arc<Entry>;
+}
+
+struct Holding<V>(V);
+
+impl<V: Any + Send + Sync> IntoEntry for Holding<V> {
+    fn value(&self) -> &(dyn Any + Send + Sync) {
+        &self.0
+    }
+
+    fn into_entry(self: Box<Self>, meta: Meta) -> Arc<Entry> {
+        Arc::new(Entry {
+            meta,
+            value: self.0,
+        })
+    }
+}
+
+impl Pending {
+    pub(crate) fn new<V: Any + Send + Sync>(value: V) -> Pending {
+        Pending(Box::new(Holding(value)))
+    }
+
+    /// A cached `None`.
+    pub(crate) fn nothing() -> Pending {
+        Pending::new(Nothing)
+    }
+
+    /// The value; `None` for a cached `None`.
+    pub(crate) fn value(&self) -> Option<&(dyn Any + Send + Sync)> {
+        let value = self.0.value();
+        (!value.is::<Nothing>()).then_some(value)
+    }
+}
+
 impl Entry {
-    /// The entry, counted in its function's `entries` and `weighted_size` until it is dropped:
-    /// the one place an entry is accounted for, whichever engine holds it and however it
-    /// leaves (replaced, removed, evicted, swept).
+    /// The entry, counted in its function's `entries` and `weighted_size` until it leaves: the
+    /// one place an entry is accounted for, whichever engine holds it and however it leaves
+    /// (replaced, removed, evicted, swept).
     pub(crate) fn new(parts: NewEntry, engine_overhead: usize) -> Arc<Entry> {
-        let entry = Entry {
-            weight: Entry::weigh(parts.value_size, parts.stamps.len(), engine_overhead),
-            value: parts.value,
+        let weight = Entry::weigh(parts.value_size, parts.stamps.len(), engine_overhead);
+        let meta = Meta {
             stamps: parts.stamps.into_boxed_slice(),
             counters: parts.counters,
             expires_at_nanos: parts.expires_at_nanos,
             serve_on_error_until_nanos: parts.serve_on_error_until_nanos,
             revalidate_until_nanos: parts.revalidate_until_nanos,
             compute_nanos: parts.compute_nanos,
-            counted_in: AtomicBool::new(true),
+            weight: AtomicU32::new(weight),
         };
-        entry.counters.entries.fetch_add(1, Relaxed);
-        entry
-            .counters
+        meta.counters.entries.fetch_add(1, Relaxed);
+        meta.counters
             .weighted_size
-            .fetch_add(i64::from(entry.weight), Relaxed);
-        Arc::new(entry)
+            .fetch_add(i64::from(weight), Relaxed);
+        parts.value.0.into_entry(meta)
     }
 
     /// The weight of an entry holding a value of `value_size` bytes and `stamps` tag stamps:
-    /// what it really holds (the entry itself, its boxed value, its stamps) plus the engine's
-    /// own bookkeeping per entry (the key, its slot, the `Arc`'s counts).
+    /// what it really holds (its metadata, its value, its stamps) plus the engine's own
+    /// bookkeeping per entry (the key, its slot, the `Arc`'s counts). Never 0.
     fn weigh(value_size: usize, stamps: usize, engine_overhead: usize) -> u32 {
-        let held = std::mem::size_of::<Entry>()
+        let held = std::mem::size_of::<Meta>()
             + value_size
             + stamps * std::mem::size_of::<Stamp>()
             + engine_overhead;
-        u32::try_from(held).unwrap_or(u32::MAX)
+        u32::try_from(held).unwrap_or(u32::MAX).max(1)
+    }
+
+    /// What the entry is charged against the capacity (for the engine's weigher: it stays the
+    /// same while the engine holds the entry).
+    pub(crate) fn weight(&self) -> u32 {
+        self.meta.weight.load(Relaxed)
+    }
+
+    /// Counts the entry out of `entries` and `weighted_size`, once: when its engine reports it
+    /// removed, or when it is dropped, whichever comes first.
+    pub(crate) fn count_out(&self) {
+        self.meta.count_out();
+    }
+}
+
+impl<V: ?Sized> Entry<V> {
+    pub(crate) fn counters(&self) -> &'static Counters {
+        self.meta.counters
     }
 
     pub(crate) fn is_expired(&self, now: u64) -> bool {
-        now >= self.expires_at_nanos
+        now >= self.meta.expires_at_nanos
     }
 
     fn tags_current(&self) -> bool {
-        self.stamps.iter().all(Stamp::is_current)
+        self.meta.stamps.iter().all(Stamp::is_current)
     }
 
     /// Expired by time (never by tags) but within its `stale_if_error` window.
     pub(crate) fn is_servable_on_error(&self, now: u64) -> bool {
-        now < self.serve_on_error_until_nanos && self.tags_current()
+        now < self.meta.serve_on_error_until_nanos && self.tags_current()
     }
 
     /// Expired by time (never by tags) but within its `stale_while_revalidate` window.
     pub(crate) fn is_revalidatable(&self, now: u64) -> bool {
-        now < self.revalidate_until_nanos && self.tags_current()
+        now < self.meta.revalidate_until_nanos && self.tags_current()
     }
 
     /// Past every window in which it may still be served: the sweep removes it.
     pub(crate) fn is_past_use(&self, now: u64) -> bool {
         now >= self
+            .meta
             .serve_on_error_until_nanos
-            .max(self.revalidate_until_nanos)
+            .max(self.meta.revalidate_until_nanos)
     }
 
     /// Still useful after expiry (one of the windows is open and no tag moved): kept, not
@@ -116,25 +180,25 @@ impl Entry {
         !self.is_past_use(now) && self.tags_current()
     }
 
+    #[inline]
     pub(crate) fn is_fresh(&self, now: u64) -> bool {
         !self.is_expired(now) && self.tags_current()
     }
 }
 
-impl Entry {
-    /// Counts the entry out of `entries` and `weighted_size`, once: when its engine reports it
-    /// removed, or when it is dropped, whichever comes first.
-    pub(crate) fn count_out(&self) {
-        if self.counted_in.swap(false, Relaxed) {
+impl Meta {
+    fn count_out(&self) {
+        let weight = self.weight.swap(0, Relaxed);
+        if weight != 0 {
             self.counters.entries.fetch_sub(1, Relaxed);
             self.counters
                 .weighted_size
-                .fetch_sub(i64::from(self.weight), Relaxed);
+                .fetch_sub(i64::from(weight), Relaxed);
         }
     }
 }
 
-impl Drop for Entry {
+impl Drop for Meta {
     fn drop(&mut self) {
         self.count_out();
     }

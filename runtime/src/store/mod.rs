@@ -11,7 +11,7 @@ mod entry;
 mod moka;
 mod quick;
 
-pub(crate) use entry::{Entry, NewEntry};
+pub(crate) use entry::{Entry, NewEntry, Nothing, Pending};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Weak};
 use std::time::Duration;

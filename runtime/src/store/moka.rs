@@ -19,11 +19,11 @@ impl MokaStore {
         MokaStore {
             cache: Cache::builder()
                 .max_capacity(max_capacity_bytes)
-                .weigher(|_, entry: &Arc<Entry>| entry.weight)
+                .weigher(|_, entry: &Arc<Entry>| entry.weight())
                 .eviction_listener(|_, entry: Arc<Entry>, cause| {
                     // Expiry is ours (the sweep), counted where it is detected.
                     if cause == RemovalCause::Size {
-                        bump(&entry.counters.evictions);
+                        bump(&entry.counters().evictions);
                     }
                     // moka keeps removed entries in its queues until its housekeeping runs:
                     // count it out now, not when the last of those copies goes.
@@ -71,7 +71,7 @@ impl MokaStore {
             .collect();
         for (key, entry) in gone {
             if self.remove_if(key, |held| Arc::ptr_eq(held, &entry)) {
-                bump(&entry.counters.expirations);
+                bump(&entry.counters().expirations);
             }
         }
     }

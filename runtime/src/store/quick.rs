@@ -34,7 +34,7 @@ struct ByWeight;
 
 impl Weighter<u128, Arc<Entry>> for ByWeight {
     fn weight(&self, _: &u128, entry: &Arc<Entry>) -> u64 {
-        u64::from(entry.weight)
+        u64::from(entry.weight())
     }
 }
 
@@ -92,7 +92,7 @@ impl QuickStore {
             // quick_cache reports the entry an insertion replaces as evicted too: that one is
             // not an eviction. One refused for its size (the inserted entry itself) is.
             if *removed_key != key || Arc::ptr_eq(removed_entry, &entry) {
-                bump(&removed_entry.counters.evictions);
+                bump(&removed_entry.counters().evictions);
             }
         }
     }
@@ -111,7 +111,7 @@ impl QuickStore {
         self.cache.retain(|_, entry| {
             let gone = expired(entry);
             if gone {
-                bump(&entry.counters.expirations);
+                bump(&entry.counters().expirations);
             }
             !gone
         });
