@@ -3,8 +3,8 @@
 //! Each is a refused value: counted in `rejected`, recomputed, overwritten by the next write;
 //! never a tier error, never a reason to open the breaker.
 
-use crate::support::{RedisServer, eventually, pair, ready, shared};
-use cached_query::{BreakerState, Cache, Config, RedisConfig, cached_query};
+use crate::support::{RedisServer, eventually, pair, patient, ready, shared};
+use cached_query::{BreakerState, Cache, Config, cached_query};
 use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 
 static RUNS: AtomicU32 = AtomicU32::new(0);
@@ -94,7 +94,7 @@ async fn values_of_the_wrong_redis_type_are_refused_never_errors_and_get_overwri
     let c = Cache::new(
         Config::new()
             .namespace("foreign")
-            .redis(RedisConfig::new(server.url())),
+            .redis(patient(&server.url())),
     );
     ready(&[&c]).await;
     let runs = RUNS.load(SeqCst);

@@ -20,7 +20,7 @@ mod write_behind;
 use cached_query::{BreakerState, Cache, Config, RedisConfig, cached_query};
 use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 use std::time::{Duration, Instant};
-use support::{RedisServer, eventually, futures_lite_block, pair, ready, shared};
+use support::{RedisServer, eventually, futures_lite_block, pair, patient, ready, shared};
 
 static PRICE_RUNS: AtomicU32 = AtomicU32::new(0);
 
@@ -127,7 +127,7 @@ async fn bytes_of_another_type_are_never_decoded() {
     let c = Cache::new(
         Config::new()
             .namespace("schema")
-            .redis(RedisConfig::new(server.url())),
+            .redis(patient(&server.url())),
     );
     ready(&[&c]).await;
     assert_eq!(c.scope(schema_v2::load(5)).await, "v2:5");
@@ -255,7 +255,7 @@ async fn with_redis_killed_calls_succeed_within_budget_and_the_tier_recovers() {
     let other = Cache::new(
         Config::new()
             .namespace("killed")
-            .redis(RedisConfig::new(server.url())),
+            .redis(patient(&server.url())),
     );
     ready(&[&cache, &other]).await;
     // Recovered without restarting anything: a new value is shared again.
@@ -313,7 +313,7 @@ async fn memory_only_stores_and_local_functions_never_reach_redis() {
             Config::new()
                 .namespace("stores")
                 .memory_only_store("geo")
-                .redis(RedisConfig::new(server.url())),
+                .redis(patient(&server.url())),
         )
     };
     let (a, b) = (make(), make());
@@ -384,7 +384,7 @@ async fn stale_while_revalidate_refreshes_from_the_shared_store_in_the_backgroun
         Config::new()
             .namespace("swr")
             .clock(clock.clone())
-            .redis(RedisConfig::new(server.url())),
+            .redis(patient(&server.url())),
     );
     ready(&[&a]).await;
     assert_eq!(a.scope(board(3)).await, 21);

@@ -2,7 +2,7 @@
 //! replayed when Redis is back, before the instance reads anything from Redis again, so that no
 //! instance (the invalidating one, another, a new one) serves the old value afterwards.
 
-use crate::support::{RedisServer, eventually, ready, shared};
+use crate::support::{RedisServer, eventually, patient, ready, shared};
 use cached_query::{BreakerState, Cache, Config, RedisConfig, cached_query};
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::time::{Duration, Instant};
@@ -68,7 +68,7 @@ async fn an_invalidation_refused_during_an_outage_is_replayed_before_redis_is_re
     let c = Cache::new(
         Config::new()
             .namespace("outage")
-            .redis(RedisConfig::new(server.url())),
+            .redis(patient(&server.url())),
     );
     ready(&[&c]).await;
     assert_eq!(

@@ -3,8 +3,8 @@
 //! memory-only stores never depend on a message, and must keep their entries: a flapping Redis
 //! must not turn into repeated stampedes on the database.
 
-use crate::support::{RedisServer, ready};
-use cached_query::{Cache, Config, RedisConfig, cached_query};
+use crate::support::{RedisServer, patient, ready};
+use cached_query::{Cache, Config, cached_query};
 use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
@@ -43,7 +43,7 @@ async fn a_resubscription_drops_shared_entries_only() {
         Config::new()
             .namespace("resub")
             .memory_only_store("resub-geo")
-            .redis(RedisConfig::new(server.url())),
+            .redis(patient(&server.url())),
     );
     ready(&[&cache]).await;
     cache.scope(resub_shared(1)).await;
