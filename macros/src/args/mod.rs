@@ -13,6 +13,7 @@ use quote::ToTokens;
 use syn::{Expr, Lit, LitStr, Meta};
 
 mod duration;
+mod shape;
 
 pub(crate) use duration::Duration;
 #[cfg(test)]

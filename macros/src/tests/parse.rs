@@ -144,3 +144,58 @@ fn early_refresh_forms() {
         assert_one(bad, ok_fn(), "`early_refresh` takes no value");
     }
 }
+
+#[test]
+fn unquoted_durations_keep_their_unit() {
+    let args = CachedQueryArgs::parse(quote!(
+        ttl = 100ms,
+        cache_none,
+        none_ttl = 1h30m,
+        stale_if_error = 5m,
+        min_compute = 5ms,
+        stale_while_revalidate = 2d,
+        cache_err = |_| true,
+        err_ttl = 30s,
+    ));
+    let Ok(args) = args else { panic!("{args:?}") };
+    assert_eq!(args.ttl.map(|d| d.millis), Some(100));
+    assert_eq!(args.none_ttl.map(|d| d.millis), Some(5_400_000));
+    assert_eq!(args.stale_if_error.map(|d| d.millis), Some(300_000));
+    assert_eq!(args.min_compute.map(|d| d.millis), Some(5));
+    assert_eq!(
+        args.stale_while_revalidate.map(|d| d.millis),
+        Some(172_800_000)
+    );
+    assert_eq!(args.err_ttl.map(|d| d.millis), Some(30_000));
+    assert_eq!(parse_duration("100ms"), Ok(100));
+}
+
+#[test]
+fn durations_that_would_be_misread_are_refused() {
+    assert_one(quote!(ttl = 60u64), ok_fn(), "no type suffix; write `60`");
+    assert_one(quote!(ttl = 5w), ok_fn(), "unknown unit `w`");
+    assert_one(
+        quote!(ttl = 1.5),
+        ok_fn(),
+        "write `\"1s500ms\"` instead of `1.5`",
+    );
+    assert_one(
+        quote!(ttl = 1.5h),
+        ok_fn(),
+        "write `\"1h30m\"` instead of `1.5h`",
+    );
+    assert_one(quote!(ttl = 0.0001), ok_fn(), "not a fraction");
+    assert_one(quote!(ttl = -1), ok_fn(), "must be positive");
+    assert_one(quote!(ttl = -5m), ok_fn(), "must be positive");
+    assert_one(quote!(min_compute = 0ms), ok_fn(), "greater than zero");
+    assert_one(
+        quote!(ttl),
+        ok_fn(),
+        "`ttl` takes a duration: write `ttl = \"5m\"`",
+    );
+    assert_one(
+        quote!(none_ttl(30)),
+        ok_fn(),
+        "`none_ttl` takes a duration: write `none_ttl = \"30s\"`",
+    );
+}
