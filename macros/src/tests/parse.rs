@@ -199,3 +199,32 @@ fn durations_that_would_be_misread_are_refused() {
         "`none_ttl` takes a duration: write `none_ttl = \"30s\"`",
     );
 }
+
+#[test]
+fn option_shapes_are_explained_with_the_option_s_example() {
+    let cases = [
+        (quote!(tags = "users"), "write `tags = [\"users\"]`"),
+        (quote!(tags = [USERS]), "`USERS` is a constant"),
+        (quote!(tags), "`tags` takes a list of strings"),
+        (quote!(skip = [db, cache]), "write `skip(db, cache)`"),
+        (quote!(skip("db")), "not strings: write `skip(db)`"),
+        (quote!(skip), "write `skip(db)`"),
+        (quote!(local = true), "`local` is a flag: write `local`"),
+        (quote!(cache_none = false), "leave it out"),
+        (quote!(returns = option), "write `returns = \"option\"`"),
+        (quote!(name = users), "write `name = \"users.get\"`"),
+        (quote!(store = 1), "write `store = \"catalog\"`"),
+        (quote!(version = "2"), "write `version = 2`"),
+        (quote!(version = -1), "`version` can't be negative"),
+        (quote!(condition), "write `condition = id > 0`"),
+        (quote!(cache_err(x)), "`cache_err` takes an expression"),
+        (quote!(early_refresh = 2m), "`early_refresh` takes no value"),
+        (quote!("users"), "not a bare value"),
+    ];
+    for (args, needle) in cases {
+        assert_one(args, ok_fn(), needle);
+    }
+    for args in [quote!(tags = []), quote!(tags())] {
+        assert_one(args, ok_fn(), "`tags` must not be empty");
+    }
+}

@@ -301,3 +301,32 @@ fn one_caching_attribute_per_function() {
         .is_empty()
     );
 }
+
+#[test]
+fn the_attribute_goes_on_functions_not_on_what_holds_them() {
+    assert_one(
+        quote!(),
+        quote!(
+            impl Repo {
+                async fn get(&self) -> u8 {
+                    1
+                }
+            }
+        ),
+        "not on an `impl` block: put it on each method",
+    );
+    assert_one(
+        quote!(ttl = 5),
+        quote!(
+            mod queries {}
+        ),
+        "not on a module: put it on each function",
+    );
+    assert_one(
+        quote!(),
+        quote!(
+            trait Repo {}
+        ),
+        "not on a trait",
+    );
+}
