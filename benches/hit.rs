@@ -1,8 +1,10 @@
-//! What a hit costs, measured side by side in one run: `#[cached_query]`, a raw
-//! `moka::future::Cache::get` (the floor of our store), the `cached` crate's async `#[cached]`
-//! (and its `sync_writes` variants), and a `HashMap` behind a `Mutex` (the floor of a lookup).
-//! Also: hits at 1 k, 100 k and 1 M resident keys, hits from 2 threads, a cold stampede,
-//! `invalidate_tag` with 1 k and 1 M tagged entries, and key derivation alone.
+//! What a hit costs, measured side by side in one run: `#[cached_query]` (on the engine
+//! `CQ_BENCH_ENGINE` names: quick_cache by default, `moka`), a raw `quick_cache::sync::Cache::get`
+//! and a raw `moka::future::Cache::get` (the floors of our engines), the `cached` crate's async
+//! `#[cached]` (and its `sync_writes` variants), and a `HashMap` behind a `Mutex` (the floor of a
+//! lookup). Also: hits at 1 k, 100 k and 1 M resident keys, hits from 2 threads,
+//! `invalidate_tag` with 1 k and 1 M tagged entries, and key derivation alone. In the moka-engine
+//! process only our side runs: the peers are measured once, in the default one.
 //!
 //! Every side has the same shape: one `u64` argument, a small `Copy` struct as the value, a warm
 //! cache, the value returned owned (cloned out). Run through `scripts/bench.sh`, which also
@@ -16,41 +18,20 @@
     clippy::expect_used
 )] // a bench
 
+mod support;
+
 use cached::proc_macro::cached;
 use cached_query::__private::{KeyBuilder, Site, SiteConfig};
-use cached_query::{Config, cached_query};
+use cached_query::{Engine, cached_query};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use serde::{Deserialize, Serialize};
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier, LazyLock, Mutex, OnceLock};
 use std::time::{Duration, Instant};
-
-// ---------------------------------------------------------------------------------------------
-// The function shape every side implements.
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Small {
-    id: u64,
-    score: u32,
-    active: bool,
-}
-
-fn small(id: u64) -> Small {
-    Small {
-        id,
-        score: (id as u32).wrapping_mul(7),
-        active: id.is_multiple_of(2),
-    }
-}
-
-/// `--bench` is passed by `cargo bench`; `cargo test --all-targets` runs the binary without it.
-fn full_run() -> bool {
-    static FULL: OnceLock<bool> = OnceLock::new();
-    *FULL.get_or_init(|| std::env::args().any(|a| a == "--bench"))
-}
+use support::{
+    Small, current_thread, engine, full_run, install_config, label, ours_side, small, walk,
+};
 
 /// Resident key counts of the scaling benchmarks (small ones in a smoke test).
 fn resident_sizes() -> [u64; 3] {
@@ -63,28 +44,9 @@ fn resident_sizes() -> [u64; 3] {
 
 const HOT_KEYS: u64 = 1_000;
 
-/// The `i`th key of a walk over `n` resident keys: every key in turn, in a scattered order.
-fn walk(i: u64, n: u64) -> u64 {
-    (i.wrapping_mul(7_919)) % n
-}
-
-fn install_config() {
-    static ONCE: OnceLock<()> = OnceLock::new();
-    ONCE.get_or_init(|| {
-        // Room for every resident entry of the run: nothing is evicted while we measure.
-        let installed = Config::new()
-            .max_capacity_bytes(4 << 30)
-            .default_ttl(Duration::from_secs(3_600))
-            .install();
-        assert!(installed.is_ok(), "installed before the first cached call");
-    });
-}
-
-fn current_thread() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
+/// Peers run in the default-engine process only: the moka-engine process measures our side.
+fn with_peers() -> bool {
+    engine() == Engine::QuickCache
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -126,6 +88,15 @@ async fn raw_get(cache: &RawMoka, id: u64) -> Option<Small> {
 
 static HOT_MOKA: LazyLock<RawMoka> = LazyLock::new(|| raw_moka(2 * HOT_KEYS));
 
+/// quick_cache as its users call it: the value itself in the cache, copied out by `get`.
+type RawQuick = quick_cache::sync::Cache<u64, Small>;
+
+fn raw_quick(capacity: u64) -> RawQuick {
+    RawQuick::new(usize::try_from(capacity).unwrap())
+}
+
+static HOT_QUICK: LazyLock<RawQuick> = LazyLock::new(|| raw_quick(2 * HOT_KEYS));
+
 static HASHMAP: LazyLock<Mutex<HashMap<u64, Small>>> =
     LazyLock::new(|| Mutex::new((0..HOT_KEYS).map(|id| (id, small(id))).collect()));
 
@@ -146,6 +117,7 @@ fn warm_hot(rt: &tokio::runtime::Runtime) {
             cached_sync_writes(id).await;
             cached_lru_ttl(id).await;
             HOT_MOKA.insert(id, Arc::new(small(id))).await;
+            HOT_QUICK.insert(id, small(id));
         }
         LazyLock::force(&HASHMAP);
         cached_query::run_pending_tasks().await;
@@ -173,15 +145,17 @@ fn hit(c: &mut Criterion) {
     install_config();
     let rt = current_thread();
     let mut group = c.benchmark_group("hit");
-    bench_hits!(group, &rt, "cached_query", |id| ours(id).await);
-    bench_hits!(group, &rt, "raw_moka", |id| raw_get(&HOT_MOKA, id).await);
-    bench_hits!(group, &rt, "cached", |id| cached_plain(id).await);
-    bench_hits!(group, &rt, "cached_sync_writes", |id| cached_sync_writes(
-        id
-    )
-    .await);
-    bench_hits!(group, &rt, "cached_lru_ttl", |id| cached_lru_ttl(id).await);
-    bench_hits!(group, &rt, "hashmap_mutex", |id| hashmap_get(id));
+    bench_hits!(group, &rt, ours_side(), |id| ours(id).await);
+    if with_peers() {
+        bench_hits!(group, &rt, "raw_quick_cache", |id| HOT_QUICK.get(&id));
+        bench_hits!(group, &rt, "raw_moka", |id| raw_get(&HOT_MOKA, id).await);
+        bench_hits!(group, &rt, "cached", |id| cached_plain(id).await);
+        bench_hits!(group, &rt, "cached_sync_writes", |id| {
+            cached_sync_writes(id).await
+        });
+        bench_hits!(group, &rt, "cached_lru_ttl", |id| cached_lru_ttl(id).await);
+        bench_hits!(group, &rt, "hashmap_mutex", |id| hashmap_get(id));
+    }
     group.finish();
 }
 
@@ -225,9 +199,16 @@ fn hit_two_threads(c: &mut Criterion) {
     install_config();
     let warm = || warm_hot(&current_thread());
     let mut group = c.benchmark_group("hit_2_threads");
-    group.bench_function("cached_query", |b| {
+    group.bench_function(ours_side(), |b| {
         warm();
         b.iter_custom(|iters| two_threads(iters, ours))
+    });
+    if !with_peers() {
+        return group.finish();
+    }
+    group.bench_function("raw_quick_cache", |b| {
+        warm();
+        b.iter_custom(|iters| two_threads(iters, |id| async move { HOT_QUICK.get(&id) }))
     });
     group.bench_function("raw_moka", |b| {
         warm();
@@ -268,6 +249,9 @@ static SITE_8: LazyLock<Site> = LazyLock::new(|| site("bench::key_8"));
 
 fn key_derivation(c: &mut Criterion) {
     install_config();
+    if !with_peers() {
+        return;
+    }
     fn id() {}
     let mut group = c.benchmark_group("key_derivation");
     let n = Cell::new(0u64);
@@ -311,7 +295,7 @@ fn key_derivation(c: &mut Criterion) {
 
 // ---------------------------------------------------------------------------------------------
 // Hits as the number of resident keys grows. Run after the 1 k figures above: our store is one
-// moka cache for the whole process, so it then holds about as many entries as the raw one.
+// cache for the whole process, so it then holds the smaller sets too.
 
 macro_rules! resident_fn {
     ($name:ident, $tag:literal) => {
@@ -333,14 +317,6 @@ async fn resident(size: usize, id: u64) -> Small {
     }
 }
 
-fn label(n: u64) -> String {
-    match n {
-        n if n >= 1_000_000 && n % 1_000_000 == 0 => format!("{}M", n / 1_000_000),
-        n if n >= 1_000 && n % 1_000 == 0 => format!("{}k", n / 1_000),
-        n => n.to_string(),
-    }
-}
-
 fn hit_resident(c: &mut Criterion) {
     install_config();
     let rt = current_thread();
@@ -359,7 +335,7 @@ fn hit_resident(c: &mut Criterion) {
             }
         };
         let next = Cell::new(0u64);
-        group.bench_function(BenchmarkId::new("cached_query", label(n)), |b| {
+        group.bench_function(BenchmarkId::new(ours_side(), label(n)), |b| {
             populate();
             b.to_async(&rt).iter(|| {
                 let i = next.get();
@@ -367,6 +343,25 @@ fn hit_resident(c: &mut Criterion) {
                 async move { black_box(resident(size, walk(i, n)).await) }
             })
         });
+        if !with_peers() {
+            continue;
+        }
+        let quick: OnceLock<RawQuick> = OnceLock::new();
+        group.bench_function(BenchmarkId::new("raw_quick_cache", label(n)), |b| {
+            let quick = quick.get_or_init(|| {
+                let quick = raw_quick(2 * n);
+                for id in 0..n {
+                    quick.insert(id, small(id));
+                }
+                quick
+            });
+            b.to_async(&rt).iter(|| {
+                let i = next.get();
+                next.set(i + 1);
+                async move { black_box(quick.get(&walk(i, n))) }
+            })
+        });
+        drop(quick);
         let raw: OnceLock<RawMoka> = OnceLock::new();
         group.bench_function(BenchmarkId::new("raw_moka", label(n)), |b| {
             let raw = raw.get_or_init(|| {
@@ -385,7 +380,7 @@ fn hit_resident(c: &mut Criterion) {
                 async move { black_box(raw_get(raw, walk(i, n)).await) }
             })
         });
-        // The raw cache goes; ours stays, and is what `invalidate_tag` is measured against.
+        // The raw caches go; ours stays, and is what `invalidate_tag` is measured against.
         drop(raw);
     }
     group.finish();
@@ -395,6 +390,9 @@ fn hit_resident(c: &mut Criterion) {
 /// number of entries carrying the tag (a generation bump, not a scan).
 fn invalidate(c: &mut Criterion) {
     install_config();
+    if !with_peers() {
+        return;
+    }
     let rt = current_thread();
     let [small_n, _, large_n] = resident_sizes();
     let mut group = c.benchmark_group("invalidate_tag");
@@ -419,144 +417,6 @@ fn invalidate(c: &mut Criterion) {
     group.finish();
 }
 
-// ---------------------------------------------------------------------------------------------
-// A cold stampede: 1,000 concurrent calls on one key whose body takes 1 ms.
-
-const STAMPEDE: u64 = 1_000;
-
-/// Body executions and stampedes of one side, over the whole run (warm-up included).
-struct Executions {
-    bodies: AtomicU64,
-    stampedes: AtomicU64,
-    worst: AtomicU64,
-}
-
-impl Executions {
-    const fn new() -> Self {
-        Executions {
-            bodies: AtomicU64::new(0),
-            stampedes: AtomicU64::new(0),
-            worst: AtomicU64::new(0),
-        }
-    }
-}
-
-static EXEC_OURS: Executions = Executions::new();
-static EXEC_CACHED: Executions = Executions::new();
-static EXEC_CACHED_SYNC: Executions = Executions::new();
-static EXEC_CACHED_BY_KEY: Executions = Executions::new();
-
-async fn slow_body(executions: &Executions, id: u64) -> Small {
-    executions.bodies.fetch_add(1, Ordering::Relaxed);
-    tokio::time::sleep(Duration::from_millis(1)).await;
-    small(id)
-}
-
-#[cached_query(ttl = "1h")]
-async fn stampede_ours(id: u64) -> Small {
-    slow_body(&EXEC_OURS, id).await
-}
-
-#[cached]
-async fn stampede_cached(id: u64) -> Small {
-    slow_body(&EXEC_CACHED, id).await
-}
-
-#[cached(sync_writes = "default")]
-async fn stampede_cached_sync(id: u64) -> Small {
-    slow_body(&EXEC_CACHED_SYNC, id).await
-}
-
-#[cached(sync_writes = "by_key")]
-async fn stampede_cached_by_key(id: u64) -> Small {
-    slow_body(&EXEC_CACHED_BY_KEY, id).await
-}
-
-/// A fresh key per stampede, never used before by any side.
-static STAMPEDE_KEY: AtomicU64 = AtomicU64::new(1 << 40);
-
-fn stampedes<F, Fut>(
-    rt: &tokio::runtime::Runtime,
-    iters: u64,
-    executions: &'static Executions,
-    call: F,
-) -> Duration
-where
-    F: Fn(u64) -> Fut + Copy + Send + 'static,
-    Fut: std::future::Future<Output = Small> + Send + 'static,
-{
-    let mut total = Duration::ZERO;
-    for _ in 0..iters {
-        let key = STAMPEDE_KEY.fetch_add(1, Ordering::Relaxed);
-        let before = executions.bodies.load(Ordering::Relaxed);
-        total += rt.block_on(async move {
-            let start = Instant::now();
-            let calls: Vec<_> = (0..STAMPEDE)
-                .map(|_| tokio::spawn(async move { call(key).await }))
-                .collect();
-            for call in calls {
-                assert_eq!(call.await.unwrap().id, key);
-            }
-            start.elapsed()
-        });
-        let ran = executions.bodies.load(Ordering::Relaxed) - before;
-        executions.stampedes.fetch_add(1, Ordering::Relaxed);
-        executions.worst.fetch_max(ran, Ordering::Relaxed);
-    }
-    total
-}
-
-fn stampede(c: &mut Criterion) {
-    install_config();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let mut group = c.benchmark_group("stampede_1000");
-    group.sample_size(10);
-    group.bench_function("cached_query", |b| {
-        b.iter_custom(|iters| stampedes(&rt, iters, &EXEC_OURS, stampede_ours))
-    });
-    group.bench_function("cached", |b| {
-        b.iter_custom(|iters| stampedes(&rt, iters, &EXEC_CACHED, stampede_cached))
-    });
-    group.bench_function("cached_sync_writes", |b| {
-        b.iter_custom(|iters| stampedes(&rt, iters, &EXEC_CACHED_SYNC, stampede_cached_sync))
-    });
-    group.bench_function("cached_sync_writes_by_key", |b| {
-        b.iter_custom(|iters| stampedes(&rt, iters, &EXEC_CACHED_BY_KEY, stampede_cached_by_key))
-    });
-    group.finish();
-
-    let mut report = String::from("side\tstampedes\tbody_executions_per_stampede\tworst\n");
-    for (side, e) in [
-        ("cached_query", &EXEC_OURS),
-        ("cached", &EXEC_CACHED),
-        ("cached_sync_writes", &EXEC_CACHED_SYNC),
-        ("cached_sync_writes_by_key", &EXEC_CACHED_BY_KEY),
-    ] {
-        let stampedes = e.stampedes.load(Ordering::Relaxed).max(1);
-        let bodies = e.bodies.load(Ordering::Relaxed);
-        report.push_str(&format!(
-            "{side}\t{stampedes}\t{:.1}\t{}\n",
-            bodies as f64 / stampedes as f64,
-            e.worst.load(Ordering::Relaxed)
-        ));
-    }
-    eprintln!("stampede body executions (1,000 concurrent cold calls):\n{report}");
-    write_extra("stampede.tsv", &report);
-}
-
-/// Figures criterion does not record, for `scripts/bench.sh`: into `$CQ_BENCH_OUT` when set.
-fn write_extra(file: &str, contents: &str) {
-    if let Some(dir) = std::env::var_os("CQ_BENCH_OUT") {
-        let dir = std::path::PathBuf::from(dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(file), contents).unwrap();
-    }
-}
-
 fn config() -> Criterion {
     // Short by default (2 shared cores); `scripts/bench.sh` passes the same on the command line.
     Criterion::default()
@@ -568,6 +428,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = hit, key_derivation, hit_two_threads, stampede, hit_resident, invalidate
+    targets = hit, key_derivation, hit_two_threads, hit_resident, invalidate
 }
 criterion_main!(benches);

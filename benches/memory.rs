@@ -1,6 +1,6 @@
-//! Bytes per entry at 100 k entries with a small value: `#[cached_query]`, a raw
-//! `moka::future::Cache`, the `cached` crate's async `#[cached]` (unbounded, and LRU + TTL), and a
-//! plain `HashMap`. A counting global allocator (`stats_alloc`, process-wide: moka's maintenance
+//! Bytes per entry at 100 k entries with a small value: `#[cached_query]` on each engine, a raw
+//! `quick_cache::sync::Cache` and a raw `moka::future::Cache`, the `cached` crate's async
+//! `#[cached]` (unbounded, and LRU + TTL), and a plain `HashMap`. A counting global allocator (`stats_alloc`, process-wide: moka's maintenance
 //! allocates on other threads too) gives (bytes held after − before) / entries, with every
 //! store's own bookkeeping counted once its pending maintenance has run.
 //!
@@ -9,33 +9,22 @@
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)] // a bench
 
+mod support;
+
 use cached::proc_macro::cached;
+#[cfg(feature = "moka")]
+use cached_query::{Cache, Engine};
 use cached_query::{Config, cached_query};
-use serde::{Deserialize, Serialize};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use std::alloc::System;
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
+use support::{Small, small, write_extra};
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Small {
-    id: u64,
-    score: u32,
-    active: bool,
-}
-
-fn small(id: u64) -> Small {
-    Small {
-        id,
-        score: (id as u32).wrapping_mul(7),
-        active: id.is_multiple_of(2),
-    }
-}
 
 #[cached_query(ttl = "1h")]
 async fn ours(id: u64) -> Small {
@@ -97,7 +86,46 @@ fn main() {
     rows.push((
         "cached_query",
         per_entry(held(&region)),
-        "moka entry + `Arc<Entry>` (boxed value, 2 generation stamps) + u128 key",
+        "quick_cache slot + `Arc<Entry>` (value and 2 generation stamps inline) + u128 key",
+    ));
+
+    #[cfg(feature = "moka")]
+    {
+        // An instance of its own on moka, warmed like the process-wide one before measuring.
+        let on_moka = Cache::new(
+            Config::new()
+                .engine(Engine::Moka)
+                .max_capacity_bytes(4 << 30)
+                .default_ttl(Duration::from_secs(3_600)),
+        );
+        rt.block_on(on_moka.scope(async {
+            for id in 0..64 {
+                ours_warm_up(id).await;
+            }
+        }));
+        let region = Region::new(GLOBAL);
+        rt.block_on(on_moka.scope(async {
+            for id in 0..n {
+                black_box(ours(id).await);
+            }
+        }));
+        rt.block_on(on_moka.run_pending_tasks());
+        rows.push((
+            "cached_query_moka",
+            per_entry(held(&region)),
+            "moka entry + `Arc<Entry>` + u128 key + the instance's per-function counters",
+        ));
+    }
+
+    let region = Region::new(GLOBAL);
+    let quick = quick_cache::sync::Cache::<u64, Small>::new(n as usize);
+    for id in 0..n {
+        quick.insert(id, small(id));
+    }
+    rows.push((
+        "raw_quick_cache",
+        per_entry(held(&region)),
+        "`quick_cache::sync::Cache<u64, Small>`, default hasher, sized for its entries",
     ));
 
     let region = Region::new(GLOBAL);
@@ -152,10 +180,6 @@ fn main() {
         report.push_str(&format!("{side}\t{bytes:.0}\t{what}\n"));
     }
     print!("{report}");
-    if let Some(dir) = std::env::var_os("CQ_BENCH_OUT") {
-        let dir = std::path::PathBuf::from(dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("memory.tsv"), &report).unwrap();
-    }
-    drop((raw, map));
+    write_extra("memory.tsv", &report);
+    drop((raw, quick, map));
 }

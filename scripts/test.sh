@@ -20,3 +20,10 @@ fi
 
 cargo test --workspace --all-features --all-targets
 cargo test --workspace --all-features --doc
+
+# The runtime's unit tests and the facade's behaviour suites once more on the other in-memory
+# engine: `CACHED_QUERY_ENGINE` makes every `Config` start from it (the application's choice
+# otherwise; quick_cache by default).
+echo "== the behaviour suites on the moka engine"
+CACHED_QUERY_ENGINE=moka cargo test -p cached-query-runtime --all-features --lib
+CACHED_QUERY_ENGINE=moka cargo test -p cached-query --all-features --tests

@@ -87,8 +87,8 @@ pub use cached_query_macros::cache_invalidate;
 
 #[doc(inline)]
 pub use cached_query_runtime::{
-    AlreadyInstalled, Cache, Config, Counts, FunctionStats, InvalidateError, ManualClock, Stats,
-    bypass, forget, forget_all, forget_key, forget_many, get, get_many, has, invalidate_all,
+    AlreadyInstalled, Cache, Config, Counts, Engine, FunctionStats, InvalidateError, ManualClock,
+    Stats, bypass, forget, forget_all, forget_key, forget_many, get, get_many, has, invalidate_all,
     invalidate_tag, invalidate_tags, put, put_many, refresh, remember, run_pending_tasks, stats,
     warm,
 };

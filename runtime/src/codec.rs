@@ -1,25 +1,12 @@
-//! The one place that knows how values and keys are encoded (bincode 2, standard config), so the
-//! encoding can be swapped without touching anything else.
+//! The one place that knows how values are encoded (bincode 2, standard config), so the
+//! encoding can be swapped without touching anything else. (Keys, hashed and never decoded,
+//! have their own encoding: `key_bytes`.)
 
 use bincode::enc::write::{SizeWriter, Writer};
 use bincode::error::EncodeError;
 use serde::Serialize;
 
 const CONFIG: bincode::config::Configuration = bincode::config::standard();
-
-/// Keys are hashed, never stored or decoded: fixed-width integers skip varint's branches.
-const KEY_CONFIG: bincode::config::Configuration<
-    bincode::config::LittleEndian,
-    bincode::config::Fixint,
-> = bincode::config::standard().with_fixed_int_encoding();
-
-/// Appends the key encoding of `value` to `buf`.
-pub(crate) fn encode_key_into<T: Serialize + ?Sized>(
-    value: &T,
-    buf: &mut Vec<u8>,
-) -> Result<(), EncodeError> {
-    bincode::serde::encode_into_writer(value, VecWriter(buf), KEY_CONFIG)
-}
 
 /// Appends the encoding of `value` to `buf`.
 pub(crate) fn encode_into<T: Serialize + ?Sized>(

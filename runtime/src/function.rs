@@ -5,8 +5,10 @@ use crate::stats::Counters;
 
 pub(crate) struct FunctionState {
     pub(crate) name: Box<str>,
-    /// xxh3-128 of name ‖ version: every key of the function starts with it.
-    pub(crate) seed: [u8; 16],
+    /// The function's identity (xxh3-128 of name ‖ version) as a key seeds its hash: the low
+    /// half seeds it, the whole is xor-ed into it.
+    pub(crate) key_seed: u64,
+    pub(crate) key_mask: u128,
     /// The implicit tag every entry of the function carries ([`forget_all`](crate::forget_all)).
     /// It starts with a control character, so no user tag can be the same.
     pub(crate) tag: Box<str>,
@@ -38,8 +40,10 @@ impl FunctionState {
         seed_input.extend_from_slice(&(name.len() as u64).to_le_bytes());
         seed_input.extend_from_slice(name.as_bytes());
         seed_input.extend_from_slice(&version.to_le_bytes());
+        let identity = xxhash_rust::xxh3::xxh3_128(&seed_input);
         Self {
-            seed: xxhash_rust::xxh3::xxh3_128(&seed_input).to_le_bytes(),
+            key_seed: identity as u64,
+            key_mask: identity,
             tag: format!("\u{1}fn:{name}").into(),
             name,
             counters: Counters::default(),
@@ -109,10 +113,10 @@ mod tests {
 
     #[test]
     fn seeds_differ_by_name_and_version() {
-        let a = FunctionState::new("m::f".into(), 0, None).seed;
-        assert_ne!(a, FunctionState::new("m::g".into(), 0, None).seed);
-        assert_ne!(a, FunctionState::new("m::f".into(), 1, None).seed);
-        assert_eq!(a, FunctionState::new("m::f".into(), 0, None).seed);
+        let a = FunctionState::new("m::f".into(), 0, None).key_mask;
+        assert_ne!(a, FunctionState::new("m::g".into(), 0, None).key_mask);
+        assert_ne!(a, FunctionState::new("m::f".into(), 1, None).key_mask);
+        assert_eq!(a, FunctionState::new("m::f".into(), 0, None).key_mask);
     }
 
     /// Names as rustc 1.95 prints them for a marker fn and a closure in the same async body.

@@ -1,20 +1,16 @@
-//! Keys: a call's identity, encoded into a reused per-thread buffer and hashed to 128 bits.
+//! Keys: a call's identity, its arguments encoded on the stack ([`KeyBytes`]) and hashed to
+//! 128 bits with a hash seeded by the function's identity.
 
 use crate::bounds::{KeyArg, KeyReceiver};
-use crate::codec;
 use crate::function::FunctionState;
+use crate::key_bytes::KeyBytes;
+pub(crate) use crate::key_bytes::REUSED_BUFFER_LIMIT;
 use crate::site::Site;
 use serde::Serialize;
 use std::cell::Cell;
 use std::marker::PhantomData;
 
-/// Reused buffers larger than this are dropped instead of kept: one oversized argument must not
-/// pin its size in every thread for the life of the process.
-pub(crate) const REUSED_BUFFER_LIMIT: usize = 4096;
-
 thread_local! {
-    /// Reused by every key derivation on this thread: no allocation once warm.
-    static KEY_BUFFER: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
     pub(crate) static TAG_BUFFER: Cell<String> = const { Cell::new(String::new()) };
 }
 
@@ -27,15 +23,15 @@ pub struct Key {
     pub(crate) skip: bool,
 }
 
-/// Encodes a call's identity: function seed ‖ instantiation digest (generic bodies only) ‖
-/// arguments, then hashes it.
+/// Encodes a call's identity: instantiation digest (generic bodies only) ‖ arguments, hashed
+/// with a hash the function's identity seeds.
 ///
 /// `M` marks the call site (the type of a closure or fn item declared in the function's body).
 /// The argument bounds name it, so a bound rustc cannot prove is reported with our wording and
 /// without a suggestion to add an internal trait to the user's generics (see `bounds`).
 pub struct KeyBuilder<M> {
     function: &'static FunctionState,
-    buffer: Vec<u8>,
+    bytes: KeyBytes,
     failed: bool,
     skip: bool,
     marker: PhantomData<fn() -> M>,
@@ -71,12 +67,9 @@ impl<M: Fn()> KeyBuilder<M> {
 impl<M> KeyBuilder<M> {
     #[inline]
     fn start(function: &'static FunctionState) -> KeyBuilder<M> {
-        let mut buffer = KEY_BUFFER.with(Cell::take);
-        buffer.clear();
-        buffer.extend_from_slice(&function.seed);
         KeyBuilder {
             function,
-            buffer,
+            bytes: KeyBytes::new(),
             failed: false,
             skip: false,
             marker: PhantomData,
@@ -88,12 +81,13 @@ impl<M> KeyBuilder<M> {
     #[inline(never)]
     fn fold_instantiation(&mut self, name: &'static str) {
         if let Some(first) = &self.function.instantiation {
-            self.buffer.extend_from_slice(&first.digest_of(name));
+            self.bytes.push(&first.digest_of(name));
         }
     }
 
+    #[inline]
     fn encode<T: Serialize + ?Sized>(&mut self, value: &T) {
-        if codec::encode_key_into(value, &mut self.buffer).is_err() {
+        if self.bytes.encode(value).is_err() {
             self.failed = true;
         }
     }
@@ -113,22 +107,21 @@ impl<M> KeyBuilder<M> {
         self.skip = true;
     }
 
-    /// The key.
+    /// The key: the bytes hashed with xxh3-128 seeded by the function's identity, the result
+    /// masked with the rest of it, so that two functions never share a key space (a 64-bit
+    /// seed alone could, for one pair in 2⁶⁴).
+    #[inline]
     pub fn finish(self) -> Key {
-        let hash = (!self.failed).then(|| xxhash_rust::xxh3::xxh3_128(&self.buffer));
+        let function = self.function;
+        let hash = (!self.failed).then(|| {
+            xxhash_rust::xxh3::xxh3_128_with_seed(self.bytes.as_slice(), function.key_seed)
+                ^ function.key_mask
+        });
+        self.bytes.recycle();
         Key {
-            function: self.function,
+            function,
             hash,
             skip: self.skip,
-        }
-    }
-}
-
-impl<M> Drop for KeyBuilder<M> {
-    fn drop(&mut self) {
-        let buffer = std::mem::take(&mut self.buffer);
-        if buffer.capacity() <= REUSED_BUFFER_LIMIT {
-            KEY_BUFFER.with(|cell| cell.set(buffer));
         }
     }
 }

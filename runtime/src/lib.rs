@@ -13,6 +13,7 @@ mod engine;
 mod flight;
 mod function;
 mod key;
+mod key_bytes;
 mod observe;
 mod policy;
 mod runtime;

@@ -4,7 +4,7 @@
 //! below.
 
 pub use crate::bounds::{CacheError, CacheValue, KeyArg, KeyReceiver, LocalValue, ResultType};
-pub use crate::engine::{Enter, Miss, enter};
+pub use crate::engine::{Enter, Entering, Miss, enter};
 pub use crate::key::{Key, KeyBuilder};
 pub use crate::policy::{
     OptionPolicy, Outcome, Policy, ResultPolicy, ResultTags, ValuePolicy, error_matches, tags_from,

@@ -193,6 +193,7 @@ fn instance_counters(
 /// | [`ttl_jitter`](Self::ttl_jitter) | 0.05 (TTLs shortened by up to 5 %) |
 /// | [`namespace`](Self::namespace) | empty |
 /// | [`clock`](Self::clock) | the system clock |
+/// | [`engine`](Self::engine) | quick_cache, or the engine [`Engine::ENV`] names |
 ///
 /// ```
 /// use std::time::Duration;
@@ -231,7 +232,7 @@ impl Default for Config {
             manual_clock: None,
             maintenance_interval: Duration::from_millis(250),
             memory_only_stores: Vec::new(),
-            engine: Engine::default(),
+            engine: Engine::from_env(),
             tier: None,
         }
     }
@@ -243,8 +244,10 @@ impl Config {
         Self::default()
     }
 
-    /// Upper bound of the memory charged to cached entries: each entry costs its encoded size
-    /// plus about 320 bytes of bookkeeping. Least valuable entries (TinyLFU) are evicted first.
+    /// Upper bound of the memory charged to cached entries: each entry costs what it holds (its
+    /// value, its tag stamps, its own fields) plus the engine's bookkeeping (about 64 bytes on
+    /// quick_cache, 320 on moka). The engine's policy picks what to evict: quick_cache's
+    /// S3-FIFO-like queues, or moka's TinyLFU.
     pub fn max_capacity_bytes(mut self, bytes: u64) -> Self {
         self.max_capacity_bytes = bytes;
         self
@@ -282,7 +285,8 @@ impl Config {
     }
 
     /// The in-memory engine: quick_cache by default, moka with feature `moka`. A library's
-    /// features never switch it: only the application chooses, here.
+    /// features never switch it: only the application chooses, here (or its environment,
+    /// through [`Engine::ENV`], when it does not choose here).
     ///
     /// ```
     /// use cached_query_runtime::{Config, Engine};

@@ -15,6 +15,7 @@ mod manual;
 mod methods;
 mod modes;
 mod result_tags;
+mod scheduling;
 mod single_flight;
 mod stats;
 mod tags;

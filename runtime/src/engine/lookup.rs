@@ -13,6 +13,7 @@ use crate::stats::{Counters, bump};
 use crate::store::Entry;
 use crate::value::Codec;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 /// How the engine is asked for a key.
@@ -25,21 +26,6 @@ pub(crate) enum Access {
     /// Store a given value whatever is cached (`put`): a miss of kind refresh, not counted as a
     /// refreshed call.
     Store,
-}
-
-/// Looks `key` up: a hit, or what the caller needs to compute the value.
-pub fn enter<R>(site: &'static Site, key: Key, codec: Codec<R>) -> impl Future<Output = Enter<R>> {
-    lookup(site, key, codec, Access::Call)
-}
-
-/// [`enter`], for the manual API, which says what it wants instead of relying on calling modes.
-pub(crate) fn enter_as<R>(
-    site: &'static Site,
-    key: Key,
-    codec: Codec<R>,
-    access: Access,
-) -> impl Future<Output = Enter<R>> {
-    lookup(site, key, codec, access)
 }
 
 /// What an entry found in memory is good for, at `now`.
@@ -80,7 +66,19 @@ enum Start {
     Forget(Mode),
 }
 
+#[inline]
 fn start(access: Access, key: &Key, counters: &Counters) -> Start {
+    // The common case first: a plain call, no calling mode, a key.
+    if let (Access::Call, false, Some(hash)) = (access, key.skip, key.hash)
+        && mode::is_plain()
+    {
+        return Start::Look(hash);
+    }
+    start_otherwise(access, key, counters)
+}
+
+#[cold]
+fn start_otherwise(access: Access, key: &Key, counters: &Counters) -> Start {
     let bypassed = |counter| {
         bump(counter);
         let hash = key.hash.unwrap_or_default();
@@ -114,25 +112,45 @@ fn start(access: Access, key: &Key, counters: &Counters) -> Start {
     }
 }
 
-async fn lookup<R>(site: &'static Site, key: Key, codec: Codec<R>, access: Access) -> Enter<R> {
+/// What a lookup decided, without waiting for anything.
+pub(super) enum Looked<R> {
+    /// A hit, or a miss to compute.
+    Now(Enter<R>),
+    /// `forget(call)`/`forget_all(call)`: the removal to run (it ends the calling mode's call).
+    Forget(Forgetting),
+}
+
+/// A removal on behalf of `forget`, boxed: it is rare, and the future of the hit path must stay
+/// small (it is moved on every call).
+pub(super) type Forgetting = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// The lookup of one call, all of it synchronous: the calling mode, then the entry in memory.
+pub(super) fn look_up<R>(
+    site: &'static Site,
+    key: &Key,
+    codec: Codec<R>,
+    access: Access,
+) -> Looked<R> {
     let function = key.function;
     let runtime = runtime();
     let counters = runtime.counters(function);
-    let miss = |kind, previous| Enter::Miss(Miss::new(site, &key, counters, kind, codec, previous));
-    let hash = match start(access, &key, counters) {
+    let miss = |kind, previous| {
+        Looked::Now(Enter::Miss(Box::new(Miss::new(
+            site, key, counters, kind, codec, previous,
+        ))))
+    };
+    let hash = match start(access, key, counters) {
         Start::Look(hash) => hash,
         Start::Uncached => return miss(MissKind::Uncached, None),
         Start::Refresh => return miss(MissKind::Refresh, None),
-        // Rare paths are boxed: their futures (removals, shared-store calls) would otherwise
-        // make this hit-path future large, and it is moved on every call.
         Start::Forget(mode) => {
-            let shared = codec.shared_enabled();
-            let removed = Box::pin(forget(runtime, function, key.hash, shared, mode)).await;
-            mode::finish(removed);
-            return std::future::pending().await;
+            let (shared, hash) = (codec.shared_enabled(), key.hash);
+            return Looked::Forget(Box::pin(async move {
+                let removed = forget(runtime, function, hash, shared, mode).await;
+                mode::finish(removed);
+            }));
         }
     };
-    // `read`, written out: one async layer fewer on the hit path.
     if let Some(entry) = runtime.store.get(hash) {
         let now = runtime.now_nanos();
         match freshness(site, &entry, now) {
@@ -144,9 +162,9 @@ async fn lookup<R>(site: &'static Site, key: Key, codec: Codec<R>, access: Acces
                     {
                         return miss(MissKind::Revalidate, Some(entry));
                     }
-                    bump(&counters.hits);
+                    counters.hits.add_one();
                     observe::call(function, hash, CallOutcome::Hit, Tier::Memory, None);
-                    return Enter::Hit(hit);
+                    return Looked::Now(Enter::Hit(hit));
                 }
             }
             Freshness::Revalidatable => return miss(MissKind::Revalidate, Some(entry)),

@@ -16,18 +16,18 @@ use crate::value::{Codec, SharedCodec, Stored};
 use std::cell::Cell;
 use std::fmt::{self, Write as _};
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// The first step of a cached call: a hit, or what is needed to compute the result.
-// `Miss` is large (the key's tags, the codec, the function's rules) and moved once per miss;
-// boxing it would cost an allocation on every miss to save a copy.
-#[allow(clippy::large_enum_variant)]
 pub enum Enter<R> {
     /// The cached result.
     Hit(R),
-    /// No usable entry: compute it with [`Miss::run`].
-    Miss(Miss<R>),
+    /// No usable entry: compute it with [`Miss::run`]. Boxed: a `Miss` is large (the key's tags,
+    /// the codec, the function's rules), and an unboxed one would make every caller's future,
+    /// moved on every call, hits included, that much larger.
+    Miss(Box<Miss<R>>),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -158,21 +158,22 @@ impl<R> Miss<R> {
     }
 
     /// Computes the result with `body`: once per key across concurrent callers, storing what the
-    /// return-type policy allows.
-    pub async fn run<F: Future<Output = R>>(self, body: F) -> R {
-        self.run_single_flight(body).await
+    /// return-type policy allows. The computation is boxed, so that the caller's future (moved
+    /// on every call, hits included) does not carry it.
+    pub fn run<F: Future<Output = R>>(self, body: F) -> Pin<Box<impl Future<Output = R>>> {
+        Box::pin(self.run_single_flight(body))
     }
 
     /// Like [`run`](Self::run), but when a usable previous value exists (`stale_while_revalidate`
     /// window, or an `early_refresh` draw) it is returned at once and `body` recomputes it in a
     /// background task: one per key, however many callers see the previous value meanwhile.
     /// Outside a tokio runtime there is nowhere to run it: this caller recomputes instead.
-    pub async fn run_or_revalidate<F>(self, body: F) -> R
+    pub fn run_or_revalidate<F>(self, body: F) -> Pin<Box<impl Future<Output = R>>>
     where
         F: Future<Output = R> + Send + 'static,
         R: Send + 'static,
     {
-        self.revalidate_in_background(body).await
+        Box::pin(self.revalidate_in_background(body))
     }
 
     /// The shared tier and this function's encoding, when its values are shared.
@@ -204,7 +205,7 @@ impl<R> Miss<R> {
 
     /// Counts a call answered with the previous value: a hit, and stale once expired.
     pub(super) fn count_served_previous(&self) {
-        bump(&self.counters.hits);
+        self.counters.hits.add_one();
         if !self.is_early() {
             bump(&self.counters.stale_served);
         }

@@ -1,4 +1,5 @@
-//! The cached call, in the order it happens: [`lookup`] finds a hit or builds a [`Miss`];
+//! The cached call, in the order it happens: [`entering`] runs the [`lookup`] when polled,
+//! which finds a hit or builds a [`Miss`];
 //! [`coalesce`] makes one caller per key the leader; [`compute`] runs the body and stores what
 //! the function's rules allow, reading and writing the shared tier through [`remote`].
 //! [`mode`] holds the calling modes the public `refresh`/`forget`/`bypass` install;
@@ -9,6 +10,7 @@
 
 mod coalesce;
 mod compute;
+mod entering;
 pub(crate) mod invalidation;
 mod lookup;
 mod miss;
@@ -17,6 +19,7 @@ mod remote;
 #[cfg(test)]
 mod tests;
 
-pub use lookup::enter;
-pub(crate) use lookup::{Access, enter_as, remove};
+pub(crate) use entering::enter_as;
+pub use entering::{Entering, enter};
+pub(crate) use lookup::{Access, remove};
 pub use miss::{Enter, Miss};

@@ -34,6 +34,12 @@ pub(crate) fn current() -> Mode {
     MODE.with(Cell::get)
 }
 
+/// No calling mode in force: the call is a plain cached call.
+#[inline]
+pub(crate) fn is_plain() -> bool {
+    matches!(current(), Mode::Normal | Mode::Done(_))
+}
+
 /// The first cached call takes a one-shot mode; calls inside its body see `Normal`.
 pub(crate) fn consume() {
     MODE.with(|m| m.set(Mode::Normal));

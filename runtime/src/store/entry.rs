@@ -1,10 +1,12 @@
 //! One cached result and its accounting: built (counted in) by [`Entry::new`], counted out
-//! when dropped, so `entries` and `weighted_size` hold whichever engine holds it.
+//! when its engine reports it removed or when dropped, so `entries` and `weighted_size` hold
+//! whichever engine holds it.
 
 use crate::stats::Counters;
 use crate::tags::Stamp;
 use std::any::Any;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
 
 /// One cached result.
@@ -30,6 +32,9 @@ pub(crate) struct Entry {
     pub(crate) compute_nanos: u64,
     /// What the entry is charged against the capacity: see [`Entry::weigh`].
     pub(crate) weight: u32,
+    /// Still counted in `entries` and `weighted_size`: cleared by the first of the engine's
+    /// removal notice and the drop (moka holds removed entries until its housekeeping runs).
+    counted_in: AtomicBool,
 }
 
 /// What an entry is made of, before it is counted in.
@@ -59,6 +64,7 @@ impl Entry {
             serve_on_error_until_nanos: parts.serve_on_error_until_nanos,
             revalidate_until_nanos: parts.revalidate_until_nanos,
             compute_nanos: parts.compute_nanos,
+            counted_in: AtomicBool::new(true),
         };
         entry.counters.entries.fetch_add(1, Relaxed);
         entry
@@ -115,11 +121,21 @@ impl Entry {
     }
 }
 
+impl Entry {
+    /// Counts the entry out of `entries` and `weighted_size`, once: when its engine reports it
+    /// removed, or when it is dropped, whichever comes first.
+    pub(crate) fn count_out(&self) {
+        if self.counted_in.swap(false, Relaxed) {
+            self.counters.entries.fetch_sub(1, Relaxed);
+            self.counters
+                .weighted_size
+                .fetch_sub(i64::from(self.weight), Relaxed);
+        }
+    }
+}
+
 impl Drop for Entry {
     fn drop(&mut self) {
-        self.counters.entries.fetch_sub(1, Relaxed);
-        self.counters
-            .weighted_size
-            .fetch_sub(i64::from(self.weight), Relaxed);
+        self.count_out();
     }
 }

@@ -35,6 +35,32 @@ pub enum Engine {
     Moka,
 }
 
+impl Engine {
+    /// The environment variable that names the engine a [`Config`](crate::Config) starts
+    /// from: `quick_cache` or `moka` (the latter only with feature `moka`; any other value is
+    /// ignored). [`Config::engine`](crate::Config::engine) overrides it.
+    pub const ENV: &'static str = "CACHED_QUERY_ENGINE";
+
+    /// The engine [`ENV`](Self::ENV) names, else the default: lets a deployment, or a test
+    /// matrix, switch engines without a rebuild and without changing the application's code.
+    ///
+    /// ```
+    /// use cached_query_runtime::Engine;
+    ///
+    /// // Unset (or unknown), it is the default engine.
+    /// if std::env::var_os(Engine::ENV).is_none() {
+    ///     assert_eq!(Engine::from_env(), Engine::QuickCache);
+    /// }
+    /// ```
+    pub fn from_env() -> Engine {
+        match std::env::var(Self::ENV).as_deref() {
+            #[cfg(feature = "moka")]
+            Ok("moka") => Engine::Moka,
+            _ => Engine::default(),
+        }
+    }
+}
+
 /// One instance's entries, in the engine the application chose.
 pub(crate) enum Store {
     Quick(quick::QuickStore),

@@ -25,6 +25,9 @@ impl MokaStore {
                     if cause == RemovalCause::Size {
                         bump(&entry.counters.evictions);
                     }
+                    // moka keeps removed entries in its queues until its housekeeping runs:
+                    // count it out now, not when the last of those copies goes.
+                    entry.count_out();
                 })
                 .build_with_hasher(PrehashedKey),
         }

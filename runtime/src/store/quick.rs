@@ -28,12 +28,12 @@ impl Weighter<u128, Arc<Entry>> for ByWeight {
 struct CountEvictions;
 
 impl Lifecycle<u128, Arc<Entry>> for CountEvictions {
-    /// Evicted entries are dropped (and counted out) after the shard lock is released.
-    type RequestState = Vec<Arc<Entry>>;
+    /// What left the cache during one insertion: counted by [`QuickStore::insert`], dropped
+    /// (and counted out) after the shard lock is released.
+    type RequestState = Vec<(u128, Arc<Entry>)>;
 
-    fn on_evict(&self, evicted: &mut Self::RequestState, _: u128, entry: Arc<Entry>) {
-        bump(&entry.counters.evictions);
-        evicted.push(entry);
+    fn on_evict(&self, removed: &mut Self::RequestState, key: u128, entry: Arc<Entry>) {
+        removed.push((key, entry));
     }
 }
 
@@ -64,7 +64,16 @@ impl QuickStore {
     }
 
     pub(super) fn insert(&self, key: u128, entry: Arc<Entry>) {
-        self.cache.insert(key, entry);
+        let mut removed = Vec::new();
+        self.cache
+            .insert_with_lifecycle(key, Arc::clone(&entry), &mut removed);
+        for (removed_key, removed_entry) in &removed {
+            // quick_cache reports the entry an insertion replaces as evicted too: that one is
+            // not an eviction. One refused for its size (the inserted entry itself) is.
+            if *removed_key != key || Arc::ptr_eq(removed_entry, &entry) {
+                bump(&removed_entry.counters.evictions);
+            }
+        }
     }
 
     pub(super) fn remove(&self, key: u128) -> bool {
