@@ -71,17 +71,51 @@ impl FnInput {
 }
 
 /// Parses the annotated item. Bodies are parsed by syn; a missing body is reported by `validate`.
-pub(crate) fn parse(item: TokenStream) -> syn::Result<Input> {
+/// An `impl` block, a module or a trait gets an error saying where the attribute goes instead
+/// (`attribute` is its name, `` `#[cached_query]` ``).
+pub(crate) fn parse(item: TokenStream, attribute: &str) -> syn::Result<Input> {
     match syn::parse2::<ItemFn>(item.clone()) {
         Ok(item) => {
             let params = item.sig.inputs.iter().map(param).collect();
             Ok(Input::Fn(Box::new(FnInput { item, params })))
         }
-        Err(err) => match syn::parse2::<Declaration>(item) {
+        Err(err) => match syn::parse2::<Declaration>(item.clone()) {
             Ok(decl) => Ok(Input::Declaration(Box::new(decl.sig))),
-            Err(_) => Err(err),
+            Err(_) => Err(misplaced(item, attribute).unwrap_or(err)),
         },
     }
+}
+
+/// The error for an attribute put on an item that holds functions, or on no function at all.
+fn misplaced(item: TokenStream, attribute: &str) -> Option<syn::Error> {
+    let (tokens, msg) = match syn::parse2::<syn::Item>(item).ok()? {
+        syn::Item::Impl(item) => (
+            item.impl_token.to_token_stream(),
+            format!(
+                "{attribute} goes on each `async fn` it applies to, not on an `impl` block: put \
+                 it on each method"
+            ),
+        ),
+        syn::Item::Mod(item) => (
+            item.mod_token.to_token_stream(),
+            format!(
+                "{attribute} goes on each `async fn` it applies to, not on a module: put it on \
+                 each function"
+            ),
+        ),
+        syn::Item::Trait(item) => (
+            item.trait_token.to_token_stream(),
+            format!(
+                "{attribute} goes on each `async fn` it applies to, not on a trait: put it on \
+                 each method that has a default body, or on the methods of its implementations"
+            ),
+        ),
+        other => (
+            other.to_token_stream(),
+            format!("{attribute} applies to an `async fn`"),
+        ),
+    };
+    Some(syn::Error::new_spanned(tokens, msg))
 }
 
 /// `#[attrs] vis fn sig;`

@@ -144,13 +144,18 @@ impl TagTemplate {
     /// The tag as tokens, every one spanned at the literal: its text when it has no
     /// placeholder, else the arguments of a `format_args!`/`format!` call. The one place tags
     /// are turned into code; each attribute wraps the result in its own call.
+    ///
+    /// The placeholders' expressions point at the literal but belong to the macro's expansion
+    /// (`call_site` resolves them as the user's own names): rustc then reports a mistyped field
+    /// at the tag without suggesting to replace the string literal by the field's name.
     pub(crate) fn emit(&self) -> TagTokens {
         let span = self.lit.span();
         match self.plain_text() {
             Some(text) => TagTokens::Plain(LitStr::new(&text, span)),
             None => {
                 let format = LitStr::new(&self.format_string(), span);
-                let args = self.placeholders().map(|p| p.to_expr(span));
+                let located = Span::call_site().located_at(span);
+                let args = self.placeholders().map(|p| p.to_expr(located));
                 TagTokens::Format(quote_spanned!(span=> #format #(, #args)*))
             }
         }

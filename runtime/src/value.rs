@@ -181,8 +181,9 @@ where
     }
 }
 
-/// [`codec`] as generated code calls it: the value bounds checked with the call site's marker
-/// `M` (see `bounds`), so a failed bound is one error that suggests no internal trait.
+/// How a function whose values are serializable stores them, as generated code asks for it: the
+/// value bounds checked with the call site's marker `M` (see `bounds`), so a failed bound is
+/// one error that suggests no internal trait.
 pub fn codec_for<P: Policy<R>, R, M>(instance: M) -> Codec<R>
 where
     P::Value: CacheValue<M>,
@@ -191,7 +192,8 @@ where
     codec::<P, R>()
 }
 
-/// [`codec_local`] as generated code calls it (see [`codec_for`]).
+/// How a `local` function stores its values, as generated code asks for it (see
+/// [`codec_for`]).
 pub fn codec_local_for<P: Policy<R>, R, M>(instance: M) -> Codec<R>
 where
     P::Value: LocalValue<M>,

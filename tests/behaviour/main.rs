@@ -6,6 +6,7 @@
 mod basics;
 mod cached_errors;
 mod conditions;
+mod durations;
 mod generics;
 mod instances;
 mod invalidate_attribute;

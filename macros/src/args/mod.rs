@@ -3,16 +3,21 @@
 //!
 //! Everything here is purely syntactic; checks against the function (do `skip` names exist, do
 //! tag placeholders name parameters, does `cache_none` fit the return type) live in
-//! `validate.rs`.
+//! `validate`. Each value's shape is read in `forms`, `duration` and `values`.
 
 use darling::FromMeta;
 use darling::ast::NestedMeta;
-use darling::util::{Flag, PathList, SpannedValue};
+use darling::util::Flag;
 use proc_macro2::{Span, TokenStream};
-use quote::ToTokens;
-use syn::{Expr, Lit, LitStr, Meta};
+use syn::{LitStr, Meta};
 
 mod duration;
+mod forms;
+mod shape;
+mod values;
+
+use forms::Tags;
+pub(crate) use values::{CratePath, EarlyRefresh, Returns};
 
 pub(crate) use duration::Duration;
 #[cfg(test)]
@@ -46,26 +51,32 @@ const CAPACITY_HINT: &str = "capacity is configured at start-up, not per functio
 pub(crate) struct CachedQueryArgs {
     /// `ttl = 60` / `ttl = "5m"`.
     pub(crate) ttl: Option<Duration>,
-    /// `tags = ["users", "user:{id}"]`.
-    #[darling(default)]
-    pub(crate) tags: Vec<LitStr>,
+    /// `tags = ["users", "user:{id}"]`: not empty when written (checked in `check`).
+    #[darling(default, with = forms::tag_list)]
+    pub(crate) tags: Tags,
     /// `skip(db, self)`.
-    #[darling(default)]
-    pub(crate) skip: PathList,
+    #[darling(default, with = forms::skip)]
+    pub(crate) skip: Vec<syn::Path>,
     /// `version = 2`.
+    #[darling(default, with = forms::version)]
     pub(crate) version: Option<u32>,
     /// `name = "users.get"`.
+    #[darling(default, with = forms::string)]
     pub(crate) name: Option<LitStr>,
     /// `crate = ::my_lib::cached_query`.
     #[darling(rename = "crate")]
     pub(crate) krate: Option<CratePath>,
     /// `local`: keep values in process memory only.
+    #[darling(default, with = forms::flag)]
     pub(crate) local: Flag,
     /// `store = "catalog"`: the named store the application configured for this function.
+    #[darling(default, with = forms::string)]
     pub(crate) store: Option<LitStr>,
     /// `returns = "result" | "option" | "value"`.
+    #[darling(default, with = cached_returns)]
     pub(crate) returns: Option<Returns>,
     /// `cache_none`: also cache `None` (Option policy only).
+    #[darling(default, with = forms::flag)]
     pub(crate) cache_none: Flag,
     /// `none_ttl = "30s"`: TTL of cached `None`s.
     pub(crate) none_ttl: Option<Duration>,
@@ -73,8 +84,10 @@ pub(crate) struct CachedQueryArgs {
     pub(crate) stale_if_error: Option<Duration>,
     /// `condition = id > 0`: a `bool` expression over the parameters; `false` runs the call
     /// uncached.
+    #[darling(default, with = forms::code)]
     pub(crate) condition: Option<syn::Expr>,
     /// `unless = |r: &R| ...` or `unless = path::to::fn`: a result it accepts is not stored.
+    #[darling(default, with = forms::code)]
     pub(crate) unless: Option<syn::Expr>,
     /// `min_compute = "10ms"`: results computed faster than this are not stored.
     pub(crate) min_compute: Option<Duration>,
@@ -84,8 +97,10 @@ pub(crate) struct CachedQueryArgs {
     /// `early_refresh` or `early_refresh = 2.0`: probabilistic recomputation before expiry.
     pub(crate) early_refresh: Option<EarlyRefresh>,
     /// `result_tags = |value| ...` or a path: tags taken from the stored value.
+    #[darling(default, with = forms::code)]
     pub(crate) result_tags: Option<syn::Expr>,
     /// `cache_err = |e: &E| ...` or a path: errors it accepts are cached.
+    #[darling(default, with = forms::code)]
     pub(crate) cache_err: Option<syn::Expr>,
     /// `err_ttl = "30s"`: TTL of cached errors.
     pub(crate) err_ttl: Option<Duration>,
@@ -97,7 +112,7 @@ impl CachedQueryArgs {
         let items = NestedMeta::parse_meta_list(args)?;
         let mut acc = darling::Error::accumulator();
         let mut kept = Vec::with_capacity(items.len());
-        for item in items {
+        for item in options_only(items, &mut acc) {
             match renamed_message(&item) {
                 Some((span, msg)) => acc.push(darling::Error::custom(msg).with_span(&span)),
                 None => kept.push(item),
@@ -114,6 +129,15 @@ impl CachedQueryArgs {
 
     /// Option-against-option checks.
     fn check(&self, acc: &mut darling::error::Accumulator) {
+        if let Some(span) = self.tags.written_empty() {
+            acc.push(
+                darling::Error::custom(
+                    "`tags` must not be empty: list the tags of this function's entries, e.g. \
+                     `tags = [\"users\", \"user:{id}\"]`, or remove the option",
+                )
+                .with_span(&span),
+            );
+        }
         if let Some(store) = &self.store {
             if store.value().is_empty() {
                 acc.push(
@@ -165,6 +189,26 @@ impl CachedQueryArgs {
     }
 }
 
+/// The options, without the bare literals (`#[cached_query("users")]`), each an error.
+fn options_only(items: Vec<NestedMeta>, acc: &mut darling::error::Accumulator) -> Vec<NestedMeta> {
+    items
+        .into_iter()
+        .filter(|item| match item {
+            NestedMeta::Lit(lit) => {
+                acc.push(
+                    darling::Error::custom(
+                        "expected an option such as `ttl = \"5m\"` or `skip(db)`, not a bare \
+                         value (a tag goes in `tags = [\"users\"]`)",
+                    )
+                    .with_span(lit),
+                );
+                false
+            }
+            _ => true,
+        })
+        .collect()
+}
+
 fn renamed_message(item: &NestedMeta) -> Option<(Span, String)> {
     let NestedMeta::Meta(meta) = item else {
         return None;
@@ -179,148 +223,14 @@ fn renamed_message(item: &NestedMeta) -> Option<(Span, String)> {
         })
 }
 
-/// `early_refresh` (XFetch `beta` = 1) or `early_refresh = 2.5`: a positive, finite number.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct EarlyRefresh {
-    pub(crate) beta: f64,
-}
-
-const EARLY_REFRESH_FORMS: &str = "`early_refresh` takes no value (`early_refresh`) or a positive \
-     number scaling how early entries are recomputed (`early_refresh = 2.0` refreshes earlier, \
-     `early_refresh = 0.5` later; 1.0 by default)";
-
-impl FromMeta for EarlyRefresh {
-    fn from_word() -> darling::Result<Self> {
-        Ok(Self { beta: 1.0 })
-    }
-
-    fn from_expr(expr: &Expr) -> darling::Result<Self> {
-        match expr {
-            Expr::Lit(lit) => Self::from_value(&lit.lit),
-            Expr::Group(group) => Self::from_expr(&group.expr),
-            _ => Err(darling::Error::custom(EARLY_REFRESH_FORMS).with_span(expr)),
-        }
-    }
-
-    fn from_value(value: &Lit) -> darling::Result<Self> {
-        let beta = match value {
-            Lit::Float(float) => float.base10_parse::<f64>().ok(),
-            Lit::Int(int) => int.base10_parse::<u32>().ok().map(f64::from),
-            _ => None,
-        };
-        match beta {
-            Some(beta) if beta.is_finite() && beta > 0.0 => Ok(Self { beta }),
-            _ => Err(darling::Error::custom(EARLY_REFRESH_FORMS).with_span(value)),
-        }
-    }
-}
-
-/// `crate = ::path::to::cached_query` or `crate = "::path::to::cached_query"`; must be absolute.
-#[derive(Debug)]
-pub(crate) struct CratePath(pub(crate) syn::Path);
-
-impl FromMeta for CratePath {
-    fn from_expr(expr: &Expr) -> darling::Result<Self> {
-        let path = match expr {
-            Expr::Group(group) => return Self::from_expr(&group.expr),
-            Expr::Path(p) if p.qself.is_none() && p.attrs.is_empty() => p.path.clone(),
-            Expr::Lit(syn::ExprLit {
-                lit: Lit::Str(s), ..
-            }) => s
-                .parse::<syn::Path>()
-                .map_err(|_| darling::Error::custom(CRATE_FORMS).with_span(s))?,
-            _ => return Err(darling::Error::custom(CRATE_FORMS).with_span(expr)),
-        };
-        let absolute = path.leading_colon.is_some()
-            || path
-                .segments
-                .first()
-                .is_some_and(|seg| seg.ident == "crate" || seg.ident == "$crate");
-        if absolute {
-            Ok(Self(path))
-        } else {
-            Err(darling::Error::custom(CRATE_FORMS).with_span(&path))
-        }
-    }
-
-    fn from_meta(item: &Meta) -> darling::Result<Self> {
-        match item {
-            Meta::NameValue(nv) => Self::from_expr(&nv.value),
-            _ => Err(darling::Error::custom(CRATE_FORMS).with_span(item)),
-        }
-    }
-}
-
-const CRATE_FORMS: &str = "`crate` must be an absolute path to the `cached-query` facade: \
-     start it with `::` (e.g. `crate = ::my_lib::cached_query`), `crate` or `$crate`";
-
-/// `returns = "result" | "option" | "value"`: how the return value is read. The one enum both
-/// attributes parse into, and the policy `validate` decides (from the type when not written).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Returns {
-    /// Cache only `Ok` / invalidate only after `Ok`.
-    Result,
-    /// Cache only `Some` (and `None` with `cache_none`).
-    Option,
-    /// Cache every value / invalidate after every return.
-    Value,
-}
-
-impl Returns {
-    /// The runtime type implementing this policy.
-    pub(crate) fn type_name(self) -> &'static str {
-        match self {
-            Self::Result => "ResultPolicy",
-            Self::Option => "OptionPolicy",
-            Self::Value => "ValuePolicy",
-        }
-    }
-}
-
-impl FromMeta for Returns {
-    fn from_string(value: &str) -> darling::Result<Self> {
-        match value {
-            "result" => Ok(Self::Result),
-            "option" => Ok(Self::Option),
-            "value" => Ok(Self::Value),
-            other => Err(darling::Error::custom(format!(
-                "unknown `returns` policy \"{other}\": expected \"result\" (cache only `Ok`), \"option\" (cache only `Some`) or \"value\" (cache every value)"
-            ))),
-        }
-    }
-}
-
-/// `returns` of `#[cache_invalidate]`: `"result"` or `"value"` (an `Option` gives no success to
-/// wait for).
-fn invalidate_returns(meta: &Meta) -> darling::Result<Option<Returns>> {
-    let unknown = |other: &str| {
-        darling::Error::custom(format!(
-            "unknown `returns` value \"{other}\": expected \"result\" (invalidate only after \
-             `Ok`) or \"value\" (invalidate after every return)"
-        ))
-    };
-    let value = String::from_meta(meta)?;
-    match value.as_str() {
-        "result" => Ok(Some(Returns::Result)),
-        "value" => Ok(Some(Returns::Value)),
-        other => Err(unknown(other).with_span(&value_of(meta))),
-    }
-}
-
-/// The value of `name = value` (the whole item otherwise), to span an error on.
-fn value_of(meta: &Meta) -> proc_macro2::TokenStream {
-    match meta {
-        Meta::NameValue(nv) => nv.value.to_token_stream(),
-        other => other.to_token_stream(),
-    }
-}
-
 /// Parsed `#[cache_invalidate(...)]` arguments.
 #[derive(Debug, FromMeta)]
 pub(crate) struct CacheInvalidateArgs {
     /// `tags = ["users", "user:{id}"]`: required and non-empty (checked in `parse`).
-    pub(crate) tags: Option<SpannedValue<Vec<LitStr>>>,
+    #[darling(default, with = forms::tag_list)]
+    pub(crate) tags: Tags,
     /// `before`: invalidate before the body runs, whatever it returns.
+    #[darling(default, with = forms::flag)]
     pub(crate) before: Flag,
     /// `crate = ::my_lib::cached_query`.
     #[darling(rename = "crate")]
@@ -335,21 +245,22 @@ impl CacheInvalidateArgs {
     pub(crate) fn parse(args: TokenStream) -> darling::Result<Self> {
         let items = NestedMeta::parse_meta_list(args)?;
         let mut acc = darling::Error::accumulator();
+        let items = options_only(items, &mut acc);
         let parsed = acc.handle(Self::from_list(&items));
         if let Some(parsed) = &parsed {
-            match &parsed.tags {
-                None => acc.push(darling::Error::custom(
+            if !parsed.tags.is_written() {
+                acc.push(darling::Error::custom(
                     "`#[cache_invalidate]` needs the tags to invalidate: add \
                      `tags = [\"users\", \"user:{id}\"]`",
-                )),
-                Some(tags) if tags.is_empty() => acc.push(
+                ));
+            } else if let Some(span) = parsed.tags.written_empty() {
+                acc.push(
                     darling::Error::custom(
                         "`tags` must not be empty: list the tags this function invalidates, \
                          e.g. `tags = [\"users\", \"user:{id}\"]`",
                     )
-                    .with_span(&tags.span()),
-                ),
-                Some(_) => {}
+                    .with_span(&span),
+                );
             }
         }
         acc.finish()?;
@@ -361,6 +272,31 @@ impl CacheInvalidateArgs {
 
     /// The tag literals (empty only when parsing failed).
     pub(crate) fn tags(&self) -> &[LitStr] {
-        self.tags.as_ref().map_or(&[], |tags| tags.as_slice())
+        &self.tags
     }
+}
+
+/// `returns` of `#[cached_query]`.
+fn cached_returns(meta: &Meta) -> darling::Result<Option<Returns>> {
+    forms::returns(
+        meta,
+        &[Returns::Result, Returns::Option, Returns::Value],
+        |other| {
+            format!(
+                "unknown `returns` policy \"{other}\": expected \"result\" (cache only `Ok`), \
+             \"option\" (cache only `Some`) or \"value\" (cache every value)"
+            )
+        },
+    )
+}
+
+/// `returns` of `#[cache_invalidate]`: `"result"` or `"value"` (an `Option` gives no success to
+/// wait for).
+fn invalidate_returns(meta: &Meta) -> darling::Result<Option<Returns>> {
+    forms::returns(meta, &[Returns::Result, Returns::Value], |other| {
+        format!(
+            "unknown `returns` value \"{other}\": expected \"result\" (invalidate only after \
+             `Ok`) or \"value\" (invalidate after every return)"
+        )
+    })
 }

@@ -64,7 +64,9 @@ fn pipeline<A, P>(
 ) -> syn::Result<TokenStream> {
     let mut errors = Errors::default();
     let args = parse_args(args).map_err(|e| errors.push_darling(e)).ok();
-    let input = input::parse(item).map_err(|e| errors.push(e)).ok();
+    let input = input::parse(item, attribute)
+        .map_err(|e| errors.push(e))
+        .ok();
     let plan = input
         .as_ref()
         .and_then(|input| validate(args.as_ref(), input, &mut errors));

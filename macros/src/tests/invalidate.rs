@@ -126,3 +126,25 @@ fn invalidate_tag_errors() {
     );
     assert_eq!(errs.len(), 2, "{errs:#?}");
 }
+
+#[test]
+fn invalidate_once_per_function() {
+    assert_one_invalidate(
+        quote!(tags = ["a"]),
+        quote!(
+            #[cache_invalidate(tags = ["b"])]
+            async fn f() {}
+        ),
+        "list every tag in one attribute",
+    );
+    assert_one_invalidate(
+        quote!(tags = ["a"]),
+        quote!(
+            #[cached_query]
+            async fn f() -> u8 {
+                1
+            }
+        ),
+        "can't be combined on one function",
+    );
+}

@@ -144,3 +144,87 @@ fn early_refresh_forms() {
         assert_one(bad, ok_fn(), "`early_refresh` takes no value");
     }
 }
+
+#[test]
+fn unquoted_durations_keep_their_unit() {
+    let args = CachedQueryArgs::parse(quote!(
+        ttl = 100ms,
+        cache_none,
+        none_ttl = 1h30m,
+        stale_if_error = 5m,
+        min_compute = 5ms,
+        stale_while_revalidate = 2d,
+        cache_err = |_| true,
+        err_ttl = 30s,
+    ));
+    let Ok(args) = args else { panic!("{args:?}") };
+    assert_eq!(args.ttl.map(|d| d.millis), Some(100));
+    assert_eq!(args.none_ttl.map(|d| d.millis), Some(5_400_000));
+    assert_eq!(args.stale_if_error.map(|d| d.millis), Some(300_000));
+    assert_eq!(args.min_compute.map(|d| d.millis), Some(5));
+    assert_eq!(
+        args.stale_while_revalidate.map(|d| d.millis),
+        Some(172_800_000)
+    );
+    assert_eq!(args.err_ttl.map(|d| d.millis), Some(30_000));
+    assert_eq!(parse_duration("100ms"), Ok(100));
+}
+
+#[test]
+fn durations_that_would_be_misread_are_refused() {
+    assert_one(quote!(ttl = 60u64), ok_fn(), "no type suffix; write `60`");
+    assert_one(quote!(ttl = 5w), ok_fn(), "unknown unit `w`");
+    assert_one(
+        quote!(ttl = 1.5),
+        ok_fn(),
+        "write `\"1s500ms\"` instead of `1.5`",
+    );
+    assert_one(
+        quote!(ttl = 1.5h),
+        ok_fn(),
+        "write `\"1h30m\"` instead of `1.5h`",
+    );
+    assert_one(quote!(ttl = 0.0001), ok_fn(), "not a fraction");
+    assert_one(quote!(ttl = -1), ok_fn(), "must be positive");
+    assert_one(quote!(ttl = -5m), ok_fn(), "must be positive");
+    assert_one(quote!(min_compute = 0ms), ok_fn(), "greater than zero");
+    assert_one(
+        quote!(ttl),
+        ok_fn(),
+        "`ttl` takes a duration: write `ttl = \"5m\"`",
+    );
+    assert_one(
+        quote!(none_ttl(30)),
+        ok_fn(),
+        "`none_ttl` takes a duration: write `none_ttl = \"30s\"`",
+    );
+}
+
+#[test]
+fn option_shapes_are_explained_with_the_option_s_example() {
+    let cases = [
+        (quote!(tags = "users"), "write `tags = [\"users\"]`"),
+        (quote!(tags = [USERS]), "`USERS` is a constant"),
+        (quote!(tags), "`tags` takes a list of strings"),
+        (quote!(skip = [db, cache]), "write `skip(db, cache)`"),
+        (quote!(skip("db")), "not strings: write `skip(db)`"),
+        (quote!(skip), "write `skip(db)`"),
+        (quote!(local = true), "`local` is a flag: write `local`"),
+        (quote!(cache_none = false), "leave it out"),
+        (quote!(returns = option), "write `returns = \"option\"`"),
+        (quote!(name = users), "write `name = \"users.get\"`"),
+        (quote!(store = 1), "write `store = \"catalog\"`"),
+        (quote!(version = "2"), "write `version = 2`"),
+        (quote!(version = -1), "`version` can't be negative"),
+        (quote!(condition), "write `condition = id > 0`"),
+        (quote!(cache_err(x)), "`cache_err` takes an expression"),
+        (quote!(early_refresh = 2m), "`early_refresh` takes no value"),
+        (quote!("users"), "not a bare value"),
+    ];
+    for (args, needle) in cases {
+        assert_one(args, ok_fn(), needle);
+    }
+    for args in [quote!(tags = []), quote!(tags())] {
+        assert_one(args, ok_fn(), "`tags` must not be empty");
+    }
+}

@@ -263,3 +263,70 @@ fn cache_err_and_result_tags_checks() {
     );
     assert!(errors(quote!(cache_err = |_| true, returns = "result"), ok_fn()).is_empty());
 }
+
+#[test]
+fn one_caching_attribute_per_function() {
+    assert_one(
+        quote!(),
+        quote!(
+            #[cached_query(ttl = 5)]
+            async fn f(id: u64) -> u64 {
+                id
+            }
+        ),
+        "`#[cached_query]` is applied twice",
+    );
+    assert_one(
+        quote!(),
+        quote!(
+            #[cached_query::cache_invalidate(tags = ["a"])]
+            async fn f(id: u64) -> u64 {
+                id
+            }
+        ),
+        "can't be combined on one function",
+    );
+    // Other attributes are the user's business.
+    assert!(
+        errors(
+            quote!(),
+            quote!(
+                #[tracing::instrument]
+                #[allow(dead_code)]
+                async fn f(id: u64) -> u64 {
+                    id
+                }
+            )
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn the_attribute_goes_on_functions_not_on_what_holds_them() {
+    assert_one(
+        quote!(),
+        quote!(
+            impl Repo {
+                async fn get(&self) -> u8 {
+                    1
+                }
+            }
+        ),
+        "not on an `impl` block: put it on each method",
+    );
+    assert_one(
+        quote!(ttl = 5),
+        quote!(
+            mod queries {}
+        ),
+        "not on a module: put it on each function",
+    );
+    assert_one(
+        quote!(),
+        quote!(
+            trait Repo {}
+        ),
+        "not on a trait",
+    );
+}

@@ -18,6 +18,7 @@ pub(crate) fn validate_invalidate(
     errors: &mut Errors,
 ) -> Option<InvalidatePlan> {
     let input = signature::with_body(input, signature::CACHE_INVALIDATE, errors)?;
+    signature::check_other_attributes(input, signature::CACHE_INVALIDATE, errors);
     signature::check_async(&input.item.sig, signature::CACHE_INVALIDATE, errors);
     let args = args?;
 

@@ -22,6 +22,7 @@ pub(crate) fn validate(
     errors: &mut Errors,
 ) -> Option<Plan> {
     let input = signature::with_body(input, signature::CACHED_QUERY, errors)?;
+    signature::check_other_attributes(input, signature::CACHED_QUERY, errors);
     let ret_ty = signature::check_signature(&input.item.sig, errors);
     let args = args?;
 

@@ -13,6 +13,8 @@ const OWNED_MSG: &str =
 /// Which attribute a shared check reports for, and what it does with `async fn`s.
 #[derive(Clone, Copy)]
 pub(crate) struct Attr {
+    /// `cached_query`: the attribute's own name, as the last segment of its path.
+    ident: &'static str,
     /// `` `#[cached_query]` ``.
     pub(crate) name: &'static str,
     /// What the attribute does, ending the sentences of the errors: "only memoizes `async fn`s".
@@ -21,21 +23,28 @@ pub(crate) struct Attr {
     const_reason: &'static str,
     /// Why a declaration without a body is rejected, and what to do instead.
     no_body: &'static str,
+    /// What to do instead of applying the attribute twice.
+    once: &'static str,
 }
 
 pub(crate) const CACHED_QUERY: Attr = Attr {
+    ident: "cached_query",
     name: "`#[cached_query]`",
     does: "only memoizes `async fn`s",
     const_reason: "only `async fn`s are memoized",
     no_body: "a trait method declaration can't be cached; put the attribute on the method's \
               implementation instead",
+    once: "remove this one: a second cache around the first would cache its calls again, \
+           under another name, with its own options",
 };
 
 pub(crate) const CACHE_INVALIDATE: Attr = Attr {
+    ident: "cache_invalidate",
     name: "`#[cache_invalidate]`",
     does: "only applies to `async fn`s",
     const_reason: "it only applies to `async fn`s",
     no_body: "put the attribute on the method's implementation instead of its declaration",
+    once: "list every tag in one attribute: `#[cache_invalidate(tags = [\"users\", \"orders\"])]`",
 };
 
 /// The function with a body the attribute was put on; a declaration is an error.
@@ -53,6 +62,32 @@ pub(crate) fn with_body<'a>(
             ));
             None
         }
+    }
+}
+
+/// The function carries another of our attributes (the one being expanded is no longer in its
+/// list; the others, written after it, still are): each is an error on that attribute. Twice
+/// `#[cached_query]` would cache a cache; `#[cache_invalidate]` on a cached function would only
+/// invalidate on a miss.
+pub(crate) fn check_other_attributes(input: &FnInput, attr: Attr, errors: &mut Errors) {
+    for other in &input.item.attrs {
+        let Some(last) = other.path().segments.last() else {
+            continue;
+        };
+        let msg = if last.ident == attr.ident {
+            format!(
+                "{} is applied twice to this function: {}",
+                attr.name, attr.once
+            )
+        } else if last.ident == CACHED_QUERY.ident || last.ident == CACHE_INVALIDATE.ident {
+            "`#[cached_query]` and `#[cache_invalidate]` can't be combined on one function: a \
+             cached call does not run its body on a hit, so it would invalidate only on a miss; \
+             cache the read in one function and invalidate in the function that writes"
+                .to_owned()
+        } else {
+            continue;
+        };
+        errors.push(syn::Error::new_spanned(other, msg));
     }
 }
 
