@@ -86,7 +86,7 @@ fn main() {
     rows.push((
         "cached_query",
         per_entry(held(&region)),
-        "quick_cache slot + `Arc<Entry>` (value and 2 generation stamps inline) + u128 key",
+        "quick_cache slot (u128 key, `Arc`) + `Arc<Entry>` (metadata and value) + its 2 generation stamps",
     ));
 
     #[cfg(feature = "moka")]
