@@ -1,7 +1,10 @@
 //! Time, as the cache sees it: the system clock, or a clock that tests move by hand.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 /// A clock that only moves when told to, for testing expiry without sleeping.
@@ -21,6 +24,8 @@ use std::time::Duration;
 #[derive(Clone, Debug, Default)]
 pub struct ManualClock {
     nanos: Arc<AtomicU64>,
+    /// Alarms set on this clock, rung as it is moved.
+    alarms: Arc<Alarms>,
 }
 
 impl ManualClock {
@@ -32,7 +37,11 @@ impl ManualClock {
     /// Moves the clock forward by `by`.
     pub fn advance(&self, by: Duration) {
         let by = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
-        self.nanos.fetch_add(by, Ordering::SeqCst);
+        let now = self
+            .nanos
+            .fetch_add(by, Ordering::SeqCst)
+            .saturating_add(by);
+        self.alarms.ring(now);
     }
 
     /// How far the clock has been moved since it was created.
@@ -54,6 +63,99 @@ pub(crate) fn now_nanos(manual: Option<&ManualClock>) -> u64 {
     }
 }
 
+/// Wakes at `deadline` on the clock TTLs are measured with (`manual`, else the coarse clock):
+/// what a batch function's merge window waits on, so tests move it by hand like any TTL.
+pub(crate) fn alarm(manual: Option<&ManualClock>, deadline: u64) -> Alarm {
+    Alarm {
+        deadline,
+        manual: manual.cloned(),
+    }
+}
+
+/// Whether alarms on this clock ring: a manual clock rings as it is moved; the coarse clock
+/// when its thread runs (if none could be started, nothing would wake an alarm).
+pub(crate) fn alarms_ring(manual: Option<&ManualClock>) -> bool {
+    manual.is_some() || {
+        coarse_now_nanos();
+        TICKING.load(Ordering::Relaxed)
+    }
+}
+
+/// A deadline on the cache's clock, as a future (see [`alarm`]).
+pub(crate) struct Alarm {
+    deadline: u64,
+    manual: Option<ManualClock>,
+}
+
+impl Future for Alarm {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let manual = self.manual.as_ref();
+        if now_nanos(manual) >= self.deadline {
+            return Poll::Ready(());
+        }
+        match manual {
+            Some(clock) => clock.alarms.set(self.deadline, cx.waker()),
+            None => COARSE_ALARMS.set(self.deadline, cx.waker()),
+        }
+        // The clock may have passed the deadline (and rung) before the alarm was set.
+        if now_nanos(manual) >= self.deadline {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+/// Alarms set on one clock: the wakers to wake once it reaches their deadlines.
+#[derive(Debug, Default)]
+struct Alarms {
+    /// How many are set: the coarse clock's thread skips the lock while none is.
+    count: AtomicUsize,
+    set: Mutex<Vec<(u64, Waker)>>,
+}
+
+impl Alarms {
+    const fn new() -> Self {
+        Alarms {
+            count: AtomicUsize::new(0),
+            set: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn set(&self, deadline: u64, waker: &Waker) {
+        let mut set = self.set.lock().unwrap_or_else(PoisonError::into_inner);
+        set.push((deadline, waker.clone()));
+        self.count.store(set.len(), Ordering::SeqCst);
+    }
+
+    /// Wakes the alarms due at `now`.
+    fn ring(&self, now: u64) {
+        if self.count.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        let mut due = Vec::new();
+        {
+            let mut set = self.set.lock().unwrap_or_else(PoisonError::into_inner);
+            set.retain(|(deadline, waker)| {
+                let ringing = *deadline <= now;
+                if ringing {
+                    due.push(waker.clone());
+                }
+                !ringing
+            });
+            self.count.store(set.len(), Ordering::SeqCst);
+        }
+        due.into_iter().for_each(Waker::wake);
+    }
+}
+
+/// The alarms set on the coarse clock, rung by its thread on every tick.
+static COARSE_ALARMS: Alarms = Alarms::new();
+/// The coarse clock's thread runs.
+static TICKING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Nanoseconds since the first call, as of the last tick: a monotonic clock read with one atomic
 /// load. A thread of ours advances it every millisecond, so it lags real time by about that
 /// (more if that thread is starved), which bounds how late an entry can be found expired.
@@ -63,10 +165,8 @@ pub(crate) fn now_nanos(manual: Option<&ManualClock>) -> u64 {
 /// ARCHITECTURE.md.
 pub(crate) fn coarse_now_nanos() -> u64 {
     use std::sync::OnceLock;
-    use std::sync::atomic::AtomicBool;
     use std::time::Instant;
     static NOW: AtomicU64 = AtomicU64::new(0);
-    static TICKING: AtomicBool = AtomicBool::new(false);
     static START: OnceLock<Instant> = OnceLock::new();
     let elapsed = |start: &Instant| u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
     if TICKING.load(Ordering::Relaxed) {
@@ -85,7 +185,9 @@ pub(crate) fn coarse_now_nanos() -> u64 {
             .spawn(move || {
                 loop {
                     std::thread::sleep(Duration::from_millis(1));
-                    NOW.fetch_max(elapsed(&start), Ordering::Relaxed);
+                    let now = elapsed(&start);
+                    NOW.fetch_max(now, Ordering::Relaxed);
+                    COARSE_ALARMS.ring(now);
                 }
             });
         TICKING.store(spawned.is_ok(), Ordering::Relaxed);

@@ -119,6 +119,12 @@ impl Leader {
         self.flight.doomed.load(Ordering::SeqCst)
     }
 
+    /// The flight this leader publishes to: a batch call that hands its claim to another
+    /// call's merged computation waits on it like any waiter.
+    pub(crate) fn flight(&self) -> Arc<Flight> {
+        Arc::clone(&self.flight)
+    }
+
     pub(crate) fn publish(mut self, published: Published) {
         self.flights.remove(self.key, &self.flight);
         if let Some(sender) = self.sender.take() {

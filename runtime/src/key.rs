@@ -113,16 +113,123 @@ impl<M> KeyBuilder<M> {
     #[inline]
     pub fn finish(self) -> Key {
         let function = self.function;
-        let hash = (!self.failed).then(|| {
-            xxhash_rust::xxh3::xxh3_128_with_seed(self.bytes.as_slice(), function.key_seed)
-                ^ function.key_mask
-        });
+        let hash = (!self.failed).then(|| hash_of(function, self.bytes.as_slice()));
         self.bytes.recycle();
         Key {
             function,
             hash,
             skip: self.skip,
         }
+    }
+}
+
+/// A key's bytes hashed with xxh3-128 seeded by the function's identity, and masked with it.
+#[inline]
+fn hash_of(function: &FunctionState, bytes: &[u8]) -> u128 {
+    xxhash_rust::xxh3::xxh3_128_with_seed(bytes, function.key_seed) ^ function.key_mask
+}
+
+/// Encodes the part of a batch call's keys its items share: the instantiation digest, the
+/// receiver and the other key arguments in parameter order, and where the item goes
+/// ([`item_here`](Self::item_here), at the batch parameter's place). Each item's key is then
+/// that of the same function called with a one-item batch: the item is encoded as a
+/// one-element sequence, as a `Vec`, a slice or a set of one element encodes.
+pub struct BatchKeyBuilder<M> {
+    key: KeyBuilder<M>,
+    /// Where the item's bytes go; `None` until [`item_here`](Self::item_here).
+    item_at: Option<usize>,
+}
+
+impl<M: Fn()> BatchKeyBuilder<M> {
+    /// Starts the keys of a batch call, like [`KeyBuilder::with_instance`].
+    #[inline]
+    pub fn with_instance<I: Fn()>(site: &'static Site, id: I, instance: M) -> BatchKeyBuilder<M> {
+        BatchKeyBuilder {
+            key: KeyBuilder::with_instance(site, id, instance),
+            item_at: None,
+        }
+    }
+}
+
+impl<M> BatchKeyBuilder<M> {
+    /// Adds an argument.
+    pub fn arg<T: KeyArg<M> + ?Sized>(&mut self, value: &T) {
+        self.key.arg(value);
+    }
+
+    /// Adds the receiver.
+    pub fn receiver<T: KeyReceiver<M> + ?Sized>(&mut self, value: &T) {
+        self.key.receiver(value);
+    }
+
+    /// Marks the batch parameter's place: each item is encoded here.
+    pub fn item_here(&mut self) {
+        self.item_at = Some(self.key.bytes.as_slice().len());
+    }
+
+    /// Marks the call as excluded by the function's `condition`: it runs uncached.
+    pub fn skip_cache(&mut self) {
+        self.key.skip_cache();
+    }
+
+    /// What every item's key starts and ends with.
+    pub fn finish(self) -> BatchKeys {
+        let KeyBuilder {
+            function,
+            bytes,
+            failed,
+            skip,
+            ..
+        } = self.key;
+        let all = bytes.as_slice();
+        let at = self.item_at.unwrap_or(all.len()).min(all.len());
+        let (prefix, suffix) = all.split_at(at);
+        let keys = BatchKeys {
+            function,
+            prefix: prefix.into(),
+            suffix: suffix.into(),
+            failed,
+            skip,
+        };
+        bytes.recycle();
+        keys
+    }
+}
+
+/// The shared part of a batch call's keys (see [`BatchKeyBuilder`]).
+pub struct BatchKeys {
+    pub(crate) function: &'static FunctionState,
+    prefix: Box<[u8]>,
+    suffix: Box<[u8]>,
+    /// An argument failed to encode: the call runs uncached.
+    pub(crate) failed: bool,
+    /// The function's `condition` excluded this call: it runs uncached.
+    pub(crate) skip: bool,
+}
+
+impl BatchKeys {
+    /// The key of `item`: the function called with `[item]`. `None` if it fails to encode.
+    #[inline]
+    pub(crate) fn key_of<K: Serialize>(&self, item: &K) -> Option<u128> {
+        let mut bytes = KeyBytes::new();
+        bytes.push(&self.prefix);
+        let encoded = bytes.encode(std::slice::from_ref(item));
+        bytes.push(&self.suffix);
+        let hash = encoded
+            .ok()
+            .map(|()| hash_of(self.function, bytes.as_slice()));
+        bytes.recycle();
+        hash
+    }
+
+    /// Which calls may be merged into one body call: those whose other key arguments (and
+    /// instantiation) are the same, so that one call's body computes every item alike.
+    pub(crate) fn group(&self) -> u128 {
+        let mut bytes = Vec::with_capacity(self.prefix.len() + self.suffix.len() + 8);
+        bytes.extend_from_slice(&(self.prefix.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&self.prefix);
+        bytes.extend_from_slice(&self.suffix);
+        hash_of(self.function, &bytes)
     }
 }
 
@@ -156,6 +263,53 @@ mod tests {
         let mut key = KeyBuilder::with_instance(&SITE, __cq_id, || {});
         key.arg(&x);
         key.finish().hash
+    }
+
+    /// An item's key is the key of the same call with a one-element collection in the batch
+    /// parameter's place, the other arguments around it in parameter order.
+    #[test]
+    fn an_items_key_is_the_key_of_a_one_item_batch() {
+        static SITE: Site = Site::new(SiteConfig::DEFAULT);
+        fn __cq_id() {}
+        type Ids<'a> = &'a dyn Fn(&mut KeyBuilder<fn()>);
+        let single = |ids: Ids<'_>| {
+            let mut key = KeyBuilder::with_instance(&SITE, __cq_id, __cq_id as fn());
+            key.arg("eu");
+            ids(&mut key);
+            key.arg(&7u8);
+            key.finish().hash
+        };
+        let mut batch = BatchKeyBuilder::with_instance(&SITE, __cq_id, __cq_id as fn());
+        batch.arg("eu");
+        batch.item_here();
+        batch.arg(&7u8);
+        let keys = batch.finish();
+        let expected = single(&|key| key.arg(&vec![42u64]));
+        assert!(expected.is_some());
+        assert_eq!(keys.key_of(&42u64), expected);
+        assert_eq!(
+            keys.key_of(&42u64),
+            single(&|key| key.arg(&std::collections::BTreeSet::from([42u64])))
+        );
+        assert_ne!(keys.key_of(&43u64), expected);
+        assert_ne!(
+            keys.key_of(&42u64),
+            single(&|key| key.arg(&vec![42u64, 43]))
+        );
+    }
+
+    #[test]
+    fn batches_with_other_arguments_are_other_groups() {
+        static SITE: Site = Site::new(SiteConfig::DEFAULT);
+        fn __cq_id() {}
+        let group = |region: &str| {
+            let mut batch = BatchKeyBuilder::with_instance(&SITE, __cq_id, __cq_id as fn());
+            batch.arg(region);
+            batch.item_here();
+            batch.finish().group()
+        };
+        assert_eq!(group("eu"), group("eu"));
+        assert_ne!(group("eu"), group("us"));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 #![cfg_attr(docsrs, deny(rustdoc::broken_intra_doc_links))]
 
 // The layers, lowest first; each uses only those above it in this list.
+mod batching;
 mod bounds;
 mod clock;
 mod codec;
@@ -27,6 +28,7 @@ mod tags;
 mod tier;
 mod value;
 mod weigh;
+mod windows;
 // The public API, over the engine.
 mod cache;
 mod invalidate;

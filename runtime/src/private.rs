@@ -3,9 +3,12 @@
 //! (the facade pins both crates to one exact version). The machinery lives in the modules named
 //! below.
 
+pub use crate::batching::{
+    BatchCodec, BatchItems, BatchOf, BatchPolicy, batch_codec_for, batch_items,
+};
 pub use crate::bounds::{CacheError, CacheValue, KeyArg, KeyReceiver, LocalValue, ResultType};
-pub use crate::engine::{Enter, Entering, Miss, enter};
-pub use crate::key::{Key, KeyBuilder};
+pub use crate::engine::{BatchEnter, BatchMiss, Enter, Entering, Miss, enter, enter_batch};
+pub use crate::key::{BatchKeyBuilder, BatchKeys, Key, KeyBuilder};
 pub use crate::policy::{
     OptionPolicy, Outcome, Policy, ResultPolicy, ResultTags, ValuePolicy, error_matches, tags_from,
 };

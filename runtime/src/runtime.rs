@@ -7,6 +7,7 @@ use crate::stats::{Counters, Counts, FunctionStats, Stats};
 use crate::store::{self, Engine, Store};
 use crate::tags::{TagCell, TagRegistry};
 use crate::tier::{Tier, TierStart};
+use crate::windows::Windows;
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt;
@@ -29,6 +30,8 @@ pub(crate) struct Runtime {
     pub(crate) store: Arc<Store>,
     pub(crate) tags: Arc<TagRegistry>,
     pub(crate) flights: Flights,
+    /// The open windows of batch functions that merge concurrent calls (`merge = ..`).
+    pub(crate) merges: Windows,
     /// Carried by every entry: [`invalidate_all`](crate::invalidate_all) bumps it.
     pub(crate) epoch: Arc<TagCell>,
     /// Carried by the entries of shared functions only: the tier bumps it when it may have
@@ -355,6 +358,7 @@ impl Config {
             },
             tags,
             flights: Flights::default(),
+            merges: Windows::default(),
             memory_only_stores: self.memory_only_stores,
             default_ttl: self.default_ttl,
             ttl_jitter: self.ttl_jitter,

@@ -11,6 +11,15 @@ pub struct Sharer<R> {
     pub(crate) unpack: fn(&(dyn Any + Send)) -> Option<R>,
 }
 
+impl<R> Clone for Sharer<R> {
+    fn clone(&self) -> Self {
+        Sharer {
+            pack: self.pack,
+            unpack: self.unpack,
+        }
+    }
+}
+
 /// Autoref specialisation: `(&&ShareProbe::<R>::new()).probe()` is a [`Sharer`] when `R` is
 /// `Clone + Send + 'static`, `None` otherwise (waiters then run the function themselves).
 pub struct ShareProbe<R>(PhantomData<fn() -> R>);

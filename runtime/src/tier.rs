@@ -30,6 +30,20 @@ pub(crate) trait Tier: Send + Sync {
         entry_ttl: Duration,
         want_value: bool,
     ) -> TierFuture<'a, Remote>;
+    /// [`read`](Tier::read) of several keys, their answers in the same order: one round trip
+    /// for a tier that can (this default reads them one after the other).
+    fn read_many<'a>(&'a self, reads: &'a [RemoteRead<'a>]) -> TierFuture<'a, Vec<Remote>> {
+        Box::pin(async move {
+            let mut remotes = Vec::with_capacity(reads.len());
+            for read in reads {
+                remotes.push(
+                    self.read(read.key, read.tags, read.entry_ttl, read.want_value)
+                        .await?,
+                );
+            }
+            Ok(remotes)
+        })
+    }
     /// Queues a value for the shared store; never waits.
     fn write(&self, write: Write);
     /// Removes the value of `key`; whether there was one.
@@ -51,6 +65,14 @@ pub(crate) struct Limits {
     pub(crate) l1_ttl_cap: Duration,
     /// Larger encoded values are neither written nor decoded.
     pub(crate) max_value_bytes: usize,
+}
+
+/// One key to read (see [`Tier::read`]).
+pub(crate) struct RemoteRead<'a> {
+    pub(crate) key: u128,
+    pub(crate) tags: &'a [Box<str>],
+    pub(crate) entry_ttl: Duration,
+    pub(crate) want_value: bool,
 }
 
 /// What a read found in the shared store.

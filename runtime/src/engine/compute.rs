@@ -83,7 +83,7 @@ impl<R> Miss<R> {
 
     /// Generations are read before the body runs: an invalidation that lands while it runs
     /// makes this result stale on arrival instead of being lost.
-    fn snapshot(&self) -> Snapshot {
+    pub(super) fn snapshot(&self) -> Snapshot {
         let runtime = self.runtime;
         let mut stamps = Vec::with_capacity(self.tags.len() + 3);
         stamps.push(runtime.tags.intern(&self.function.tag).stamp());
@@ -139,7 +139,7 @@ impl<R> Miss<R> {
 
     /// The decision, its size taken from the function's weigher when it has one for what is
     /// stored (values of `local` functions, cached errors: nothing else measures their heap).
-    fn weighed(&self, decision: Decision) -> Decision {
+    pub(super) fn weighed(&self, decision: Decision) -> Decision {
         match decision {
             Decision::Store {
                 value,

@@ -250,7 +250,7 @@ pub(crate) async fn read<R>(
 
 /// Counts an expired or tag-invalidated entry and removes it (unless already replaced, or kept
 /// for one of its windows).
-fn drop_unfresh(
+pub(super) fn drop_unfresh(
     function: &'static FunctionState,
     runtime: &Runtime,
     counters: &Counters,

@@ -105,6 +105,30 @@ impl<R> Miss<R> {
         }
     }
 
+    /// The same miss again (its key, tags and rules): a batch call that hands an item to
+    /// another call's merged computation keeps one, to claim the item again if that call fails.
+    pub(super) fn duplicate(&self) -> Self {
+        Miss {
+            site: self.site,
+            function: self.function,
+            counters: self.counters,
+            hash: self.hash,
+            kind: self.kind,
+            runtime: self.runtime,
+            tags: self.tags.clone(),
+            tag_names: self.tag_names.clone(),
+            codec: self.codec,
+            sharer: self.sharer.clone(),
+            ttl_override: self.ttl_override,
+            previous: self.previous.clone(),
+            unless: self.unless,
+            result_tags: self.result_tags,
+            cache_err: self.cache_err,
+            weigh_values: self.weigh_values,
+            weigh_errors: self.weigh_errors,
+        }
+    }
+
     fn wants_tags(&self) -> bool {
         self.kind != MissKind::Uncached
     }

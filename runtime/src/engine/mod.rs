@@ -8,6 +8,7 @@
 //! The engine uses the layers below it (site, key, value, store, tags, flights, tier) and is
 //! used by `private` (generated code) and by the public API; it never calls the public API.
 
+mod batch;
 mod coalesce;
 mod compute;
 mod entering;
@@ -19,6 +20,7 @@ mod remote;
 #[cfg(test)]
 mod tests;
 
+pub use batch::{BatchEnter, BatchMiss, enter_batch};
 pub(crate) use entering::enter_as;
 pub use entering::{Entering, enter};
 pub(crate) use lookup::{Access, remove};

@@ -108,6 +108,29 @@ pub(crate) async fn computing<F: Future>(key: u128, body: F) -> F::Output {
     .await
 }
 
+/// Runs `body` (a batch leader's computation of several keys) with each of `keys` marked as
+/// computing on this thread, as [`computing`] does for one.
+pub(crate) async fn computing_many<F: Future>(keys: Vec<u128>, body: F) -> F::Output {
+    struct Truncate(usize);
+    impl Drop for Truncate {
+        fn drop(&mut self) {
+            COMPUTING.with(|c| c.borrow_mut().truncate(self.0));
+        }
+    }
+    let mut body = std::pin::pin!(body);
+    std::future::poll_fn(move |cx| {
+        let below = COMPUTING.with(|c| {
+            let mut computing = c.borrow_mut();
+            let below = computing.len();
+            computing.extend_from_slice(&keys);
+            below
+        });
+        let _truncate = Truncate(below);
+        body.as_mut().poll(cx)
+    })
+    .await
+}
+
 /// Whether `key` is being computed by a caller further up this poll: waiting for it would wait
 /// for ourselves.
 pub(crate) fn is_computing(key: u128) -> bool {

@@ -6,8 +6,8 @@ use super::miss::{Miss, MissKind};
 use crate::observe::{CallOutcome, Tier};
 use crate::stats::bump;
 use crate::store::Entry;
-use crate::tier::{self, Remote, Write};
-use crate::value::Stored;
+use crate::tier::{self, Remote, TierError, Write};
+use crate::value::{SharedCodec, Stored};
 use std::any::Any;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,11 +29,39 @@ impl<R> Miss<R> {
             return ReadThrough::Compute { generations: None };
         };
         let names = self.remote_tag_names();
-        let ttl = self
-            .ttl_override
-            .unwrap_or_else(|| self.site.ttl(self.runtime));
-        let want_value = self.kind != MissKind::Refresh;
-        let generations = match tier.read(self.hash, &names, ttl, want_value).await {
+        let read = tier
+            .read(
+                self.hash,
+                &names,
+                self.entry_ttl(),
+                self.wants_remote_value(),
+            )
+            .await;
+        self.accept_remote(tier, shared, read, snapshot)
+    }
+
+    /// The TTL the entry will have: tag counters read for it must outlive it.
+    pub(super) fn entry_ttl(&self) -> Duration {
+        self.ttl_override
+            .unwrap_or_else(|| self.site.ttl(self.runtime))
+    }
+
+    /// Whether the read wants the value (a refresh only reads the generations to write under).
+    pub(super) fn wants_remote_value(&self) -> bool {
+        self.kind != MissKind::Refresh
+    }
+
+    /// What a read of this key from the shared tier makes of the miss: a value another
+    /// instance computed (now also in memory), or the generations to compute under. Also used
+    /// for each item of a batch, read in one round trip.
+    pub(super) fn accept_remote(
+        &self,
+        tier: &dyn tier::Tier,
+        shared: SharedCodec,
+        read: Result<Remote, TierError>,
+        snapshot: &Snapshot,
+    ) -> ReadThrough<R> {
+        let generations = match read {
             Ok(Remote::Hit {
                 schema,
                 payload,

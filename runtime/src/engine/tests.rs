@@ -9,7 +9,7 @@ use crate::policy::ValuePolicy;
 use crate::site::{Site, SiteConfig};
 use crate::stats::Counts;
 use crate::tier::{
-    self, Limits, Remote, SharedStats, Tier, TierError, TierFuture, TierStart, Write,
+    self, Limits, Remote, RemoteRead, SharedStats, Tier, TierError, TierFuture, TierStart, Write,
 };
 use crate::value::{SharedCodec, codec};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
@@ -20,7 +20,7 @@ const BUDGET: Duration = Duration::from_millis(100);
 
 /// What the fake answers to every read.
 #[derive(Clone)]
-enum Answer {
+pub(crate) enum Answer {
     /// A value of the function's type, under the current generations.
     Value(u32),
     Miss,
@@ -34,26 +34,37 @@ enum Answer {
     },
 }
 
-struct FakeTier {
+pub(crate) struct FakeTier {
     answer: Answer,
     reads: AtomicU64,
+    /// Calls of `read_many` (each one round trip, however many keys).
+    read_batches: AtomicU64,
     refused: AtomicU64,
     writes: Mutex<Vec<Write>>,
     fail_invalidations: bool,
 }
 
 impl FakeTier {
-    fn new(answer: Answer) -> Arc<Self> {
+    pub(crate) fn new(answer: Answer) -> Arc<Self> {
         Arc::new(FakeTier {
             answer,
             reads: AtomicU64::new(0),
+            read_batches: AtomicU64::new(0),
             refused: AtomicU64::new(0),
             writes: Mutex::new(Vec::new()),
             fail_invalidations: false,
         })
     }
 
-    fn written(&self) -> usize {
+    pub(crate) fn read_batches(&self) -> u64 {
+        self.read_batches.load(SeqCst)
+    }
+
+    pub(crate) fn refused(&self) -> u64 {
+        self.refused.load(SeqCst)
+    }
+
+    pub(crate) fn written(&self) -> usize {
         self.writes
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -96,6 +107,20 @@ impl Tier for FakeTier {
                     generations,
                 }),
             }
+        })
+    }
+
+    fn read_many<'a>(&'a self, reads: &'a [RemoteRead<'a>]) -> TierFuture<'a, Vec<Remote>> {
+        self.read_batches.fetch_add(1, SeqCst);
+        Box::pin(async move {
+            let mut remotes = Vec::with_capacity(reads.len());
+            for read in reads {
+                remotes.push(
+                    self.read(read.key, read.tags, read.entry_ttl, read.want_value)
+                        .await?,
+                );
+            }
+            Ok(remotes)
         })
     }
 
@@ -150,7 +175,7 @@ impl Tier for FakeTier {
     }
 }
 
-fn instance(fake: &Arc<FakeTier>) -> Cache {
+pub(crate) fn instance(fake: &Arc<FakeTier>) -> Cache {
     let mut config = Config::new().ttl_jitter(0.0);
     let tier: Arc<dyn Tier> = fake.clone();
     config.tier = Some(TierStart::new("fake".into(), move |_, _| {
@@ -312,4 +337,11 @@ async fn an_unconfirmed_invalidation_is_an_error_but_memory_is_invalidated() {
     assert_eq!(cache.scope(price(6, &runs)).await, 60);
     assert_eq!(runs.load(SeqCst), 2, "the in-memory entry was dropped");
     assert_eq!(counts(cache).stale, 1);
+}
+
+/// Lets every spawned task of a current-thread runtime run until it waits for something.
+pub(crate) async fn settle() {
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+    }
 }

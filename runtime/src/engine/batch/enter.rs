@@ -1,0 +1,191 @@
+//! The first step of a batch call: its calling mode, then each distinct item looked up in memory
+//! with the one freshness rule (as a single call's lookup), without waiting for anything.
+
+use super::{BatchEnter, BatchMiss, Missing};
+use crate::batching::{BatchCodec, BatchItems};
+use crate::engine::invalidation::invalidate_names;
+use crate::engine::lookup::{Freshness, drop_unfresh, freshness, remove};
+use crate::engine::miss::{Miss, MissKind};
+use crate::engine::mode::{self, Mode};
+use crate::function::FunctionState;
+use crate::key::{BatchKeys, Key};
+use crate::observe::{self, CallOutcome, Tier};
+use crate::runtime::{Runtime, runtime};
+use crate::site::Site;
+use crate::stats::bump;
+use crate::store::PrehashedKey;
+use std::collections::HashSet;
+use std::marker::PhantomData;
+use std::sync::atomic::AtomicU64;
+
+/// Looks every item of a batch call up: the whole result when each is cached, else what the
+/// call needs to compute the others ([`BatchMiss::run`]).
+pub async fn enter_batch<R, K, V, C>(
+    site: &'static Site,
+    keys: BatchKeys,
+    codec: BatchCodec<R, K, V>,
+    items: BatchItems<K, C>,
+) -> BatchEnter<R, K, V, C> {
+    let runtime = runtime();
+    let function = keys.function;
+    let counters = runtime.counters(function);
+    let kind = match mode::current() {
+        Mode::Normal | Mode::Done(_) => MissKind::Compute,
+        Mode::Bypass => MissKind::Uncached,
+        Mode::Refresh => {
+            mode::consume();
+            MissKind::Refresh
+        }
+        forgetting @ (Mode::Forget | Mode::ForgetAll) => {
+            let hashes = items
+                .items
+                .iter()
+                .filter_map(|item| (items.key_of)(&keys, item));
+            let hashes: Vec<u128> = hashes.collect();
+            let shared = codec.item.shared_enabled();
+            let removed = forget(runtime, keys.function, hashes, shared, forgetting).await;
+            mode::finish(removed);
+            // The calling mode's wrapper ends the call now: it never produces a value.
+            return std::future::pending().await;
+        }
+    };
+    let mut batch = Box::new(BatchMiss {
+        site,
+        function,
+        counters,
+        runtime,
+        kind,
+        codec,
+        key_of: items.key_of,
+        answered: Vec::new(),
+        missing: Vec::new(),
+        sharer: None,
+        merge: None,
+        weigh_values: None,
+        owned: PhantomData,
+        keys,
+    });
+    let Some(distinct) = distinct(&batch.keys, items) else {
+        // An item failed to encode: the call runs uncached, as a single call would.
+        return uncached(batch, Vec::new(), &counters.key_errors);
+    };
+    match kind {
+        MissKind::Uncached => return uncached(batch, distinct, &counters.bypassed),
+        _ if batch.keys.skip => return uncached(batch, distinct, &counters.bypassed),
+        _ if batch.keys.failed => return uncached(batch, distinct, &counters.key_errors),
+        MissKind::Refresh => {
+            for (item, hash) in distinct {
+                bump(&counters.refreshed);
+                batch.missing.push(batch.missing_item(item, hash));
+            }
+        }
+        _ => batch.look_up(distinct),
+    }
+    if batch.missing.is_empty() {
+        // A hit never waits: spend the task's budget, as a single hit does.
+        std::future::poll_fn(|cx| tokio::task::coop::poll_proceed(cx).map(|r| r.made_progress()))
+            .await;
+        return BatchEnter::Hit((batch.codec.wrap)(std::mem::take(&mut batch.answered)));
+    }
+    BatchEnter::Miss(batch)
+}
+
+/// The items once each, with their keys; `None` if one fails to encode.
+fn distinct<K, C>(keys: &BatchKeys, items: BatchItems<K, C>) -> Option<Vec<(K, u128)>> {
+    let mut seen = HashSet::with_capacity_and_hasher(items.items.len(), PrehashedKey);
+    let mut distinct = Vec::with_capacity(items.items.len());
+    for item in items.items {
+        let hash = (items.key_of)(keys, &item)?;
+        if seen.insert(hash) {
+            distinct.push((item, hash));
+        }
+    }
+    Some(distinct)
+}
+
+/// The call runs uncached with every item, each counted in `counter`.
+fn uncached<R, K, V, C>(
+    mut batch: Box<BatchMiss<R, K, V, C>>,
+    items: Vec<(K, u128)>,
+    counter: &AtomicU64,
+) -> BatchEnter<R, K, V, C> {
+    batch.kind = MissKind::Uncached;
+    for (item, hash) in items {
+        bump(counter);
+        observe::call(
+            batch.function,
+            hash,
+            CallOutcome::Bypass,
+            Tier::Memory,
+            None,
+        );
+        batch.missing.push(batch.missing_item(item, hash));
+    }
+    BatchEnter::Miss(batch)
+}
+
+impl<R, K, V, C> BatchMiss<R, K, V, C> {
+    /// Each item in memory: a fresh entry answers it (a cached absence too), anything else is
+    /// a miss of its own.
+    fn look_up(&mut self, items: Vec<(K, u128)>) {
+        let (runtime, counters) = (self.runtime, self.counters);
+        let now = runtime.now_nanos();
+        for (item, hash) in items {
+            if let Some(entry) = runtime.store.get(hash) {
+                if freshness(self.site, &entry, now) != Freshness::Fresh {
+                    drop_unfresh(self.function, runtime, counters, hash, &entry, now);
+                } else if let Some(found) = self.codec.item.load(&entry) {
+                    counters.hits.add_one();
+                    observe::call(self.function, hash, CallOutcome::Hit, Tier::Memory, None);
+                    if let Some(value) = found {
+                        self.answered.push((item, value));
+                    }
+                    continue;
+                }
+            }
+            bump(&counters.misses);
+            self.missing.push(self.missing_item(item, hash));
+        }
+    }
+
+    /// An item to compute, with the miss a call of that item alone would have.
+    pub(super) fn missing_item(&self, item: K, hash: u128) -> Missing<K, V> {
+        let key = Key {
+            function: self.function,
+            hash: Some(hash),
+            skip: false,
+        };
+        let miss = Miss::new(
+            self.site,
+            &key,
+            self.counters,
+            self.kind,
+            self.codec.item,
+            None,
+        );
+        Missing {
+            item,
+            miss: Box::new(miss),
+        }
+    }
+}
+
+/// `forget(call)`: removes each item's entry; `forget_all(call)`: every entry of the function.
+async fn forget(
+    runtime: &'static Runtime,
+    function: &'static FunctionState,
+    hashes: Vec<u128>,
+    shared: bool,
+    mode: Mode,
+) -> bool {
+    if mode == Mode::ForgetAll {
+        // Nothing to report a shared-store failure to; the in-memory invalidation happened.
+        let _ = invalidate_names(runtime, &[&function.tag]).await;
+        return true;
+    }
+    let mut removed = false;
+    for hash in hashes {
+        removed |= remove(runtime, hash, shared).await;
+    }
+    removed
+}
