@@ -53,6 +53,8 @@ pub(crate) enum KeyPart {
         /// The parameter type's span.
         ty_span: Span,
     },
+    /// A batch function's batch parameter: `__cq_key.item_here()`, where each item's bytes go.
+    Item,
 }
 
 /// Everything `expand` needs for `#[cached_query]`, fully decided.
@@ -88,6 +90,42 @@ pub(crate) struct Plan {
     pub(crate) key_parts: Vec<KeyPart>,
     /// Tag templates.
     pub(crate) tags: Vec<TagTemplate>,
+    /// `batch`: what the batch expansion needs besides the above.
+    pub(crate) batch: Option<BatchPlan>,
+}
+
+/// A batch function (`#[cached_query(batch)]`), fully decided.
+pub(crate) struct BatchPlan {
+    /// The batch parameter's binding, as the user wrote it.
+    pub(crate) param: Ident,
+    /// `mut ids`.
+    pub(crate) mutable: bool,
+    /// The batch parameter's type, lifetimes elided: what the body's share of the items is
+    /// bound as.
+    pub(crate) param_ty: Type,
+    /// Where the parameter's type is written: the batch's bounds are checked there.
+    pub(crate) param_ty_span: Span,
+    /// A reference (`&[K]`): the body's share is collected into an owned collection first, and
+    /// borrowed from it.
+    pub(crate) borrowed: bool,
+    /// The items' name in tag placeholders (`_` when no tag names it).
+    pub(crate) item: Ident,
+    /// `K` of the returned map.
+    pub(crate) key_ty: Type,
+    /// `V` of the returned map: what each item's entry holds.
+    pub(crate) value_ty: Type,
+    /// `Result<Map, E>` or the map itself.
+    pub(crate) policy: Returns,
+    /// `merge = ..` (and `max_batch`).
+    pub(crate) merge: Option<Merge>,
+}
+
+/// `merge = "2ms", max_batch = 500`.
+pub(crate) struct Merge {
+    pub(crate) window_ms: u64,
+    pub(crate) max_batch: u32,
+    /// Where `merge` is written: its bounds (`K: Clone + Send + 'static`) are checked there.
+    pub(crate) span: Span,
 }
 
 /// When `#[cache_invalidate]` invalidates its tags.

@@ -22,7 +22,14 @@ impl SiteOptions {
             ("store", some_or_none(args.store.as_ref())),
             ("version", quote!(#version)),
             ("ttl_ms", millis(args.ttl)),
-            ("cache_none", flag(args.cache_none.is_present())),
+            // A batch caches the items its body leaves out, unless `cache_none = false`.
+            (
+                "cache_none",
+                flag(
+                    args.cache_none.is_present()
+                        || (args.batch.is_some() && args.cache_none.turned_off().is_none()),
+                ),
+            ),
             ("none_ttl_ms", millis(args.none_ttl)),
             ("stale_if_error_ms", millis(args.stale_if_error)),
             ("min_compute_ms", millis(args.min_compute)),

@@ -4,6 +4,7 @@
 //! in parallel do not see each other's entries.
 
 mod basics;
+mod batch;
 mod cached_errors;
 mod conditions;
 mod durations;

@@ -11,6 +11,7 @@ use darling::util::Flag;
 use proc_macro2::{Span, TokenStream};
 use syn::{LitStr, Meta};
 
+mod batch;
 mod duration;
 mod forms;
 mod shape;
@@ -19,6 +20,7 @@ mod values;
 use forms::Tags;
 pub(crate) use values::{CratePath, EarlyRefresh, Returns};
 
+pub(crate) use batch::{BatchOption, CacheNone, MaxBatch};
 pub(crate) use duration::Duration;
 #[cfg(test)]
 pub(crate) use duration::parse_duration;
@@ -75,9 +77,10 @@ pub(crate) struct CachedQueryArgs {
     /// `returns = "result" | "option" | "value"`.
     #[darling(default, with = cached_returns)]
     pub(crate) returns: Option<Returns>,
-    /// `cache_none`: also cache `None` (Option policy only).
-    #[darling(default, with = forms::flag)]
-    pub(crate) cache_none: Flag,
+    /// `cache_none`: also cache `None` (Option policy only); a batch caches absent items unless
+    /// `cache_none = false`.
+    #[darling(default, with = batch::cache_none)]
+    pub(crate) cache_none: CacheNone,
     /// `none_ttl = "30s"`: TTL of cached `None`s.
     pub(crate) none_ttl: Option<Duration>,
     /// `stale_if_error = "5m"`: how long after expiry the last `Ok` may stand in for an `Err`.
@@ -104,6 +107,14 @@ pub(crate) struct CachedQueryArgs {
     pub(crate) cache_err: Option<syn::Expr>,
     /// `err_ttl = "30s"`: TTL of cached errors.
     pub(crate) err_ttl: Option<Duration>,
+    /// `batch`, `batch(ids)`, `batch(ids as id)`: one call for many items, each cached alone.
+    #[darling(default, with = batch::batch)]
+    pub(crate) batch: Option<BatchOption>,
+    /// `merge = "2ms"`: concurrent calls of a batch function merged into one body call.
+    pub(crate) merge: Option<Duration>,
+    /// `max_batch = 500`: how many items one merged body call takes at most.
+    #[darling(default, with = batch::max_batch)]
+    pub(crate) max_batch: Option<MaxBatch>,
 }
 
 impl CachedQueryArgs {
@@ -176,8 +187,10 @@ impl CachedQueryArgs {
                 .with_span(&err_ttl.span),
             );
         }
+        self.check_batch(acc);
         if let Some(none_ttl) = &self.none_ttl
             && !self.cache_none.is_present()
+            && self.batch.is_none()
         {
             acc.push(
                 darling::Error::custom(

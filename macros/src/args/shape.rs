@@ -32,6 +32,9 @@ const EXAMPLES: &[(&str, &str)] = &[
     ("cache_err", "cache_err = |e| e.is_not_found()"),
     ("err_ttl", "err_ttl = \"30s\""),
     ("before", "before"),
+    ("batch", "batch(ids as id)"),
+    ("merge", "merge = \"2ms\""),
+    ("max_batch", "max_batch = 500"),
 ];
 
 /// The option's name as written: `ttl` in `ttl = 60`.

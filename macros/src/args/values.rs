@@ -2,12 +2,16 @@
 //! policy.
 
 use darling::FromMeta;
+use proc_macro2::Span;
+use syn::spanned::Spanned;
 use syn::{Expr, Lit, Meta};
 
 /// `early_refresh` (XFetch `beta` = 1) or `early_refresh = 2.5`: a positive, finite number.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct EarlyRefresh {
     pub(crate) beta: f64,
+    /// Where the option is written.
+    pub(crate) span: Span,
 }
 
 const EARLY_REFRESH_FORMS: &str = "`early_refresh` takes no value (`early_refresh`) or a positive \
@@ -16,9 +20,10 @@ const EARLY_REFRESH_FORMS: &str = "`early_refresh` takes no value (`early_refres
 
 impl FromMeta for EarlyRefresh {
     fn from_meta(item: &Meta) -> darling::Result<Self> {
+        let span = item.path().span();
         match item {
-            Meta::Path(_) => Ok(Self { beta: 1.0 }),
-            Meta::NameValue(nv) => Self::from_expr(&nv.value),
+            Meta::Path(_) => Ok(Self { beta: 1.0, span }),
+            Meta::NameValue(nv) => Self::from_expr(&nv.value).map(|e| Self { span, ..e }),
             Meta::List(_) => Err(darling::Error::custom(EARLY_REFRESH_FORMS).with_span(item)),
         }
     }
@@ -43,7 +48,10 @@ impl FromMeta for EarlyRefresh {
             _ => None,
         };
         match beta {
-            Some(beta) if beta.is_finite() && beta > 0.0 => Ok(Self { beta }),
+            Some(beta) if beta.is_finite() && beta > 0.0 => Ok(Self {
+                beta,
+                span: value.span(),
+            }),
             _ => Err(darling::Error::custom(EARLY_REFRESH_FORMS).with_span(value)),
         }
     }

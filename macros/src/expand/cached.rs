@@ -10,6 +10,9 @@ use crate::tags::TagTokens;
 
 /// The statements replacing the user's body.
 pub(crate) fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
+    if let Some(batch) = &plan.batch {
+        return super::batch::body(user_stmts, plan, batch);
+    }
     let krate = &plan.krate;
     let ret_ty = &plan.ret_ty;
     let mixed = |name: &str| Ident::new(name, Span::mixed_site());
@@ -22,12 +25,7 @@ pub(crate) fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
     let key_stmts = plan.key_parts.iter().map(|part| key_stmt(part, &key));
     let condition = condition(plan, &key);
     let enter = enter(plan, [&site, &key, &miss, &instance]);
-    let tag_stmts = plan.tags.iter().map(|tag| match tag.emit() {
-        TagTokens::Plain(text) => quote_spanned!(text.span()=> #miss.tag(#text);),
-        TagTokens::Format(args) => {
-            quote_spanned!(tag.lit.span()=> #miss.tag_fmt(::core::format_args!(#args));)
-        }
-    });
+    let tag_stmts = tag_stmts(plan, &miss);
     let miss_options = miss_options(plan, &miss);
     // `stale_while_revalidate`: the body may run in a background task, so it must be `Send +
     // 'static`; a violation is reported at the option.
@@ -66,11 +64,22 @@ pub(crate) fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
     }
 }
 
+/// `__cq_miss.tag(..)`, `__cq_miss.tag_fmt(format_args!(..))`, each spanned at its literal.
+pub(super) fn tag_stmts(plan: &Plan, miss: &Ident) -> Vec<TokenStream> {
+    let tag = |tag: &crate::tags::TagTemplate| match tag.emit() {
+        TagTokens::Plain(text) => quote_spanned!(text.span()=> #miss.tag(#text);),
+        TagTokens::Format(args) => {
+            quote_spanned!(tag.lit.span()=> #miss.tag_fmt(::core::format_args!(#args));)
+        }
+    };
+    plan.tags.iter().map(tag).collect()
+}
+
 /// `condition`: evaluated where the parameters are still in scope, before the body moves them;
 /// spanned at the user's expression so a non-`bool` is reported there. Bound first, then
 /// negated: `!(a && !b)` around the user's expression would trip clippy's `nonminimal_bool` in
 /// their code.
-fn condition(plan: &Plan, key: &Ident) -> Option<TokenStream> {
+pub(super) fn condition(plan: &Plan, key: &Ident) -> Option<TokenStream> {
     plan.condition.as_ref().map(|expr| {
         let included = Ident::new("__cq_included", Span::mixed_site());
         quote_spanned! {expr.span()=>
@@ -190,7 +199,7 @@ fn weighing(plan: &Plan, miss: &Ident) -> TokenStream {
     quote!(#values #errors)
 }
 
-fn key_stmt(part: &KeyPart, key: &Ident) -> TokenStream {
+pub(super) fn key_stmt(part: &KeyPart, key: &Ident) -> TokenStream {
     match part {
         KeyPart::Receiver {
             self_token,
@@ -205,5 +214,6 @@ fn key_stmt(part: &KeyPart, key: &Ident) -> TokenStream {
             quote_spanned!(self_token.span=> #key.receiver(&*#self_token);)
         }
         KeyPart::Arg { ident, ty_span } => quote_spanned!(*ty_span=> #key.arg(&#ident);),
+        KeyPart::Item => quote!(#key.item_here();),
     }
 }

@@ -1,5 +1,6 @@
 //! Code generation for both attributes, following `docs/expansion-contract.md` to the letter.
 
+mod batch;
 mod cached;
 mod invalidate;
 mod parts;

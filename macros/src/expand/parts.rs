@@ -11,6 +11,16 @@ use syn::Type;
 /// type error in the body points at the body ("return type inferred to be `T` here") instead of
 /// at the attribute.
 pub(crate) fn user_body(user_stmts: &[syn::Stmt], ret_ty: &Type, ret_span: Span) -> TokenStream {
+    user_body_after(TokenStream::new(), user_stmts, ret_ty, ret_span)
+}
+
+/// [`user_body`], with `prelude` (statements that bind what the body sees) first.
+pub(crate) fn user_body_after(
+    prelude: TokenStream,
+    user_stmts: &[syn::Stmt],
+    ret_ty: &Type,
+    ret_span: Span,
+) -> TokenStream {
     // Located at the return type so "return type inferred to be `T` here" points at it.
     let fake_return = Ident::new("__cq_fake_return", Span::mixed_site().located_at(ret_span));
     let fake_return_edge = quote_spanned! {ret_span=>
@@ -20,6 +30,7 @@ pub(crate) fn user_body(user_stmts: &[syn::Stmt], ret_ty: &Type, ret_span: Span)
     };
     quote! {
         async move {
+            #prelude
             #fake_return_edge
             { #(#user_stmts)* }
         }

@@ -1,6 +1,7 @@
 //! Unit tests; panicking is how tests fail.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
+mod batch;
 mod invalidate;
 mod parse;
 mod snapshots;

@@ -163,3 +163,36 @@ fn result_tags_and_cache_err() {
         expect_file!["../../tests/snapshots/result_tags_and_cache_err.rs"],
     );
 }
+
+#[test]
+fn batch() {
+    check(
+        quote!(
+            batch,
+            ttl = "5m",
+            tags = ["users", "user:{id}"],
+            skip(db),
+            merge = "2ms",
+            max_batch = 500
+        ),
+        quote! {
+            pub async fn get_users(db: &Pool, ids: Vec<u64>) -> Result<HashMap<u64, User>, DbError> {
+                db.load(&ids).await
+            }
+        },
+        expect_file!["../../tests/snapshots/batch.rs"],
+    );
+}
+
+#[test]
+fn batch_borrowed_method() {
+    check(
+        quote!(batch(skus as sku), local, tags = ["{self.shard}:{sku}"]),
+        quote! {
+            async fn stock<'a>(&self, region: &str, skus: &'a [Sku]) -> BTreeMap<Sku, u32> {
+                self.count(region, skus).await
+            }
+        },
+        expect_file!["../../tests/snapshots/batch_borrowed_method.rs"],
+    );
+}

@@ -23,7 +23,7 @@ pub(crate) fn validate_invalidate(
     let args = args?;
 
     // Every parameter binding may be a placeholder root: nothing is skipped here.
-    let tags = params::tags(args.tags(), input, &[], errors);
+    let tags = params::tags(args.tags(), input, &[], None, errors);
     if !errors.is_empty() {
         return None;
     }

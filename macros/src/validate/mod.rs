@@ -1,6 +1,7 @@
 //! Checks of the function and of the arguments against it. Produces the plan that `expand`
 //! turns into code without making further decisions.
 
+mod batch;
 mod invalidate;
 mod params;
 mod returns;
@@ -11,7 +12,8 @@ pub(crate) use invalidate::validate_invalidate;
 use crate::args::{CachedQueryArgs, Returns};
 use crate::error::Errors;
 use crate::input::Input;
-use crate::plan::{Krate, Plan};
+use crate::plan::Krate;
+use crate::plan::{KeyPart, Plan};
 use crate::site_config::SiteOptions;
 
 /// Validates a `#[cached_query]` function (always) and its arguments against it (when they
@@ -27,11 +29,37 @@ pub(crate) fn validate(
     let args = args?;
 
     let skipped = params::check_skips(args, input, errors);
-    let tags = params::tags(&args.tags, input, &skipped, errors);
+    let batch_names = args
+        .batch
+        .as_ref()
+        .and_then(|batch| batch::names(batch, input, &skipped, errors));
+    let tags = params::tags(&args.tags, input, &skipped, batch_names.as_ref(), errors);
+    let mut key_parts = params::key_parts(input, &skipped);
 
     let ret_ty = ret_ty?;
-    let policy = args.returns.unwrap_or_else(|| returns::policy_of(&ret_ty));
-    check_policy_options(args, policy, errors);
+    let batch = match batch_names {
+        Some(names) => {
+            let item_used = tags.iter().any(|tag| {
+                tag.placeholders()
+                    .any(|p| names.item.as_ref().is_some_and(|item| *item == p.root))
+            });
+            for part in &mut key_parts {
+                if matches!(part, KeyPart::Arg { ident, .. } if *ident == names.param) {
+                    *part = KeyPart::Item;
+                }
+            }
+            Some(batch::plan(args, names, input, &ret_ty, item_used, errors)?)
+        }
+        None if args.batch.is_some() => return None,
+        None => None,
+    };
+    let policy = match &batch {
+        Some(batch) => batch.policy,
+        None => args.returns.unwrap_or_else(|| returns::policy_of(&ret_ty)),
+    };
+    if batch.is_none() {
+        check_policy_options(args, policy, errors);
+    }
     if args.stale_while_revalidate.is_some() {
         signature::check_owned_params(input, errors);
     }
@@ -49,11 +77,15 @@ pub(crate) fn validate(
         unless: args.unless.clone(),
         local: args.local.is_present(),
         policy,
-        value_ty: returns::stored_type(&ret_ty, policy).clone(),
+        value_ty: match &batch {
+            Some(batch) => batch.value_ty.clone(),
+            None => returns::stored_type(&ret_ty, policy).clone(),
+        },
         error_ty: returns::error_type(&ret_ty).clone(),
         ret_ty,
-        key_parts: params::key_parts(input, &skipped),
+        key_parts,
         tags,
+        batch,
     })
 }
 

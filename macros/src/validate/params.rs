@@ -4,6 +4,7 @@
 use syn::LitStr;
 use syn::spanned::Spanned;
 
+use super::batch::BatchNames;
 use crate::args::CachedQueryArgs;
 use crate::error::Errors;
 use crate::input::{FnInput, Param};
@@ -45,18 +46,19 @@ pub(crate) fn check_skips(
 }
 
 /// Parses the tag literals and checks their placeholders; a placeholder may name any binding
-/// but a skipped one.
+/// but a skipped one (for a batch, not the batch itself, but its items).
 pub(crate) fn tags(
     lits: &[LitStr],
     input: &FnInput,
     skipped: &[String],
+    batch: Option<&BatchNames>,
     errors: &mut Errors,
 ) -> Vec<TagTemplate> {
     let mut tags = Vec::new();
     for lit in lits {
         match TagTemplate::parse(lit) {
             Ok(tag) => {
-                check_tag(&tag, input, skipped, errors);
+                check_tag(&tag, input, skipped, batch, errors);
                 tags.push(tag);
             }
             Err(err) => errors.push(err),
@@ -66,11 +68,22 @@ pub(crate) fn tags(
 }
 
 /// Checks that every placeholder's root names a parameter binding, not a skipped one.
-fn check_tag(tag: &TagTemplate, input: &FnInput, skipped: &[String], errors: &mut Errors) {
+fn check_tag(
+    tag: &TagTemplate,
+    input: &FnInput,
+    skipped: &[String],
+    batch: Option<&BatchNames>,
+    errors: &mut Errors,
+) {
     let names = input.binding_names();
     for placeholder in tag.placeholders() {
         let root = &placeholder.root;
-        let msg = if !names.contains(root) {
+        let msg = if let Some(msg) = batch.and_then(|batch| batch_placeholder(batch, root)) {
+            match msg {
+                Some(msg) => msg,
+                None => continue,
+            }
+        } else if !names.contains(root) {
             if root == "self" {
                 "tag placeholder `{self...}` needs a method: this function has no `self` \
                  receiver"
@@ -82,9 +95,16 @@ fn check_tag(tag: &TagTemplate, input: &FnInput, skipped: &[String], errors: &mu
                 } else {
                     list.join(", ")
                 };
+                let hint = match batch {
+                    Some(batch) if batch.item.is_none() => format!(
+                        "; the items of `{0}` have no name: `batch({0} as {root})` names them",
+                        batch.param
+                    ),
+                    _ => String::new(),
+                };
                 format!(
                     "tag placeholder `{{{root}}}` doesn't name a parameter of this function \
-                     (parameters: {list})"
+                     (parameters: {list}){hint}"
                 )
             }
         } else if skipped.contains(root) {
@@ -98,6 +118,26 @@ fn check_tag(tag: &TagTemplate, input: &FnInput, skipped: &[String], errors: &mu
         };
         errors.push(syn::Error::new(tag.lit.span(), msg));
     }
+}
+
+/// A placeholder of a batch function's tag that names the batch (an error) or its items (fine);
+/// `None` for any other, checked as usual.
+fn batch_placeholder(batch: &BatchNames, root: &str) -> Option<Option<String>> {
+    if batch.item.as_ref().is_some_and(|item| item == root) {
+        return Some(None);
+    }
+    if root != batch.param {
+        return None;
+    }
+    let param = &batch.param;
+    let fix = match &batch.item {
+        Some(item) => format!("write `{{{item}}}`"),
+        None => format!("name them, `batch({param} as id)`, and write `{{id}}`"),
+    };
+    Some(Some(format!(
+        "tag placeholder `{{{param}}}` names the whole batch, and each of its items is an entry \
+         of its own, tagged alone: to tag each with its item, {fix}"
+    )))
 }
 
 pub(crate) fn key_parts(input: &FnInput, skipped: &[String]) -> Vec<KeyPart> {
