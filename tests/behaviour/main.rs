@@ -5,6 +5,7 @@
 
 mod basics;
 mod batch;
+mod batch_merge;
 mod cached_errors;
 mod conditions;
 mod durations;

@@ -29,10 +29,11 @@ pub(crate) fn validate(
     let args = args?;
 
     let skipped = params::check_skips(args, input, errors);
-    let batch_names = args
-        .batch
-        .as_ref()
-        .and_then(|batch| batch::names(batch, input, &skipped, errors));
+    let batch_names = match &args.batch {
+        // Without its batch parameter, a batch's tags can't be checked (`{id}` names its items).
+        Some(batch) => Some(batch::names(batch, input, &skipped, errors)?),
+        None => None,
+    };
     let tags = params::tags(&args.tags, input, &skipped, batch_names.as_ref(), errors);
     let mut key_parts = params::key_parts(input, &skipped);
 
@@ -50,7 +51,6 @@ pub(crate) fn validate(
             }
             Some(batch::plan(args, names, input, &ret_ty, item_used, errors)?)
         }
-        None if args.batch.is_some() => return None,
         None => None,
     };
     let policy = match &batch {
