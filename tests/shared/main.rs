@@ -8,6 +8,7 @@
     clippy::expect_used
 )] // a test crate
 
+mod batch;
 mod breaker;
 mod faults;
 mod foreign;

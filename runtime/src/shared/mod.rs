@@ -37,7 +37,7 @@ use breaker::Breaker;
 use pending::Pending;
 use redis::Script;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use scripts::{INVALIDATE, READ, WRITE};
+use scripts::{INVALIDATE, WRITE};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, Weak};
@@ -82,6 +82,7 @@ pub(crate) struct SharedTier {
     flushed: watch::Sender<bool>,
     writes: mpsc::Sender<Write>,
     read_script: Script,
+    read_many_script: Script,
     write_script: Script,
     invalidate_script: Script,
 }
@@ -166,7 +167,8 @@ impl SharedTier {
             flushing: AtomicBool::new(false),
             flushed: watch::Sender::new(true),
             writes,
-            read_script: Script::new(READ),
+            read_script: Script::new(&scripts::read()),
+            read_many_script: Script::new(&scripts::read_many()),
             write_script: Script::new(WRITE),
             invalidate_script: Script::new(INVALIDATE),
             runtime,

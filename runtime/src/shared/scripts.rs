@@ -6,49 +6,82 @@
 //! `p`); `{ns}:t:{tag}` holds a tag's generation, a decimal counter created at a random start.
 
 /// The generations of the tags (created at their random start if missing) and, if asked, the
-/// value if it was computed under exactly those generations.
+/// value if it was computed under exactly those generations: one key's read, as a Lua function
+/// the read scripts call ([`READ`] for one key, [`READ_MANY`] for several).
+///
+/// `read_one(k, tags, want, ttl, a)`: the value is `KEYS[k]`, its tags the `tags` keys after it;
+/// `want` is `'1'` to want the value, `ttl` the tags' TTL (ms); the tags' random starts are
+/// `ARGV[a]` onwards. Reply: `{status, generations, schema, kind, payload, ttl_left}`, status 1
+/// a hit, 0 a miss, 2 a miss where foreign data was found (and replaced, for a tag).
+const READ_ONE: &str = r"
+local function read_one(k, tags, want, ttl, a)
+  local gens = {}
+  local foreign = false
+  for i = 1, tags do
+    local key = KEYS[k + i]
+    local g = redis.pcall('GET', key)
+    if type(g) == 'table' then
+      -- Not a string (an error reply): not a counter of ours. Replace it.
+      redis.call('DEL', key)
+      g = false
+      foreign = true
+    end
+    if not g then
+      g = ARGV[a + i - 1]
+      redis.call('SET', key, g, 'PX', ttl)
+    else
+      local left = redis.call('PTTL', key)
+      if left >= 0 and left < ttl then redis.call('PEXPIRE', key, ttl) end
+    end
+    gens[#gens + 1] = g
+  end
+  local joined = table.concat(gens, ',')
+  if want == '1' then
+    local kind = redis.call('TYPE', KEYS[k])['ok']
+    if kind == 'hash' then
+      local v = redis.call('HMGET', KEYS[k], 'g', 's', 'k', 'p')
+      if not (v[1] and v[2] and v[3] and v[4]) then
+        foreign = true
+      elseif v[1] == joined then
+        return {1, joined, v[2], v[3], v[4], redis.call('PTTL', KEYS[k])}
+      end
+    elseif kind ~= 'none' then
+      foreign = true
+    end
+  end
+  if foreign then return {2, joined} end
+  return {0, joined}
+end
+";
+
+/// One key's read (see [`READ_ONE`]).
 ///
 /// `KEYS`: the value, then the tags. `ARGV`: `1` to want the value, the tags' TTL (ms), then
-/// each tag's random start. Reply: `{status, generations, schema, kind, payload, ttl_left}`,
-/// status 1 a hit, 0 a miss, 2 a miss where foreign data was found (and replaced, for a tag).
-pub(super) const READ: &str = r"
-local ttl = tonumber(ARGV[2])
-local gens = {}
-local foreign = false
-for i = 2, #KEYS do
-  local g = redis.pcall('GET', KEYS[i])
-  if type(g) == 'table' then
-    -- Not a string (an error reply): not a counter of ours. Replace it.
-    redis.call('DEL', KEYS[i])
-    g = false
-    foreign = true
-  end
-  if not g then
-    g = ARGV[i + 1]
-    redis.call('SET', KEYS[i], g, 'PX', ttl)
-  else
-    local left = redis.call('PTTL', KEYS[i])
-    if left >= 0 and left < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
-  end
-  gens[#gens + 1] = g
+/// each tag's random start. Reply: `read_one`'s.
+pub(super) fn read() -> String {
+    format!("{READ_ONE}return read_one(1, #KEYS - 1, ARGV[1], tonumber(ARGV[2]), 3)")
+}
+
+/// Several keys' reads in one round trip (a batch function's missing items).
+///
+/// `ARGV[1]`: how many keys. Then per key, in order: `KEYS` its value then its tags; `ARGV` its
+/// number of tags, `1` to want the value, the tags' TTL (ms), then each tag's random start.
+/// Reply: one `read_one` reply per key, in order.
+pub(super) fn read_many() -> String {
+    format!(
+        "{READ_ONE}{}",
+        r"
+local k, a, replies = 1, 2, {}
+for n = 1, tonumber(ARGV[1]) do
+  local tags = tonumber(ARGV[a])
+  replies[n] = read_one(k, tags, ARGV[a + 1], tonumber(ARGV[a + 2]), a + 3)
+  k = k + 1 + tags
+  a = a + 3 + tags
 end
-local joined = table.concat(gens, ',')
-if ARGV[1] == '1' then
-  local kind = redis.call('TYPE', KEYS[1])['ok']
-  if kind == 'hash' then
-    local v = redis.call('HMGET', KEYS[1], 'g', 's', 'k', 'p')
-    if not (v[1] and v[2] and v[3] and v[4]) then
-      foreign = true
-    elseif v[1] == joined then
-      return {1, joined, v[2], v[3], v[4], redis.call('PTTL', KEYS[1])}
-    end
-  elseif kind ~= 'none' then
-    foreign = true
-  end
-end
-if foreign then return {2, joined} end
-return {0, joined}
-";
+return replies
+"
+    )
+}
 
 /// Writes a batch of values, each only if its tags still have the generations it was computed
 /// under; whatever was under a value's key (ours or not) is replaced. One round trip for the

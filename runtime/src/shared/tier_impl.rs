@@ -3,7 +3,7 @@
 use super::SharedTier;
 use super::protocol::{millis, parse_read};
 use super::random_u62;
-use crate::tier::{Limits, Remote, SharedStats, Tier, TierError, TierFuture, Write};
+use crate::tier::{Limits, Remote, RemoteRead, SharedStats, Tier, TierError, TierFuture, Write};
 use redis::Value;
 use std::time::{Duration, Instant};
 
@@ -23,14 +23,13 @@ impl SharedTier {
         self.replayed_within(budget).await?;
         let mut keys = vec![self.value_key(key)];
         keys.extend(tags.iter().map(|tag| self.tag_key(tag)));
-        let tag_ttl = entry_ttl.saturating_mul(2).max(Duration::from_secs(3600));
         let mut args = vec![
             if want_value {
                 b"1".to_vec()
             } else {
                 b"0".to_vec()
             },
-            millis(tag_ttl),
+            millis(tag_ttl(entry_ttl)),
         ];
         args.extend(tags.iter().map(|_| random_u62().to_string().into_bytes()));
         let left = budget.saturating_sub(started.elapsed());
@@ -43,6 +42,55 @@ impl SharedTier {
             self.count_rejected();
         }
         Ok(reply.remote)
+    }
+
+    /// [`read`](Self::read) of several keys in one round trip (one script over all of them):
+    /// a batch function's missing items.
+    pub(crate) async fn read_many(
+        &self,
+        reads: &[RemoteRead<'_>],
+    ) -> Result<Vec<Remote>, TierError> {
+        let started = Instant::now();
+        let budget = self.config.operation_timeout;
+        self.replayed_within(budget).await?;
+        let mut keys = Vec::new();
+        let mut args = vec![reads.len().to_string().into_bytes()];
+        for read in reads {
+            keys.push(self.value_key(read.key));
+            keys.extend(read.tags.iter().map(|tag| self.tag_key(tag)));
+            args.push(read.tags.len().to_string().into_bytes());
+            args.push(if read.want_value {
+                b"1".to_vec()
+            } else {
+                b"0".to_vec()
+            });
+            args.push(millis(tag_ttl(read.entry_ttl)));
+            args.extend(
+                read.tags
+                    .iter()
+                    .map(|_| random_u62().to_string().into_bytes()),
+            );
+        }
+        let left = budget.saturating_sub(started.elapsed());
+        let value: Value = self
+            .eval_within(left, &self.read_many_script, keys, args)
+            .await?;
+        let unexpected = || TierError::Failed("unexpected reply to the read script".into());
+        let Value::Array(replies) = value else {
+            return Err(unexpected());
+        };
+        if replies.len() != reads.len() {
+            return Err(unexpected());
+        }
+        let mut remotes = Vec::with_capacity(replies.len());
+        for reply in replies {
+            let reply = parse_read(reply).ok_or_else(unexpected)?;
+            if reply.foreign {
+                self.count_rejected();
+            }
+            remotes.push(reply.remote);
+        }
+        Ok(remotes)
     }
 
     /// Deletes the value of `key` (for `forget`).
@@ -63,6 +111,11 @@ impl SharedTier {
     }
 }
 
+/// How long tag counters read for an entry live: they must outlive it.
+fn tag_ttl(entry_ttl: Duration) -> Duration {
+    entry_ttl.saturating_mul(2).max(Duration::from_secs(3600))
+}
+
 impl Tier for SharedTier {
     fn read<'a>(
         &'a self,
@@ -72,6 +125,10 @@ impl Tier for SharedTier {
         want_value: bool,
     ) -> TierFuture<'a, Remote> {
         Box::pin(SharedTier::read(self, key, tags, entry_ttl, want_value))
+    }
+
+    fn read_many<'a>(&'a self, reads: &'a [RemoteRead<'a>]) -> TierFuture<'a, Vec<Remote>> {
+        Box::pin(SharedTier::read_many(self, reads))
     }
 
     fn write(&self, write: Write) {

@@ -304,3 +304,19 @@ fn limits() -> tier::Limits {
         max_value_bytes: 1024,
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_stalled_tier_costs_a_batch_one_budget_and_the_call_succeeds() {
+    let fake = FakeTier::new(Answer::Stall);
+    let cache = instance(&fake);
+    let db = Database::default();
+    let started = tokio::time::Instant::now();
+    let answer = cache
+        .scope(users(db.clone(), (1..=20).collect(), None))
+        .await;
+    // The paused clock only moves for the tier's own timer: one budget for the 20 items.
+    assert_eq!(started.elapsed(), crate::engine::tests::BUDGET);
+    assert_eq!(answer.map(|a| a.len()), Ok(18));
+    assert_eq!(fake.written(), 0, "no generations to write under");
+    assert_eq!(db.calls().len(), 1);
+}
