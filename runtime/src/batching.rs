@@ -9,7 +9,6 @@ use crate::policy::{ResultPolicy, ValuePolicy};
 use crate::value::Codec;
 use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::hash::{BuildHasher, Hash};
-use std::marker::PhantomData;
 
 /// A collection of keys a `#[cached_query(batch)]` function can take as its batch: it gives its
 /// items up, and [`Owned`](Self::Owned) is what the body's share of them is collected into (the
@@ -26,6 +25,7 @@ pub trait BatchOf<K> {
     fn into_keys(self) -> Vec<K>;
 }
 
+#[diagnostic::do_not_recommend]
 impl<K> BatchOf<K> for Vec<K> {
     type Owned = Vec<K>;
     fn into_keys(self) -> Vec<K> {
@@ -33,6 +33,7 @@ impl<K> BatchOf<K> for Vec<K> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<K> BatchOf<K> for VecDeque<K> {
     type Owned = VecDeque<K>;
     fn into_keys(self) -> Vec<K> {
@@ -40,6 +41,7 @@ impl<K> BatchOf<K> for VecDeque<K> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<K> BatchOf<K> for Box<[K]> {
     type Owned = Box<[K]>;
     fn into_keys(self) -> Vec<K> {
@@ -47,6 +49,7 @@ impl<K> BatchOf<K> for Box<[K]> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<K: Eq + Hash, S: BuildHasher + Default> BatchOf<K> for HashSet<K, S> {
     type Owned = HashSet<K, S>;
     fn into_keys(self) -> Vec<K> {
@@ -54,6 +57,7 @@ impl<K: Eq + Hash, S: BuildHasher + Default> BatchOf<K> for HashSet<K, S> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<K: Ord> BatchOf<K> for BTreeSet<K> {
     type Owned = BTreeSet<K>;
     fn into_keys(self) -> Vec<K> {
@@ -61,6 +65,7 @@ impl<K: Ord> BatchOf<K> for BTreeSet<K> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<K: Clone> BatchOf<K> for &[K] {
     type Owned = Vec<K>;
     fn into_keys(self) -> Vec<K> {
@@ -72,6 +77,7 @@ impl<K: Clone> BatchOf<K> for &[K] {
 /// collection (and borrowed from it).
 macro_rules! borrowed_batch {
     ($($collection:ty => [$($bounds:tt)*]),* $(,)?) => {$(
+        #[diagnostic::do_not_recommend]
         impl<'a, $($bounds)*> BatchOf<K> for &'a $collection
         where
             $collection: BatchOf<K>,
@@ -97,7 +103,9 @@ pub struct BatchItems<K, C> {
     pub(crate) items: Vec<K>,
     /// An item's key (see [`BatchKeys`]), built where `K: Serialize` is known.
     pub(crate) key_of: fn(&BatchKeys, &K) -> Option<u128>,
-    owned: PhantomData<fn() -> C>,
+    /// The body's share of the items, as the collection it takes (built where
+    /// `C: FromIterator<K>` is known, so that it is checked once, with the batch's bound).
+    pub(crate) collect: fn(Vec<K>) -> C,
 }
 
 /// The items of a batch parameter, as generated code takes them: the collection's bounds and
@@ -111,7 +119,7 @@ where
     BatchItems {
         items: batch.into_keys(),
         key_of: |keys, item| keys.key_of(item),
-        owned: PhantomData,
+        collect: |items| items.into_iter().collect(),
     }
 }
 

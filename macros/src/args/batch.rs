@@ -211,6 +211,16 @@ impl super::CachedQueryArgs {
                 .with_span(&none_ttl.span),
             );
         }
+        if let Some(returns) = self.returns.filter(|r| r.policy == super::Returns::Option) {
+            acc.push(
+                Error::custom(
+                    "`returns = \"option\"` can't apply to a batch function: it returns a map, \
+                     and the items its body does not find are left out of it; remove it \
+                     (`returns = \"result\"` reads an alias of `Result`)",
+                )
+                .with_span(&returns.span),
+            );
+        }
         for (option, span, why) in self.not_for_batches() {
             acc.push(
                 Error::custom(format!("`{option}` can't apply to a batch function: {why}"))

@@ -76,7 +76,7 @@ pub(crate) struct CachedQueryArgs {
     pub(crate) store: Option<LitStr>,
     /// `returns = "result" | "option" | "value"`.
     #[darling(default, with = cached_returns)]
-    pub(crate) returns: Option<Returns>,
+    pub(crate) returns: Option<WrittenReturns>,
     /// `cache_none`: also cache `None` (Option policy only); a batch caches absent items unless
     /// `cache_none = false`.
     #[darling(default, with = batch::cache_none)]
@@ -289,9 +289,17 @@ impl CacheInvalidateArgs {
     }
 }
 
+/// `returns = ".."` of `#[cached_query]`, and where its value is written.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WrittenReturns {
+    pub(crate) policy: Returns,
+    pub(crate) span: Span,
+}
+
 /// `returns` of `#[cached_query]`.
-fn cached_returns(meta: &Meta) -> darling::Result<Option<Returns>> {
-    forms::returns(
+fn cached_returns(meta: &Meta) -> darling::Result<Option<WrittenReturns>> {
+    let span = syn::spanned::Spanned::span(&shape::value_tokens(meta));
+    let policy = forms::returns(
         meta,
         &[Returns::Result, Returns::Option, Returns::Value],
         |other| {
@@ -300,7 +308,8 @@ fn cached_returns(meta: &Meta) -> darling::Result<Option<Returns>> {
              \"option\" (cache only `Some`) or \"value\" (cache every value)"
             )
         },
-    )
+    );
+    Ok(policy?.map(|policy| WrittenReturns { policy, span }))
 }
 
 /// `returns` of `#[cache_invalidate]`: `"result"` or `"value"` (an `Option` gives no success to

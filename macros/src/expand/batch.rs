@@ -2,7 +2,7 @@
 //! missing item's tags, then the body, called with the items left to compute.
 
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{quote, quote_spanned};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::cached::{condition, key_stmt, tag_stmts};
@@ -124,8 +124,11 @@ fn enter(
     let param = &batch.param;
     let items_span = Span::call_site().located_at(batch.param_ty_span);
     let krate_at_items = krate.at(items_span);
+    // `K` as written in the map, re-spanned: its bounds (in the key, the batch's item) are
+    // reported at the batch parameter, whose items they are.
+    let key_at_items = respanned(key_ty.to_token_stream(), items_span);
     let items = quote_spanned! {items_span=>
-        #krate_at_items::__private::batch_items::<#key_ty, _, _>(#param, #instance)
+        #krate_at_items::__private::batch_items::<#key_at_items, _, _>(#param, #instance)
     };
     quote_spanned! {value_span=>
         let mut #entering = match #krate::__private::enter_batch(
@@ -161,4 +164,22 @@ fn run(user_stmts: &[syn::Stmt], plan: &Plan, batch: &BatchPlan, entering: &Iden
     quote! {
         #entering.run(move |#claimed| #user_body).await
     }
+}
+
+/// `tokens`, every one spanned at `span`.
+fn respanned(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let proc_macro2::TokenTree::Group(group) = &token {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respanned(group.stream(), span));
+                inner.set_span(span);
+                token = proc_macro2::TokenTree::Group(inner);
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
 }

@@ -156,7 +156,7 @@ pub(crate) fn plan(
     item_used: bool,
     errors: &mut Errors,
 ) -> Option<BatchPlan> {
-    let (policy, key_ty, value_ty) = match map_types(ret_ty, args.returns) {
+    let (policy, key_ty, value_ty) = match map_types(ret_ty, args.returns.map(|r| r.policy)) {
         Ok(types) => types,
         Err(err) => {
             errors.push(err);
@@ -227,17 +227,10 @@ fn map_types(ret_ty: &Type, returns: Option<Returns>) -> syn::Result<(Returns, T
             ),
         )
     };
+    // `returns = "option"` is refused with the other options a batch can't take.
     let policy = match returns {
-        Some(Returns::Option) => {
-            return Err(syn::Error::new_spanned(
-                ret_ty,
-                format!(
-                    "a batch function returns a map (absent items are left out of it), not an \
-                     `Option`: return {EXAMPLE}"
-                ),
-            ));
-        }
-        Some(policy) => policy,
+        Some(Returns::Result) => Returns::Result,
+        Some(_) => Returns::Value,
         None => super::returns::policy_of(ret_ty),
     };
     let map = match policy {

@@ -55,12 +55,15 @@ pub(crate) fn validate(
     };
     let policy = match &batch {
         Some(batch) => batch.policy,
-        None => args.returns.unwrap_or_else(|| returns::policy_of(&ret_ty)),
+        None => args
+            .returns
+            .map_or_else(|| returns::policy_of(&ret_ty), |r| r.policy),
     };
     if batch.is_none() {
         check_policy_options(args, policy, errors);
     }
-    if args.stale_while_revalidate.is_some() {
+    // A batch refuses the option itself (`args`), whatever its parameters.
+    if args.stale_while_revalidate.is_some() && batch.is_none() {
         signature::check_owned_params(input, errors);
     }
     if !errors.is_empty() {

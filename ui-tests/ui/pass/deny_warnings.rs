@@ -17,6 +17,7 @@
 
 use cached_query::{cache_invalidate, cached_query};
 use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 #[derive(Debug)]
@@ -103,6 +104,24 @@ impl Repo {
     }
 }
 
+#[cached_query(batch, tags = ["users", "user:{id}"], skip(db), merge = "2ms")]
+async fn batch(db: &Pool, ids: Vec<u64>) -> Result<HashMap<u64, String>, String> {
+    let _: &Pool = db;
+    Ok(ids.into_iter().map(|id| (id, id.to_string())).collect())
+}
+
+#[cached_query(batch(keys as key), local, cache_none = false)]
+async fn borrowed_batch(keys: &[u64]) -> BTreeMap<u64, u64> {
+    keys.iter().map(|key| (*key, key + 1)).collect()
+}
+
+impl Repo {
+    #[cached_query(batch, tags = ["shard:{self.shard}:{key}"])]
+    async fn batch_by_ref(&self, keys: Vec<u64>) -> HashMap<u64, u8> {
+        keys.into_iter().map(|key| (key, self.shard)).collect()
+    }
+}
+
 #[cache_invalidate(tags = ["users", "user:{id}", "org:{user.org}"])]
 async fn update(db: &Pool, id: u64, user: User) -> Result<u64, String> {
     let _: &Pool = db;
@@ -153,5 +172,8 @@ fn main() {
         value_write,
         Repo::write,
         Repo::consume,
+        batch,
+        borrowed_batch,
+        Repo::batch_by_ref,
     );
 }

@@ -61,7 +61,6 @@ impl<R, K, V, C> BatchMiss<R, K, V, C> {
     where
         B: FnOnce(C) -> F,
         F: Future<Output = R>,
-        C: FromIterator<K>,
     {
         let mut work: Vec<(K, Slot<V>)> = claimed.into_iter().map(|c| self.slot(c)).collect();
         self.read_through_all(&mut work).await;
@@ -72,7 +71,7 @@ impl<R, K, V, C> BatchMiss<R, K, V, C> {
         let (items, mut slots): (Vec<K>, Vec<Slot<V>>) = work.into_iter().unzip();
         let hashes: Vec<u128> = slots.iter().map(Slot::hash).collect();
         let started = (Instant::now(), self.runtime.now_nanos());
-        let result = mode::computing_many(hashes, body(items.into_iter().collect())).await;
+        let result = mode::computing_many(hashes, body((self.collect)(items))).await;
         let timing = Timing {
             computed: started.0.elapsed(),
             compute_nanos: self.runtime.now_nanos().saturating_sub(started.1),

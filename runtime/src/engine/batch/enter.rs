@@ -15,7 +15,6 @@ use crate::site::Site;
 use crate::stats::bump;
 use crate::store::PrehashedKey;
 use std::collections::HashSet;
-use std::marker::PhantomData;
 use std::sync::atomic::AtomicU64;
 
 /// Looks every item of a batch call up: the whole result when each is cached, else what the
@@ -57,12 +56,12 @@ pub async fn enter_batch<R, K, V, C>(
         kind,
         codec,
         key_of: items.key_of,
+        collect: items.collect,
         answered: Vec::new(),
         missing: Vec::new(),
         sharer: None,
         merge: None,
         weigh_values: None,
-        owned: PhantomData,
         keys,
     });
     let Some(distinct) = distinct(&batch.keys, items) else {

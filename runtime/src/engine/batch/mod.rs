@@ -36,7 +36,6 @@ use crate::site::Site;
 use crate::stats::Counters;
 use crate::weigh::Weigher;
 use std::future::Future;
-use std::marker::PhantomData;
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -58,6 +57,8 @@ pub struct BatchMiss<R, K, V, C> {
     codec: BatchCodec<R, K, V>,
     keys: BatchKeys,
     key_of: fn(&BatchKeys, &K) -> Option<u128>,
+    /// The body's share of the items, as the batch parameter's collection.
+    collect: fn(Vec<K>) -> C,
     /// The items answered so far, with their values (items known to be absent are left out).
     answered: Vec<(K, V)>,
     /// The items still to answer, each with the miss a call of that item alone would have.
@@ -65,7 +66,6 @@ pub struct BatchMiss<R, K, V, C> {
     sharer: Option<Sharer<R>>,
     merge: Option<merge::Merging<K, V>>,
     weigh_values: Option<Weigher>,
-    owned: PhantomData<fn() -> C>,
 }
 
 /// An item not answered yet.
@@ -143,7 +143,6 @@ impl<R, K, V, C> BatchMiss<R, K, V, C> {
     where
         B: FnOnce(C) -> F,
         F: Future<Output = R>,
-        C: FromIterator<K>,
     {
         Box::pin(self.run_batch(body))
     }
@@ -152,7 +151,6 @@ impl<R, K, V, C> BatchMiss<R, K, V, C> {
     where
         B: FnOnce(C) -> F,
         F: Future<Output = R>,
-        C: FromIterator<K>,
     {
         let mut missing = std::mem::take(&mut self.missing);
         if self.kind == MissKind::Uncached {
@@ -188,12 +186,14 @@ impl<R, K, V, C> BatchMiss<R, K, V, C> {
     where
         B: FnOnce(C) -> F,
         F: Future<Output = R>,
-        C: FromIterator<K>,
     {
         if missing.is_empty() {
             return (self.codec.wrap)(std::mem::take(&mut self.answered));
         }
-        let result = body(missing.into_iter().map(|m| m.item).collect()).await;
+        let result = body((self.collect)(
+            missing.into_iter().map(|m| m.item).collect(),
+        ))
+        .await;
         if self.answered.is_empty() {
             return result;
         }
