@@ -135,12 +135,6 @@ impl Entry {
     pub(crate) fn weight(&self) -> u32 {
         self.meta.weight.load(Relaxed)
     }
-
-    /// Counts the entry out of `entries` and `weighted_size`, once: when its engine reports it
-    /// removed, or when it is dropped, whichever comes first.
-    pub(crate) fn count_out(&self) {
-        self.meta.count_out();
-    }
 }
 
 impl<V: ?Sized> Entry<V> {
@@ -187,7 +181,9 @@ impl<V: ?Sized> Entry<V> {
 }
 
 impl Meta {
-    fn count_out(&self) {
+    /// Counts the entry out of `entries` and `weighted_size`, once: when its engine reports it
+    /// removed, or when it is dropped, whichever comes first.
+    pub(crate) fn count_out(&self) {
         let weight = self.weight.swap(0, Relaxed);
         if weight != 0 {
             self.counters.entries.fetch_sub(1, Relaxed);

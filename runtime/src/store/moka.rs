@@ -27,7 +27,7 @@ impl MokaStore {
                     }
                     // moka keeps removed entries in its queues until its housekeeping runs:
                     // count it out now, not when the last of those copies goes.
-                    entry.count_out();
+                    entry.meta.count_out();
                 })
                 .build_with_hasher(PrehashedKey),
         }
