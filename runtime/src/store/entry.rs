@@ -42,6 +42,9 @@ pub(crate) struct Meta {
     pub(crate) compute_nanos: u64,
     /// What the entry is charged against the capacity (see [`Entry::new`]); 0 once counted out.
     weight: AtomicU32,
+    /// The high half of the entry's key (the engine holds it under the low half): a read of
+    /// another key sharing the slot is told apart by it.
+    pub(crate) key_high: u64,
 }
 
 /// What an entry is made of, besides its value, before it is counted in.
@@ -101,7 +104,7 @@ impl Entry {
     /// The entry, counted in its function's `entries` and `weighted_size` until it leaves: the
     /// one place an entry is accounted for, whichever engine holds it and however it leaves
     /// (replaced, removed, evicted, swept).
-    pub(crate) fn new(parts: NewEntry, engine_overhead: usize) -> Arc<Entry> {
+    pub(crate) fn new(parts: NewEntry, key_high: u64, engine_overhead: usize) -> Arc<Entry> {
         let weight = Entry::weigh(parts.value_size, parts.stamps.len(), engine_overhead);
         let meta = Meta {
             stamps: parts.stamps.into_boxed_slice(),
@@ -111,6 +114,7 @@ impl Entry {
             revalidate_until_nanos: parts.revalidate_until_nanos,
             compute_nanos: parts.compute_nanos,
             weight: AtomicU32::new(weight),
+            key_high,
         };
         meta.counters.entries.fetch_add(1, Relaxed);
         meta.counters
