@@ -10,6 +10,7 @@ mod entry;
 #[cfg(feature = "moka")]
 mod moka;
 mod quick;
+mod stamps;
 
 pub(crate) use entry::{Entry, NewEntry, Nothing, Pending};
 use std::hash::{BuildHasher, Hasher};
