@@ -86,7 +86,7 @@ fn main() {
     rows.push((
         "cached_query",
         per_entry(held(&region)),
-        "quick_cache slot (u64 slot key, `Arc`) + `Arc<Entry>` (metadata, key's high half, value) + its 2 generation stamps",
+        "quick_cache slot (u64 slot key, `Arc`) + `Arc<Entry>` (metadata, 3 stamp slots, key's high half, value)",
     ));
 
     #[cfg(feature = "moka")]
