@@ -86,7 +86,7 @@ fn main() {
     rows.push((
         "cached_query",
         per_entry(held(&region)),
-        "quick_cache slot (u128 key, `Arc`) + `Arc<Entry>` (metadata and value) + its 2 generation stamps",
+        "quick_cache slot (u64 slot key, `Arc`) + `Arc<Entry>` (metadata, 3 stamp slots, key's high half, value)",
     ));
 
     #[cfg(feature = "moka")]
@@ -113,7 +113,7 @@ fn main() {
         rows.push((
             "cached_query_moka",
             per_entry(held(&region)),
-            "moka entry + `Arc<Entry>` + u128 key + the instance's per-function counters",
+            "moka entry (u64 slot key) + `Arc<Entry>` + the instance's per-function counters",
         ));
     }
 

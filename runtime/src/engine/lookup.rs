@@ -188,7 +188,7 @@ pub(super) fn look_up<R>(
 /// by one caller, with a probability that rises as the deadline nears and with the time the
 /// value took to compute.
 fn refresh_early(runtime: &Runtime, entry: &Entry, now: u64, beta: f64) -> bool {
-    let window = entry.meta.compute_nanos as f64 * beta;
+    let window = entry.compute_nanos() as f64 * beta;
     let remaining = entry.meta.expires_at_nanos.saturating_sub(now) as f64;
     // `u ≥ 2⁻⁵³`, so `−ln(u) ≤ 36.8`: further from the deadline no draw can fire, none is made.
     if window <= 0.0 || remaining > window * 37.0 {

@@ -256,49 +256,30 @@ impl fmt::Write for Writer<'_> {
     }
 }
 
-impl ser::SerializeSeq for Compound<'_> {
-    type Ok = ();
-    type Error = KeyError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), KeyError> {
-        self.finish()
-    }
+/// The sequence-like compounds: each element in turn, then the length if it was not known.
+macro_rules! elements {
+    ($($trait:ident::$method:ident),* $(,)?) => {
+        $(
+            impl ser::$trait for Compound<'_> {
+                type Ok = ();
+                type Error = KeyError;
+                fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
+                    self.element(value)
+                }
+                fn end(self) -> Result<(), KeyError> {
+                    self.finish()
+                }
+            }
+        )*
+    };
 }
 
-impl ser::SerializeTuple for Compound<'_> {
-    type Ok = ();
-    type Error = KeyError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), KeyError> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleStruct for Compound<'_> {
-    type Ok = ();
-    type Error = KeyError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), KeyError> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleVariant for Compound<'_> {
-    type Ok = ();
-    type Error = KeyError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), KeyError> {
-        self.finish()
-    }
-}
+elements!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field,
+);
 
 impl ser::SerializeMap for Compound<'_> {
     type Ok = ();
@@ -317,40 +298,30 @@ impl ser::SerializeMap for Compound<'_> {
     }
 }
 
-impl ser::SerializeStruct for Compound<'_> {
-    type Ok = ();
-    type Error = KeyError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        _: &'static str,
-        value: &T,
-    ) -> Result<(), KeyError> {
-        self.field(value)
-    }
-    fn skip_field(&mut self, _: &'static str) -> Result<(), KeyError> {
-        self.out.push(&[0]);
-        Ok(())
-    }
-    fn end(self) -> Result<(), KeyError> {
-        self.finish()
-    }
+/// The struct-like compounds: a presence byte before each field, a zero for a skipped one.
+macro_rules! fields {
+    ($($trait:ident),* $(,)?) => {
+        $(
+            impl ser::$trait for Compound<'_> {
+                type Ok = ();
+                type Error = KeyError;
+                fn serialize_field<T: Serialize + ?Sized>(
+                    &mut self,
+                    _: &'static str,
+                    value: &T,
+                ) -> Result<(), KeyError> {
+                    self.field(value)
+                }
+                fn skip_field(&mut self, _: &'static str) -> Result<(), KeyError> {
+                    self.out.push(&[0]);
+                    Ok(())
+                }
+                fn end(self) -> Result<(), KeyError> {
+                    self.finish()
+                }
+            }
+        )*
+    };
 }
 
-impl ser::SerializeStructVariant for Compound<'_> {
-    type Ok = ();
-    type Error = KeyError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        _: &'static str,
-        value: &T,
-    ) -> Result<(), KeyError> {
-        self.field(value)
-    }
-    fn skip_field(&mut self, _: &'static str) -> Result<(), KeyError> {
-        self.out.push(&[0]);
-        Ok(())
-    }
-    fn end(self) -> Result<(), KeyError> {
-        self.finish()
-    }
-}
+fields!(SerializeStruct, SerializeStructVariant);

@@ -4,6 +4,7 @@
 //! when its engine reports it removed or when it is dropped, so `entries` and `weighted_size`
 //! hold whichever engine holds it.
 
+use super::stamps::Stamps;
 use crate::stats::Counters;
 use crate::tags::Stamp;
 use std::any::Any;
@@ -25,23 +26,27 @@ pub(crate) struct Nothing;
 pub(crate) struct Meta {
     /// Generations of the entry's tags (its function's, the global epoch, the user's) when the
     /// computation started.
-    pub(crate) stamps: Box<[Stamp]>,
+    pub(crate) stamps: Stamps,
     /// The counters of the entry's function in the entry's instance: counted in when the entry
     /// is built, out when it leaves (see [`Entry::new`]).
     pub(crate) counters: &'static Counters,
     /// Deadline on the runtime's clock ([`Runtime::now_nanos`](crate::runtime::Runtime)).
     pub(crate) expires_at_nanos: u64,
-    /// Until when the entry may still be served if the function fails (`stale_if_error`);
-    /// equal to the deadline without that option.
-    pub(crate) serve_on_error_until_nanos: u64,
-    /// Until when the entry is served while one background call recomputes it
-    /// (`stale_while_revalidate`); equal to the deadline without that option.
-    pub(crate) revalidate_until_nanos: u64,
-    /// How long the computation of the value took, on the same clock: `early_refresh` starts
-    /// recomputing about this long before the deadline. 0 when unknown (read from Redis).
-    pub(crate) compute_nanos: u64,
+    /// How long after the deadline the entry may still be served if the function fails
+    /// (`stale_if_error`), in milliseconds (windows are whole milliseconds); 0 without it.
+    serve_on_error_ms: u32,
+    /// How long after the deadline the entry is served while one background call recomputes it
+    /// (`stale_while_revalidate`), in milliseconds; 0 without it.
+    revalidate_ms: u32,
+    /// How long the computation of the value took, in microseconds on the same clock:
+    /// `early_refresh` starts recomputing about this long before the deadline. 0 when unknown
+    /// (read from Redis).
+    compute_micros: u32,
     /// What the entry is charged against the capacity (see [`Entry::new`]); 0 once counted out.
     weight: AtomicU32,
+    /// The high half of the entry's key (the engine holds it under the low half): a read of
+    /// another key sharing the slot is told apart by it.
+    pub(crate) key_high: u64,
 }
 
 /// What an entry is made of, besides its value, before it is counted in.
@@ -101,16 +106,18 @@ impl Entry {
     /// The entry, counted in its function's `entries` and `weighted_size` until it leaves: the
     /// one place an entry is accounted for, whichever engine holds it and however it leaves
     /// (replaced, removed, evicted, swept).
-    pub(crate) fn new(parts: NewEntry, engine_overhead: usize) -> Arc<Entry> {
-        let weight = Entry::weigh(parts.value_size, parts.stamps.len(), engine_overhead);
+    pub(crate) fn new(parts: NewEntry, key_high: u64, engine_overhead: usize) -> Arc<Entry> {
+        let stamps = Stamps::new(parts.stamps);
+        let weight = Entry::weigh(parts.value_size, stamps.spilled_bytes(), engine_overhead);
         let meta = Meta {
-            stamps: parts.stamps.into_boxed_slice(),
+            stamps,
             counters: parts.counters,
             expires_at_nanos: parts.expires_at_nanos,
-            serve_on_error_until_nanos: parts.serve_on_error_until_nanos,
-            revalidate_until_nanos: parts.revalidate_until_nanos,
-            compute_nanos: parts.compute_nanos,
+            serve_on_error_ms: window_ms(parts.expires_at_nanos, parts.serve_on_error_until_nanos),
+            revalidate_ms: window_ms(parts.expires_at_nanos, parts.revalidate_until_nanos),
+            compute_micros: u32::try_from(parts.compute_nanos / 1_000).unwrap_or(u32::MAX),
             weight: AtomicU32::new(weight),
+            key_high,
         };
         meta.counters.entries.fetch_add(1, Relaxed);
         meta.counters
@@ -119,14 +126,12 @@ impl Entry {
         parts.value.0.into_entry(meta)
     }
 
-    /// The weight of an entry holding a value of `value_size` bytes and `stamps` tag stamps:
-    /// what it really holds (its metadata, its value, its stamps) plus the engine's own
-    /// bookkeeping per entry (the key, its slot, the `Arc`'s counts). Never 0.
-    fn weigh(value_size: usize, stamps: usize, engine_overhead: usize) -> u32 {
-        let held = std::mem::size_of::<Meta>()
-            + value_size
-            + stamps * std::mem::size_of::<Stamp>()
-            + engine_overhead;
+    /// The weight of an entry holding a value of `value_size` bytes and `spilled_stamps` bytes
+    /// of stamps beyond those it holds inline: what it really holds (its metadata, its value,
+    /// its stamps) plus the engine's own bookkeeping per entry (the key, its slot, the `Arc`'s
+    /// counts). Never 0.
+    fn weigh(value_size: usize, spilled_stamps: usize, engine_overhead: usize) -> u32 {
+        let held = std::mem::size_of::<Meta>() + value_size + spilled_stamps + engine_overhead;
         u32::try_from(held).unwrap_or(u32::MAX).max(1)
     }
 
@@ -134,12 +139,6 @@ impl Entry {
     /// same while the engine holds the entry).
     pub(crate) fn weight(&self) -> u32 {
         self.meta.weight.load(Relaxed)
-    }
-
-    /// Counts the entry out of `entries` and `weighted_size`, once: when its engine reports it
-    /// removed, or when it is dropped, whichever comes first.
-    pub(crate) fn count_out(&self) {
-        self.meta.count_out();
     }
 }
 
@@ -153,25 +152,35 @@ impl<V: ?Sized> Entry<V> {
     }
 
     fn tags_current(&self) -> bool {
-        self.meta.stamps.iter().all(Stamp::is_current)
+        self.meta.stamps.all_current()
+    }
+
+    /// How long its computation took, in nanoseconds on the cache's clock (0: unknown).
+    pub(crate) fn compute_nanos(&self) -> u64 {
+        u64::from(self.meta.compute_micros) * 1_000
+    }
+
+    /// The end of a window of `ms` after the deadline.
+    fn after_deadline(&self, ms: u32) -> u64 {
+        self.meta
+            .expires_at_nanos
+            .saturating_add(u64::from(ms) * 1_000_000)
     }
 
     /// Expired by time (never by tags) but within its `stale_if_error` window.
     pub(crate) fn is_servable_on_error(&self, now: u64) -> bool {
-        now < self.meta.serve_on_error_until_nanos && self.tags_current()
+        now < self.after_deadline(self.meta.serve_on_error_ms) && self.tags_current()
     }
 
     /// Expired by time (never by tags) but within its `stale_while_revalidate` window.
     pub(crate) fn is_revalidatable(&self, now: u64) -> bool {
-        now < self.meta.revalidate_until_nanos && self.tags_current()
+        now < self.after_deadline(self.meta.revalidate_ms) && self.tags_current()
     }
 
     /// Past every window in which it may still be served: the sweep removes it.
     pub(crate) fn is_past_use(&self, now: u64) -> bool {
-        now >= self
-            .meta
-            .serve_on_error_until_nanos
-            .max(self.meta.revalidate_until_nanos)
+        let widest = self.meta.serve_on_error_ms.max(self.meta.revalidate_ms);
+        now >= self.after_deadline(widest)
     }
 
     /// Still useful after expiry (one of the windows is open and no tag moved): kept, not
@@ -187,7 +196,9 @@ impl<V: ?Sized> Entry<V> {
 }
 
 impl Meta {
-    fn count_out(&self) {
+    /// Counts the entry out of `entries` and `weighted_size`, once: when its engine reports it
+    /// removed, or when it is dropped, whichever comes first.
+    pub(crate) fn count_out(&self) {
         let weight = self.weight.swap(0, Relaxed);
         if weight != 0 {
             self.counters.entries.fetch_sub(1, Relaxed);
@@ -202,4 +213,10 @@ impl Drop for Meta {
     fn drop(&mut self) {
         self.count_out();
     }
+}
+
+/// A window's end, `until`, as whole milliseconds after the deadline (saturating: windows are
+/// set in milliseconds by the attribute, and 49 days is their cap here).
+fn window_ms(deadline: u64, until: u64) -> u32 {
+    u32::try_from(until.saturating_sub(deadline) / 1_000_000).unwrap_or(u32::MAX)
 }

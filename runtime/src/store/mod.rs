@@ -10,6 +10,7 @@ mod entry;
 #[cfg(feature = "moka")]
 mod moka;
 mod quick;
+mod stamps;
 
 pub(crate) use entry::{Entry, NewEntry, Nothing, Pending};
 use std::hash::{BuildHasher, Hasher};
@@ -91,26 +92,30 @@ impl Store {
     /// The entry under `key`, if any (fresh or not: the engine knows nothing of freshness).
     #[inline]
     pub(crate) fn get(&self, key: u128) -> Option<Arc<Entry>> {
-        engine!(self, store => store.get(key))
+        let (slot, high) = split(key);
+        engine!(self, store => store.get(slot)).filter(|entry| entry.meta.key_high == high)
     }
 
     /// Builds the entry (counting it in) and stores it under `key`, replacing any other.
     pub(crate) fn insert(&self, key: u128, parts: NewEntry) -> Arc<Entry> {
+        let (slot, high) = split(key);
         engine!(self, store => {
-            let entry = Entry::new(parts, store.overhead());
-            store.insert(key, Arc::clone(&entry));
+            let entry = Entry::new(parts, high, store.overhead());
+            store.insert(slot, Arc::clone(&entry));
             entry
         })
     }
 
     /// Removes the entry under `key`; whether there was one.
     pub(crate) fn remove(&self, key: u128) -> bool {
-        engine!(self, store => store.remove(key))
+        let (slot, high) = split(key);
+        engine!(self, store => store.remove_if(slot, |held| held.meta.key_high == high))
     }
 
     /// Removes `key` if it still holds `entry` (a fresh replacement is left alone).
     pub(crate) fn remove_if_same(&self, key: u128, entry: &Arc<Entry>) -> bool {
-        engine!(self, store => store.remove_if(key, |held| Arc::ptr_eq(held, entry)))
+        let (slot, _) = split(key);
+        engine!(self, store => store.remove_if(slot, |held| Arc::ptr_eq(held, entry)))
     }
 
     /// Removes the entries past every window in which they may still be served, counting each
@@ -156,7 +161,16 @@ pub(crate) fn spawn_maintenance(
     drop(spawned);
 }
 
-/// Keys are already 128-bit xxh3 hashes: fold them instead of hashing them again.
+/// A key's slot in the engine (its low half) and the half its entry keeps (the high one). An
+/// 8-byte slot key keeps the engine's slots small and 8-byte aligned; two keys sharing a slot
+/// (one pair in 2⁶⁴) replace each other there, and a read that finds the other key's entry,
+/// told apart by the high half, is a miss: never the other key's value.
+#[inline]
+fn split(key: u128) -> (u64, u64) {
+    (key as u64, (key >> 64) as u64)
+}
+
+/// Slot keys are already halves of 128-bit xxh3 hashes: used as they are, not hashed again.
 #[derive(Clone, Default)]
 pub(crate) struct PrehashedKey;
 
@@ -180,7 +194,58 @@ impl Hasher for FoldHasher {
             self.0 = (self.0 ^ u64::from_le_bytes(word)).rotate_left(29);
         }
     }
-    fn write_u128(&mut self, key: u128) {
-        self.0 ^= (key as u64) ^ ((key >> 64) as u64);
+    fn write_u64(&mut self, key: u64) {
+        self.0 ^= key;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::Counters;
+
+    fn parts(value: u32) -> NewEntry {
+        static COUNTERS: std::sync::LazyLock<Counters> =
+            std::sync::LazyLock::new(Counters::default);
+        NewEntry {
+            value: Pending::new(value),
+            value_size: 4,
+            stamps: Vec::new(),
+            counters: &COUNTERS,
+            expires_at_nanos: u64::MAX,
+            serve_on_error_until_nanos: u64::MAX,
+            revalidate_until_nanos: u64::MAX,
+            compute_nanos: 0,
+        }
+    }
+
+    fn value_of(entry: &Entry) -> Option<u32> {
+        entry.value.downcast_ref::<u32>().copied()
+    }
+
+    #[test]
+    fn keys_sharing_a_slot_never_read_each_others_entries() {
+        let store = Store::new(Engine::default(), 1 << 20);
+        let first = (1u128 << 64) | 7;
+        let second = (2u128 << 64) | 7; // the same low half: the same slot
+        store.insert(first, parts(1));
+        assert_eq!(store.get(first).as_deref().and_then(value_of), Some(1));
+        assert!(
+            store.get(second).is_none(),
+            "the other key's entry is a miss"
+        );
+        assert!(
+            !store.remove(second),
+            "nor is it removed on the other key's behalf"
+        );
+
+        store.insert(second, parts(2));
+        assert_eq!(store.get(second).as_deref().and_then(value_of), Some(2));
+        assert!(
+            store.get(first).is_none(),
+            "replaced in the slot: a miss, never the value 2"
+        );
+        assert!(store.remove(second));
+        assert!(store.get(second).is_none());
     }
 }

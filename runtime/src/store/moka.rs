@@ -11,7 +11,7 @@ use std::sync::Arc;
 const OVERHEAD: usize = 320;
 
 pub(crate) struct MokaStore {
-    cache: Cache<u128, Arc<Entry>, PrehashedKey>,
+    cache: Cache<u64, Arc<Entry>, PrehashedKey>,
 }
 
 impl MokaStore {
@@ -27,7 +27,7 @@ impl MokaStore {
                     }
                     // moka keeps removed entries in its queues until its housekeeping runs:
                     // count it out now, not when the last of those copies goes.
-                    entry.count_out();
+                    entry.meta.count_out();
                 })
                 .build_with_hasher(PrehashedKey),
         }
@@ -38,19 +38,15 @@ impl MokaStore {
     }
 
     #[inline]
-    pub(super) fn get(&self, key: u128) -> Option<Arc<Entry>> {
+    pub(super) fn get(&self, key: u64) -> Option<Arc<Entry>> {
         self.cache.get(&key)
     }
 
-    pub(super) fn insert(&self, key: u128, entry: Arc<Entry>) {
+    pub(super) fn insert(&self, key: u64, entry: Arc<Entry>) {
         self.cache.insert(key, entry);
     }
 
-    pub(super) fn remove(&self, key: u128) -> bool {
-        self.cache.remove(&key).is_some()
-    }
-
-    pub(super) fn remove_if(&self, key: u128, same: impl FnOnce(&Arc<Entry>) -> bool) -> bool {
+    pub(super) fn remove_if(&self, key: u64, same: impl FnOnce(&Arc<Entry>) -> bool) -> bool {
         use moka::ops::compute::{CompResult, Op};
         let mut same = Some(same);
         let result = self.cache.entry(key).and_compute_with(|current| {
@@ -63,7 +59,7 @@ impl MokaStore {
     /// Removes the entries `expired` accepts, counting those actually removed (one replaced
     /// meanwhile stays, uncounted).
     pub(super) fn remove_expired(&self, expired: impl Fn(&Entry) -> bool) {
-        let gone: Vec<(u128, Arc<Entry>)> = self
+        let gone: Vec<(u64, Arc<Entry>)> = self
             .cache
             .iter()
             .filter(|(_, entry)| expired(entry))

@@ -26,14 +26,14 @@ fn shards(max_capacity_bytes: u64) -> usize {
 const OVERHEAD: usize = 64;
 
 pub(crate) struct QuickStore {
-    cache: Cache<u128, Arc<Entry>, ByWeight, PrehashedKey, CountEvictions>,
+    cache: Cache<u64, Arc<Entry>, ByWeight, PrehashedKey, CountEvictions>,
 }
 
 #[derive(Clone)]
 struct ByWeight;
 
-impl Weighter<u128, Arc<Entry>> for ByWeight {
-    fn weight(&self, _: &u128, entry: &Arc<Entry>) -> u64 {
+impl Weighter<u64, Arc<Entry>> for ByWeight {
+    fn weight(&self, _: &u64, entry: &Arc<Entry>) -> u64 {
         u64::from(entry.weight())
     }
 }
@@ -41,12 +41,12 @@ impl Weighter<u128, Arc<Entry>> for ByWeight {
 #[derive(Clone)]
 struct CountEvictions;
 
-impl Lifecycle<u128, Arc<Entry>> for CountEvictions {
+impl Lifecycle<u64, Arc<Entry>> for CountEvictions {
     /// What left the cache during one insertion: counted by [`QuickStore::insert`], dropped
     /// (and counted out) after the shard lock is released.
-    type RequestState = Vec<(u128, Arc<Entry>)>;
+    type RequestState = Vec<(u64, Arc<Entry>)>;
 
-    fn on_evict(&self, removed: &mut Self::RequestState, key: u128, entry: Arc<Entry>) {
+    fn on_evict(&self, removed: &mut Self::RequestState, key: u64, entry: Arc<Entry>) {
         removed.push((key, entry));
     }
 }
@@ -80,11 +80,11 @@ impl QuickStore {
     }
 
     #[inline]
-    pub(super) fn get(&self, key: u128) -> Option<Arc<Entry>> {
+    pub(super) fn get(&self, key: u64) -> Option<Arc<Entry>> {
         self.cache.get(&key)
     }
 
-    pub(super) fn insert(&self, key: u128, entry: Arc<Entry>) {
+    pub(super) fn insert(&self, key: u64, entry: Arc<Entry>) {
         let mut removed = Vec::new();
         self.cache
             .insert_with_lifecycle(key, Arc::clone(&entry), &mut removed);
@@ -97,11 +97,7 @@ impl QuickStore {
         }
     }
 
-    pub(super) fn remove(&self, key: u128) -> bool {
-        self.cache.remove(&key).is_some()
-    }
-
-    pub(super) fn remove_if(&self, key: u128, same: impl FnOnce(&Arc<Entry>) -> bool) -> bool {
+    pub(super) fn remove_if(&self, key: u64, same: impl FnOnce(&Arc<Entry>) -> bool) -> bool {
         self.cache.remove_if(&key, same).is_some()
     }
 
