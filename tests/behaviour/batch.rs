@@ -5,7 +5,7 @@
 use crate::until;
 use cached_query::{Cache, Config, Counts, ManualClock, cached_query};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
@@ -28,7 +28,11 @@ impl Db {
 
     /// Each query's ids, sorted.
     fn queries(&self) -> Vec<Vec<u64>> {
-        let mut queries = self.queries.lock().unwrap().clone();
+        let mut queries = self
+            .queries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
         queries.iter_mut().for_each(|ids| ids.sort_unstable());
         queries
     }
@@ -38,7 +42,10 @@ impl Db {
         ids: impl IntoIterator<Item = &'a u64>,
     ) -> Result<HashMap<u64, String>, String> {
         let ids: Vec<u64> = ids.into_iter().copied().collect();
-        self.queries.lock().unwrap().push(ids.clone());
+        self.queries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(ids.clone());
         if let Some(gate) = &self.gate {
             let _permit = gate.acquire().await;
         }

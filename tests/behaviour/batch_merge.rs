@@ -6,26 +6,25 @@ use crate::until;
 use cached_query::{Cache, Config, ManualClock, cached_query};
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{LazyLock, Mutex};
+use std::sync::{LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
-/// Every query a body made, by test (the key), each query's ids sorted.
-static QUERIES: LazyLock<Mutex<HashMap<&'static str, Vec<Vec<u64>>>>> =
-    LazyLock::new(Mutex::default);
+/// Each query's ids, sorted, by test.
+type Queries = HashMap<&'static str, Vec<Vec<u64>>>;
+
+/// Every query a body made.
+static QUERIES: LazyLock<Mutex<Queries>> = LazyLock::new(Mutex::default);
 
 fn queries(test: &'static str) -> Vec<Vec<u64>> {
-    QUERIES
-        .lock()
-        .unwrap()
-        .get(test)
-        .cloned()
-        .unwrap_or_default()
+    let queries = QUERIES.lock().unwrap_or_else(PoisonError::into_inner);
+    queries.get(test).cloned().unwrap_or_default()
 }
 
 fn record(test: &'static str, ids: &[u64]) {
     let mut ids = ids.to_vec();
     ids.sort_unstable();
-    QUERIES.lock().unwrap().entry(test).or_default().push(ids);
+    let mut queries = QUERIES.lock().unwrap_or_else(PoisonError::into_inner);
+    queries.entry(test).or_default().push(ids);
 }
 
 #[cached_query(batch(ids), merge = "2ms", max_batch = 300, tags = ["user:{id}"])]

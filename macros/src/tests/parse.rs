@@ -33,7 +33,7 @@ fn full_option_set_parses() {
     assert_eq!(args.skip.len(), 2);
     assert_eq!(args.version, Some(3));
     assert!(args.local.is_present() && args.cache_none.is_present());
-    assert_eq!(args.returns, Some(Returns::Option));
+    assert_eq!(args.returns.map(|r| r.policy), Some(Returns::Option));
     assert_eq!(krate(&args), ":: my :: cached_query");
 }
 
