@@ -2,7 +2,7 @@
 # Regenerates BENCHMARKS.md from one run: bytes per entry, every criterion benchmark of
 # benches/hit.rs (our side on quick_cache and the peers), our side again on moka (a second
 # process: the engine is the application's choice at start-up), the stampede, the Zipf hit
-# ratio, the shared tier's writes per second; then the tables (scripts/bench_report.py,
+# ratio, the shared tier's writes per second, batch queries; then the tables (scripts/bench_report.py,
 # scripts/bench_shared_writes.py), read from target/criterion/**/estimates.json
 # and the figures the benches write to $CQ_BENCH_OUT. Short runs (1 s warm-up, 2 s measurement):
 # about 10 minutes on 2 cores.
@@ -41,4 +41,10 @@ fi
 python3 scripts/bench_report.py "$target" "$out" scripts/bench.sh > BENCHMARKS.md
 python3 scripts/bench_shared_writes.py "$out" >> BENCHMARKS.md
 cat scripts/bench_notes.md >> BENCHMARKS.md
+# Batch queries (issue 14): their own run and section, one self-contained block.
+if [[ "${1:-}" != "--report-only" ]]; then
+  rm -rf "$target/criterion/batch_200_75pct_warm" "$target/criterion/batch_warm"
+  cargo bench --bench batch -- "${short[@]}" | tee "$out/batch.log"
+fi
+python3 scripts/bench_batch.py "$target" "$out" >> BENCHMARKS.md
 echo "BENCHMARKS.md written"
