@@ -171,7 +171,7 @@ fn ms(d: Duration) -> String {
 }
 
 /// The feed through the batch function, page by page; checks each page's answer.
-async fn feed_by_batch(db: &Db) -> Result<Duration, Box<dyn std::error::Error>> {
+async fn feed_by_batch(db: &Db) -> Result<Duration, Failure> {
     let started = Instant::now();
     for n in 0..PAGES {
         let users = get_users(db, page(n)).await?;
@@ -195,19 +195,27 @@ async fn feed_by_user(db: &Db) -> Result<Duration, DbError> {
     Ok(started.elapsed())
 }
 
-async fn run() -> Result<(), Box<dyn std::error::Error>> {
+type Failure = Box<dyn std::error::Error>;
+
+async fn run() -> Result<(), Failure> {
     let db = Db::open()?;
     println!(
         "{USERS} users; a feed of {PAGES} pages of {PAGE}, each sharing {} users with the one before\n",
         PAGE - STEP
     );
+    show_pages(&db).await?;
+    time_the_feed(&db).await?;
+    update_one_user(&db).await?;
+    merge_single_requests(&db).await
+}
 
-    // Page by page, in an instance of its own: what each query asked for.
+/// Page by page, in an instance of its own: what each query asked for.
+async fn show_pages(db: &Db) -> Result<(), DbError> {
     Cache::new(Config::new())
         .scope(async {
             for n in 0..3 {
                 let before = db.queries().len();
-                let users = get_users(&db, page(n)).await?;
+                let users = get_users(db, page(n)).await?;
                 let asked: Vec<usize> = db.queries()[before..].to_vec();
                 println!(
                     "page {n} (ids {}..={}): {} users, queries asked for {asked:?} ids",
@@ -217,22 +225,28 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 );
             }
             let before = db.queries().len();
-            get_users(&db, page(2)).await?;
+            get_users(db, page(2)).await?;
             println!("page 2 again: {} queries", db.queries().len() - before);
-            Ok::<_, DbError>(())
+            Ok(())
         })
-        .await?;
+        .await
+}
 
-    // The whole feed, timed three ways (each cached way from an empty cache, then again).
-    let uncached = cached_query::bypass(feed_by_batch(&db)).await?;
+/// The whole feed, timed three ways (each cached way from an empty cache, then again).
+async fn time_the_feed(db: &Db) -> Result<(), Failure> {
+    let uncached = cached_query::bypass(feed_by_batch(db)).await?;
     let (user_cache, batch_cache) = (Cache::new(Config::new()), Cache::new(Config::new()));
-    let mut lines = Vec::new();
+    let mut lines = vec![(
+        "uncached, one query per page".to_owned(),
+        uncached,
+        PAGES as usize,
+    )];
     for way in ["from empty", "warm"] {
         let queries = db.queries().len();
-        let by_user = user_cache.scope(feed_by_user(&db)).await?;
+        let by_user = user_cache.scope(feed_by_user(db)).await?;
         let user_queries = db.queries().len() - queries;
         let queries = db.queries().len();
-        let by_batch = batch_cache.scope(feed_by_batch(&db)).await?;
+        let by_batch = batch_cache.scope(feed_by_batch(db)).await?;
         let batch_queries = db.queries().len() - queries;
         lines.push((format!("one call per user, {way}"), by_user, user_queries));
         lines.push((
@@ -243,14 +257,6 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
     let reads = PAGES * PAGE;
     println!("\nthe feed ({PAGES} pages, {reads} user reads):");
-    lines.insert(
-        0,
-        (
-            "uncached, one query per page".to_owned(),
-            uncached,
-            PAGES as usize,
-        ),
-    );
     for (way, time, queries) in lines {
         let per_user = time.as_secs_f64() * 1e6 / reads as f64;
         println!(
@@ -261,14 +267,17 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     if cfg!(debug_assertions) {
         println!("  (a debug build: `--release` makes every line faster)");
     }
+    Ok(())
+}
 
-    // A write, and its invalidation: only that user is loaded again.
+/// A write, and its invalidation: only that user is loaded again.
+async fn update_one_user(db: &Db) -> Result<(), Failure> {
     let cache = Cache::new(Config::new());
-    cache.scope(get_users(&db, page(0))).await?;
+    cache.scope(get_users(db, page(0))).await?;
     db.rename(42, "Ada Lovelace").await?;
     cache.invalidate_tag("user:42").await?;
     let before = db.queries().len();
-    let users = cache.scope(get_users(&db, page(0))).await?;
+    let users = cache.scope(get_users(db, page(0))).await?;
     println!("\nUPDATE users SET name = 'Ada Lovelace' WHERE id = 42; invalidate_tag(\"user:42\")");
     println!(
         "page 0 again: user 42 is {:?}, queries asked for {:?} ids",
@@ -278,8 +287,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     if users[&42].name != "Ada Lovelace" {
         return Err("user 42 was not reloaded".into());
     }
+    Ok(())
+}
 
-    // 100 requests for one user each, at once: merged.
+/// 100 requests for one user each, at once: merged into one query.
+async fn merge_single_requests(db: &Db) -> Result<(), Failure> {
     let cache = Cache::new(Config::new());
     let before = db.queries().len();
     let requests: Vec<_> = (1_001..=1_100)

@@ -30,8 +30,9 @@ use proc_macro::TokenStream;
 ///
 /// Options: `ttl`, `tags`, `skip(..)`, `version`, `name`, `crate`, `local`, `store`, `returns`,
 /// `cache_none`, `none_ttl`, `stale_if_error`, `stale_while_revalidate`, `early_refresh`,
-/// `condition`, `unless`, `min_compute`, `result_tags`, `cache_err`, `err_ttl`. See the
-/// `cached-query` crate for the full documentation.
+/// `condition`, `unless`, `min_compute`, `result_tags`, `cache_err`, `err_ttl`, and for batch
+/// queries `batch`, `merge`, `max_batch`. See the `cached-query` crate for the full
+/// documentation.
 #[proc_macro_attribute]
 pub fn cached_query(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::cached_query(args.into(), item.into()).into()
