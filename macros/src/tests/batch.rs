@@ -153,7 +153,7 @@ fn a_batch_returns_a_map() {
                 todo!()
             }
         ),
-        "not an `Option`",
+        "`returns = \"option\"` can't apply",
     );
     assert_one(
         quote!(batch),
