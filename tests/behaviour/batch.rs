@@ -358,3 +358,38 @@ async fn batch_calls_can_be_spawned() {
     let call = tokio::spawn(async move { cache.scope(get_users(&DB, vec![1])).await });
     assert_eq!(call.await.unwrap().unwrap().len(), 1);
 }
+
+/// A key whose `Serialize` fails for 13.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Unlucky(u64);
+
+impl serde::Serialize for Unlucky {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.0 == 13 {
+            return Err(serde::ser::Error::custom("13"));
+        }
+        serializer.serialize_u64(self.0)
+    }
+}
+
+#[cached_query(batch, skip(db))]
+async fn unlucky(db: &Db, ids: Vec<Unlucky>) -> HashMap<Unlucky, u64> {
+    let plain: Vec<u64> = ids.iter().map(|id| id.0).collect();
+    let _ = db.load(&plain).await;
+    ids.into_iter().map(|id| (id, id.0)).collect()
+}
+
+#[tokio::test]
+async fn an_item_that_cannot_be_encoded_makes_the_call_run_uncached_with_every_item() {
+    let (cache, db) = (own(), Db::default());
+    let ids = vec![Unlucky(12), Unlucky(13), Unlucky(14)];
+    let answer = cache.scope(unlucky(&db, ids.clone())).await;
+    assert_eq!(answer.len(), 3, "nothing lost");
+    cache.scope(unlucky(&db, ids)).await;
+    assert_eq!(
+        db.queries(),
+        vec![vec![12, 13, 14], vec![12, 13, 14]],
+        "nothing cached"
+    );
+    assert_eq!(counts_of(cache, "unlucky").key_errors, 6);
+}

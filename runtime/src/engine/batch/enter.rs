@@ -64,9 +64,14 @@ pub async fn enter_batch<R, K, V, C>(
         weigh_values: None,
         keys,
     });
-    let Some(distinct) = distinct(&batch.keys, items) else {
-        // An item failed to encode: the call runs uncached, as a single call would.
-        return uncached(batch, Vec::new(), &counters.key_errors);
+    let distinct = match distinct(&batch.keys, items) {
+        Ok(distinct) => distinct,
+        // An item failed to encode: the call runs uncached with every item, as a single call
+        // would (no key to tell duplicates by, either).
+        Err(all) => {
+            let all = all.into_iter().map(|item| (item, 0)).collect();
+            return uncached(batch, all, &counters.key_errors);
+        }
     };
     match kind {
         MissKind::Uncached => return uncached(batch, distinct, &counters.bypassed),
@@ -89,17 +94,19 @@ pub async fn enter_batch<R, K, V, C>(
     BatchEnter::Miss(batch)
 }
 
-/// The items once each, with their keys; `None` if one fails to encode.
-fn distinct<K, C>(keys: &BatchKeys, items: BatchItems<K, C>) -> Option<Vec<(K, u128)>> {
-    let mut seen = HashSet::with_capacity_and_hasher(items.items.len(), PrehashedKey);
-    let mut distinct = Vec::with_capacity(items.items.len());
-    for item in items.items {
-        let hash = (items.key_of)(keys, &item)?;
-        if seen.insert(hash) {
-            distinct.push((item, hash));
-        }
-    }
-    Some(distinct)
+/// The items once each, with their keys; all of them, as given, if one fails to encode.
+fn distinct<K, C>(keys: &BatchKeys, items: BatchItems<K, C>) -> Result<Vec<(K, u128)>, Vec<K>> {
+    let hashes: Option<Vec<u128>> = items
+        .items
+        .iter()
+        .map(|item| (items.key_of)(keys, item))
+        .collect();
+    let Some(hashes) = hashes else {
+        return Err(items.items);
+    };
+    let mut seen = HashSet::with_capacity_and_hasher(hashes.len(), PrehashedKey);
+    let pairs = items.items.into_iter().zip(hashes);
+    Ok(pairs.filter(|(_, hash)| seen.insert(*hash)).collect())
 }
 
 /// The call runs uncached with every item, each counted in `counter`.
