@@ -102,7 +102,7 @@ async fn a_revalidating_keyspace_answers_with_the_old_value_while_it_recomputes(
     let _ = release.send(());
     // The background computation runs when this (single-threaded) test yields; until then,
     // callers keep the old value. The body given here (3) must never run.
-    let mut seen = 1;
+    let mut seen: u32 = 1;
     for _ in 0..100 {
         tokio::task::yield_now().await;
         seen = cache
