@@ -31,6 +31,7 @@ mod value;
 mod weigh;
 mod windows;
 // The public API, over the engine.
+mod by_name;
 mod cache;
 mod invalidate;
 mod keyspace;
