@@ -44,12 +44,12 @@ pub struct ResponseCacheLayer {
 
 #[derive(Clone, Default)]
 struct LayerConfig {
-    routes: Vec<CachedRoute>,
+    routes: Vec<Arc<CachedRoute>>,
     cache: Option<Cache>,
 }
 
-/// A compiled route and the keyspace its responses live in.
-#[derive(Clone)]
+/// A compiled route and the keyspace its responses live in (shared by every request of the
+/// route: nothing of it is copied per request).
 struct CachedRoute {
     compiled: CompiledRoute,
     keyspace: &'static Keyspace,
@@ -93,7 +93,7 @@ impl ResponseCacheLayer {
         let compiled = CompiledRoute::compile(route)?;
         self.config_mut()
             .routes
-            .push(CachedRoute { compiled, keyspace });
+            .push(Arc::new(CachedRoute { compiled, keyspace }));
         Ok(self)
     }
 
@@ -168,7 +168,7 @@ struct Plan {
     key: RequestKey,
     tags: Vec<String>,
     rules: Rules<StoredResponse>,
-    route: Route,
+    route: Arc<CachedRoute>,
     head: bool,
     conditional: HeaderMap,
     cache: Option<Cache>,
@@ -249,7 +249,7 @@ impl<S> ResponseCache<S> {
             rules: Rules::ttl(route.ttl)
                 .unless(|response: &StoredResponse| response.uncacheable)
                 .ttl_from(StoredResponse::own_ttl),
-            route: route.clone(),
+            route: Arc::clone(cached),
             head,
             conditional,
             cache: self.config.cache,
@@ -276,7 +276,7 @@ where
     let failure: Arc<Mutex<Option<S::Error>>> = Arc::new(Mutex::new(None));
     let compute = {
         let failure = Arc::clone(&failure);
-        let route = plan.route.clone();
+        let route = Arc::clone(&plan.route);
         move || compute(inner, request, route, failure)
     };
     let tags: Vec<&str> = plan.tags.iter().map(String::as_str).collect();
@@ -294,7 +294,7 @@ where
     {
         return Err(error);
     }
-    let control = &plan.route.client_cache_control;
+    let control = &plan.route.compiled.route.client_cache_control;
     let response = if !stored.uncacheable && none_match(&plan.conditional, stored.etag()) {
         stored.not_modified(control)
     } else {
@@ -308,7 +308,7 @@ where
 fn compute<S, ReqBody, ResBody>(
     mut inner: S,
     request: Request<ReqBody>,
-    route: Route,
+    route: Arc<CachedRoute>,
     failure: Arc<Mutex<Option<S::Error>>>,
 ) -> impl Future<Output = StoredResponse> + Send + 'static
 where
@@ -334,7 +334,7 @@ where
             return StoredResponse::failed();
         };
         let mut stored = StoredResponse::new(parts.status, &parts.headers, collected.to_bytes());
-        match response_is_storable(&route, parts.status, &parts.headers) {
+        match response_is_storable(&route.compiled.route, parts.status, &parts.headers) {
             Storable::Yes(ttl) => {
                 if let Some(parts) = Arc::get_mut(&mut stored.parts) {
                     parts.ttl_ms = ttl.map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX));

@@ -7,7 +7,7 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Response, StatusCode};
 use http_body_util::Full;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A response as the cache keeps it. Cloning it (on every hit) clones a reference count.
@@ -31,6 +31,10 @@ pub(crate) struct Parts {
     pub(crate) stored_at_ms: u64,
     /// The TTL the response's own `Cache-Control` asked for, when it did.
     pub(crate) ttl_ms: Option<u64>,
+    /// `headers` as a header map, built by the first hit that needs it and cloned by the
+    /// others (never serialized: each instance builds its own).
+    #[serde(skip)]
+    prepared: OnceLock<HeaderMap>,
 }
 
 impl Serialize for StoredResponse {
@@ -109,6 +113,7 @@ impl StoredResponse {
                 etag,
                 stored_at_ms: now_ms(),
                 ttl_ms: None,
+                prepared: OnceLock::new(),
             }),
             uncacheable: false,
         }
@@ -138,6 +143,14 @@ impl StoredResponse {
     fn age(&self) -> HeaderValue {
         let age_secs = now_ms().saturating_sub(self.parts.stored_at_ms) / 1_000;
         HeaderValue::from(age_secs)
+    }
+
+    /// Its headers as a header map, built once per stored response.
+    fn all_headers(&self) -> HeaderMap {
+        self.parts
+            .prepared
+            .get_or_init(|| self.headers(|_| true))
+            .clone()
     }
 
     /// Its headers that pass `keep`, as a header map.
@@ -173,7 +186,7 @@ impl StoredResponse {
         let mut response = Response::new(Full::new(body));
         *response.status_mut() =
             StatusCode::from_u16(self.parts.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut headers = self.headers(|_| true);
+        let mut headers = self.all_headers();
         if !self.uncacheable {
             if !headers.contains_key(header::CACHE_CONTROL) {
                 headers.insert(header::CACHE_CONTROL, client_cache_control.clone());
