@@ -1,7 +1,7 @@
 //! Requests per second through an axum router, in process (no sockets: what the layer costs and
 //! saves, not what the kernel's loopback does): the handler uncached, the same route answered
 //! from the response cache (a hit), and a `304` for a request carrying the ETag. The handler
-//! renders a page of 20 users as JSON (~2.3 KB), the kind of work a cached response skips.
+//! renders a page of 20 users as JSON (~2 KB), the kind of work a cached response skips.
 //! `scripts/bench_http.py` turns criterion's medians into BENCHMARKS.md's section.
 
 use axum::Router;
