@@ -1,6 +1,7 @@
 //! The layer over real HTTP on a loopback port (issue 17's acceptance): hits served by the
 //! layer, `304` from memory, invalidation shared with the cached queries, what is never
 //! cached, and single-flight for a cold URL.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test crate: failing loudly is the point
 
 mod support;
 

@@ -1,6 +1,7 @@
 //! The operator's router over real HTTP, mounted under `/ops`: the reports, and the
 //! invalidation endpoints' token rules (401 without or with a wrong token, 404 without one
 //! configured).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test crate: failing loudly is the point
 
 mod support;
 

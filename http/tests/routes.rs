@@ -1,5 +1,6 @@
 //! A route's rules over real HTTP, on a manual clock: which query parameters and headers make
 //! the key, `Vary`, statuses, a TTL from `max-age`, and stale-while-revalidate.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test crate: failing loudly is the point
 
 mod support;
 
@@ -15,18 +16,18 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 use support::{get as fetch, serve, until};
 
+/// What the handler answers: a status, maybe one more header, a body.
+type Reply = (
+    StatusCode,
+    Option<(header::HeaderName, &'static str)>,
+    String,
+);
+
 /// Serves one handler at `/page` and `/page/{id}` behind `route`, on a manual clock; the
 /// handler's reply is `(status, extra header, body)` from its run number and request headers.
 async fn start(
     route: Route,
-    reply: fn(
-        usize,
-        &HeaderMap,
-    ) -> (
-        StatusCode,
-        Option<(header::HeaderName, &'static str)>,
-        String,
-    ),
+    reply: fn(usize, &HeaderMap) -> Reply,
 ) -> (SocketAddr, Arc<AtomicUsize>, ManualClock) {
     let clock = ManualClock::new();
     let cache = Cache::new(Config::new().clock(clock.clone()).ttl_jitter(0.0));
@@ -52,14 +53,7 @@ async fn start(
     (serve(app).await, runs, clock)
 }
 
-fn plain(
-    run: usize,
-    _: &HeaderMap,
-) -> (
-    StatusCode,
-    Option<(header::HeaderName, &'static str)>,
-    String,
-) {
+fn plain(run: usize, _: &HeaderMap) -> Reply {
     (StatusCode::OK, None, format!("run {run}"))
 }
 
@@ -78,14 +72,7 @@ async fn chosen_query_parameters_split_the_key_and_others_do_not() {
     assert_eq!(runs.load(SeqCst), 3);
 }
 
-fn by_language(
-    run: usize,
-    headers: &HeaderMap,
-) -> (
-    StatusCode,
-    Option<(header::HeaderName, &'static str)>,
-    String,
-) {
+fn by_language(run: usize, headers: &HeaderMap) -> Reply {
     let language = headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
@@ -127,14 +114,7 @@ async fn a_vary_header_in_the_key_is_cached_per_value_and_otherwise_not_at_all()
     );
 }
 
-fn not_found(
-    run: usize,
-    _: &HeaderMap,
-) -> (
-    StatusCode,
-    Option<(header::HeaderName, &'static str)>,
-    String,
-) {
+fn not_found(run: usize, _: &HeaderMap) -> Reply {
     (StatusCode::NOT_FOUND, None, format!("missing {run}"))
 }
 
@@ -151,14 +131,7 @@ async fn only_the_routes_statuses_are_cached() {
     assert_eq!(runs.load(SeqCst), 1);
 }
 
-fn five_seconds(
-    run: usize,
-    _: &HeaderMap,
-) -> (
-    StatusCode,
-    Option<(header::HeaderName, &'static str)>,
-    String,
-) {
+fn five_seconds(run: usize, _: &HeaderMap) -> Reply {
     (
         StatusCode::OK,
         Some((header::CACHE_CONTROL, "public, max-age=5")),

@@ -2,6 +2,7 @@
 //! response computed behind one instance is served by another without calling its handler
 //! (same body, same ETag, a `304` for it), and an invalidation in one reaches the other.
 #![cfg(feature = "redis")]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test crate: failing loudly is the point
 
 mod support;
 
@@ -35,9 +36,11 @@ impl RedisServer {
             .stderr(Stdio::null())
             .spawn()
             .expect("redis-server on PATH: run `bash scripts/test.sh`, which installs it");
+        // Owned from here on: dropped (killed and waited for) even if it never listens.
+        let server = RedisServer { port, child };
         for _ in 0..2_000 {
             if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return RedisServer { port, child };
+                return server;
             }
             std::thread::sleep(Duration::from_millis(5));
         }
