@@ -21,6 +21,14 @@ use tower_service::Service;
 
 /// The body of a response from [`ResponseCache`]: a cached one (`Left`) or the inner service's
 /// own, passed through (`Right`).
+///
+/// ```
+/// use cached_query_http::ResponseBody;
+///
+/// let cached: ResponseBody<axum::body::Body> =
+///     ResponseBody::Left(http_body_util::Full::new(bytes::Bytes::from_static(b"hi")));
+/// # let _ = cached;
+/// ```
 pub type ResponseBody<B> = Either<Full<Bytes>, B>;
 
 /// Caches the responses of the routes it is given, in the cache-query runtime (see the crate
@@ -146,6 +154,16 @@ impl<S> Layer<S> for ResponseCacheLayer {
 }
 
 /// The service [`ResponseCacheLayer`] wraps around another.
+///
+/// ```
+/// use cached_query_http::{ResponseCache, ResponseCacheLayer, Route};
+/// use tower_layer::Layer;
+///
+/// let service: ResponseCache<axum::Router> = ResponseCacheLayer::new()
+///     .route(Route::new("/"))
+///     .layer(axum::Router::new());
+/// # let _ = service;
+/// ```
 #[derive(Clone)]
 pub struct ResponseCache<S> {
     inner: S,
@@ -158,7 +176,14 @@ impl<S> fmt::Debug for ResponseCache<S> {
     }
 }
 
-/// The future of [`ResponseCache`]'s responses.
+/// The future of [`ResponseCache`]'s responses (boxed: it holds the route's computation).
+///
+/// ```
+/// use cached_query_http::{ResponseBody, ResponseFuture};
+///
+/// fn assert_send<T: Send>() {}
+/// assert_send::<ResponseFuture<axum::body::Body, std::convert::Infallible>>();
+/// ```
 pub type ResponseFuture<B, E> =
     Pin<Box<dyn Future<Output = Result<Response<ResponseBody<B>>, E>> + Send + 'static>>;
 

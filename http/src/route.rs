@@ -39,6 +39,11 @@ impl Route {
     /// A route for paths matching `pattern`: literal segments and `{name}` segments, each of
     /// which matches one path segment (`/users/{id}/posts`). Cached for 60 s unless the
     /// response's `Cache-Control` says otherwise, status 200 only, no tags.
+    ///
+    /// ```
+    /// let route = cached_query_http::Route::new("/users/{id}/posts");
+    /// # let _ = route;
+    /// ```
     pub fn new(pattern: impl Into<String>) -> Route {
         Route {
             pattern: pattern.into(),
@@ -57,12 +62,22 @@ impl Route {
 
     /// How long a response is kept when it does not say (`Cache-Control: s-maxage` or
     /// `max-age`, which take precedence).
+    ///
+    /// ```
+    /// let route = cached_query_http::Route::new("/a").ttl(std::time::Duration::from_secs(300));
+    /// # let _ = route;
+    /// ```
     pub fn ttl(mut self, ttl: Duration) -> Route {
         self.ttl = ttl;
         self
     }
 
     /// The longest a response's own `max-age`/`s-maxage` may keep it (one day by default).
+    ///
+    /// ```
+    /// let route = cached_query_http::Route::new("/a").max_ttl(std::time::Duration::from_secs(3600));
+    /// # let _ = route;
+    /// ```
     pub fn max_ttl(mut self, max_ttl: Duration) -> Route {
         self.max_ttl = max_ttl;
         self
@@ -71,6 +86,11 @@ impl Route {
     /// Tags of the cached responses, templated from the pattern's segments: with
     /// `/users/{id}`, `"user:{id}"` tags the response of `/users/42` `user:42`, so
     /// `invalidate_tag("user:42")` drops it with every cached query carrying that tag.
+    ///
+    /// ```
+    /// let route = cached_query_http::Route::new("/users/{id}").tags(["users", "user:{id}"]);
+    /// # let _ = route;
+    /// ```
     pub fn tags<I, T>(mut self, tags: I) -> Route
     where
         I: IntoIterator<Item = T>,
@@ -82,6 +102,11 @@ impl Route {
 
     /// Query parameters that are part of the key (in this order); the others are ignored, so
     /// `?utm_source=..` does not split the cache.
+    ///
+    /// ```
+    /// let route = cached_query_http::Route::new("/search").query(["q", "page"]);
+    /// # let _ = route;
+    /// ```
     pub fn query<I, T>(mut self, names: I) -> Route
     where
         I: IntoIterator<Item = T>,
@@ -96,6 +121,11 @@ impl Route {
     ///
     /// Header names are written in any case; an invalid name is refused when the route is
     /// added ([`ResponseCacheLayer::try_route`](crate::ResponseCacheLayer::try_route)).
+    ///
+    /// ```
+    /// let route = cached_query_http::Route::new("/home").vary(["accept-language"]);
+    /// # let _ = route;
+    /// ```
     pub fn vary<I, T>(mut self, headers: I) -> Route
     where
         I: IntoIterator<Item = T>,
@@ -111,6 +141,13 @@ impl Route {
     }
 
     /// The statuses that are cached (200 only by default).
+    ///
+    /// ```
+    /// use http::StatusCode;
+    ///
+    /// let route = cached_query_http::Route::new("/a").statuses([StatusCode::OK, StatusCode::NOT_FOUND]);
+    /// # let _ = route;
+    /// ```
     pub fn statuses<I: IntoIterator<Item = StatusCode>>(mut self, statuses: I) -> Route {
         self.statuses = statuses.into_iter().collect();
         self
@@ -119,6 +156,11 @@ impl Route {
     /// Caches requests carrying `Authorization` too. Only for responses that do not depend on
     /// who asks (a gate in front of public data); to cache per user, also add
     /// `.vary(["authorization"])`.
+    ///
+    /// ```
+    /// let route = cached_query_http::Route::new("/catalog").allow_authorization();
+    /// # let _ = route;
+    /// ```
     pub fn allow_authorization(mut self) -> Route {
         self.allow_authorization = true;
         self
@@ -126,6 +168,15 @@ impl Route {
 
     /// Once expired, a response is still served for `window` while one background request
     /// recomputes it (the runtime's `stale_while_revalidate`).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let route = cached_query_http::Route::new("/feed")
+    ///     .ttl(Duration::from_secs(60))
+    ///     .stale_while_revalidate(Duration::from_secs(300));
+    /// # let _ = route;
+    /// ```
     pub fn stale_while_revalidate(mut self, window: Duration) -> Route {
         self.stale_while_revalidate = Some(window);
         self
@@ -134,6 +185,14 @@ impl Route {
     /// The `Cache-Control` sent with cached responses that have none of their own. The default,
     /// `no-cache`, lets clients keep a copy but ask each time, which a cached response answers
     /// with a `304` from memory; and an invalidation reaches them at once.
+    ///
+    /// ```
+    /// use http::HeaderValue;
+    ///
+    /// let route = cached_query_http::Route::new("/logo")
+    ///     .client_cache_control(HeaderValue::from_static("public, max-age=60"));
+    /// # let _ = route;
+    /// ```
     pub fn client_cache_control(mut self, value: HeaderValue) -> Route {
         self.client_cache_control = value;
         self
@@ -141,6 +200,13 @@ impl Route {
 }
 
 /// A route the layer refused.
+///
+/// ```
+/// use cached_query_http::{ResponseCacheLayer, Route};
+///
+/// let error = ResponseCacheLayer::new().try_route(Route::new("no-slash")).unwrap_err();
+/// assert_eq!(error.to_string(), "cached route `no-slash`: a pattern starts with `/`");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RouteError {
     message: String,

@@ -193,6 +193,12 @@ impl<V> std::fmt::Debug for Rules<V> {
 
 impl<V> Rules<V> {
     /// Stores every value for `ttl`.
+    ///
+    /// ```
+    /// let rules: cached_query_runtime::Rules<u32> =
+    ///     cached_query_runtime::Rules::ttl(std::time::Duration::from_secs(60));
+    /// # let _ = rules;
+    /// ```
     pub fn ttl(ttl: Duration) -> Rules<V> {
         Rules {
             ttl,
@@ -204,6 +210,14 @@ impl<V> Rules<V> {
     /// Does not store the values `unless` accepts (as the attribute's `unless` option): they go
     /// back to their caller uncached, and each caller that waited on that computation computes
     /// its own.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rules = cached_query_runtime::Rules::ttl(Duration::from_secs(60))
+    ///     .unless(|page: &String| page.contains("maintenance"));
+    /// # let _ = rules;
+    /// ```
     pub fn unless(mut self, unless: fn(&V) -> bool) -> Rules<V> {
         self.unless = Some(unless);
         self
@@ -211,6 +225,15 @@ impl<V> Rules<V> {
 
     /// Stores a value for the TTL `ttl_from` reads from it, when it gives one (else the rules'
     /// TTL).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// // A value that carries its own lifetime, in seconds.
+    /// let rules = cached_query_runtime::Rules::ttl(Duration::from_secs(60))
+    ///     .ttl_from(|quote: &(f64, u64)| Some(Duration::from_secs(quote.1)));
+    /// # let _ = rules;
+    /// ```
     pub fn ttl_from(mut self, ttl_from: fn(&V) -> Option<Duration>) -> Rules<V> {
         self.ttl_from = Some(ttl_from);
         self

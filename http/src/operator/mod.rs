@@ -81,7 +81,14 @@ impl Operator {
         self
     }
 
-    /// The router.
+    /// The router, to mount with `nest` (its page fetches its endpoints relative to where it
+    /// is served).
+    ///
+    /// ```
+    /// let app: axum::Router = axum::Router::new()
+    ///     .nest("/internal/cache", cached_query_http::Operator::new().into_router());
+    /// # let _ = app;
+    /// ```
     pub fn into_router<S: Clone + Send + Sync + 'static>(self) -> Router<S> {
         let cache = self.cache.unwrap_or_else(Cache::global);
         let router = Router::new()
