@@ -297,12 +297,13 @@ where
     ResBody: Body + Send + 'static,
     ResBody::Data: Send,
 {
-    // The handler's error, if it failed: the computation stores nothing and the caller gets it.
-    let failure: Arc<Mutex<Option<S::Error>>> = Arc::new(Mutex::new(None));
+    // What the computation hands back besides the value: the handler's error, or a response
+    // it did not read (too large, or of unknown size). Either way it stores nothing.
+    let aside: Slot<S::Error, ResBody> = Arc::new(Mutex::new(None));
     let compute = {
-        let failure = Arc::clone(&failure);
+        let aside = Arc::clone(&aside);
         let route = Arc::clone(&plan.route);
-        move || compute(inner, request, route, failure)
+        move || compute(inner, request, route, aside)
     };
     let tags: Vec<&str> = plan.tags.iter().map(String::as_str).collect();
     let lookup = plan
@@ -312,12 +313,11 @@ where
         Some(cache) => cache.scope(lookup).await,
         None => lookup.await,
     };
-    if let Some(error) = failure
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .take()
-    {
-        return Err(error);
+    let set_aside = aside.lock().unwrap_or_else(PoisonError::into_inner).take();
+    match set_aside {
+        Some(Aside::Failed(error)) => return Err(error),
+        Some(Aside::Streamed(response)) => return Ok(response.map(Either::Right)),
+        None => {}
     }
     let control = &plan.route.compiled.route.client_cache_control;
     let response = if !stored.uncacheable && none_match(&plan.conditional, stored.etag()) {
@@ -328,13 +328,24 @@ where
     Ok(response.map(Either::Left))
 }
 
+/// What a computation could not return as a [`StoredResponse`].
+enum Aside<E, B> {
+    /// The handler failed: its error goes to the caller.
+    Failed(E),
+    /// A body too large to buffer, or of unknown size: sent as it streams, not cached.
+    Streamed(Response<B>),
+}
+
+type Slot<E, B> = Arc<Mutex<Option<Aside<E, B>>>>;
+
 /// Runs the handler and reads its whole response: what the keyspace stores, or marks
-/// uncacheable (the route's rules refuse it, or the handler failed).
+/// uncacheable (the route's rules refuse it, the handler failed, or the body was left to
+/// stream, in `aside`).
 fn compute<S, ReqBody, ResBody>(
     mut inner: S,
     request: Request<ReqBody>,
     route: Arc<CachedRoute>,
-    failure: Arc<Mutex<Option<S::Error>>>,
+    aside: Slot<S::Error, ResBody>,
 ) -> impl Future<Output = StoredResponse> + Send + 'static
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>> + Send + 'static,
@@ -349,10 +360,20 @@ where
         let response = match called.await {
             Ok(response) => response,
             Err(error) => {
-                *failure.lock().unwrap_or_else(PoisonError::into_inner) = Some(error);
+                *aside.lock().unwrap_or_else(PoisonError::into_inner) = Some(Aside::Failed(error));
                 return StoredResponse::failed();
             }
         };
+        let limit = route.compiled.route.max_body_bytes;
+        if response
+            .body()
+            .size_hint()
+            .upper()
+            .is_none_or(|size| size > limit)
+        {
+            *aside.lock().unwrap_or_else(PoisonError::into_inner) = Some(Aside::Streamed(response));
+            return StoredResponse::failed();
+        }
         let (parts, body) = response.into_parts();
         let Ok(collected) = body.collect().await else {
             // The body broke off: nothing sound to store or send.

@@ -16,6 +16,8 @@
 //! * Only `GET` and `HEAD`; only the route's statuses (200 by default); never a response with
 //!   `Set-Cookie`, `Cache-Control: private`, `no-store` or `no-cache`, or a `Vary` naming a
 //!   header outside the key; never a request with `Authorization` unless the route allows it.
+//! * Bodies up to the route's `max_body_bytes` (1 MiB by default) and of a size known before
+//!   they are read: a larger or streaming body is sent as it streams, never buffered.
 //! * For the route's TTL, or the response's `s-maxage`/`max-age` (capped by the route's
 //!   `max_ttl`).
 //! * A strong `ETag` (xxh3-128 of the body, unless the handler set one) is stored with the

@@ -33,6 +33,7 @@ pub struct Route {
     pub(crate) allow_authorization: bool,
     pub(crate) stale_while_revalidate: Option<Duration>,
     pub(crate) client_cache_control: HeaderValue,
+    pub(crate) max_body_bytes: u64,
 }
 
 impl Route {
@@ -57,6 +58,7 @@ impl Route {
             allow_authorization: false,
             stale_while_revalidate: None,
             client_cache_control: HeaderValue::from_static("no-cache"),
+            max_body_bytes: 1024 * 1024,
         }
     }
 
@@ -179,6 +181,19 @@ impl Route {
     /// ```
     pub fn stale_while_revalidate(mut self, window: Duration) -> Route {
         self.stale_while_revalidate = Some(window);
+        self
+    }
+
+    /// The largest body cached (1 MiB by default). A larger one, or one whose size is not
+    /// known before it is read (a stream without `Content-Length`), is sent as it streams and
+    /// not cached: the layer never buffers what it would not keep.
+    ///
+    /// ```
+    /// let route = cached_query_http::Route::new("/report").max_body_bytes(8 * 1024 * 1024);
+    /// # let _ = route;
+    /// ```
+    pub fn max_body_bytes(mut self, bytes: u64) -> Route {
+        self.max_body_bytes = bytes;
         self
     }
 

@@ -179,3 +179,53 @@ async fn within_stale_while_revalidate_the_old_response_is_served_while_one_requ
     assert_eq!(latest, "run 1");
     assert_eq!(runs.load(SeqCst), 2);
 }
+
+/// A body whose size is not known before it is read (as a stream's).
+struct UnsizedBody(Option<bytes::Bytes>);
+
+impl http_body::Body for UnsizedBody {
+    type Data = bytes::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Self::Error>>> {
+        std::task::Poll::Ready(self.0.take().map(|data| Ok(http_body::Frame::data(data))))
+    }
+}
+
+#[tokio::test]
+async fn bodies_too_large_or_of_unknown_size_stream_through_uncached() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counted = (Arc::clone(&runs), Arc::clone(&runs));
+    let app = Router::new()
+        .route(
+            "/stream",
+            get(move || {
+                counted.0.fetch_add(1, SeqCst);
+                async { axum::body::Body::new(UnsizedBody(Some("streamed body".into()))) }
+            }),
+        )
+        .route(
+            "/large",
+            get(move || {
+                counted.1.fetch_add(1, SeqCst);
+                async { "a body of more than sixteen bytes" }
+            }),
+        )
+        .layer(
+            ResponseCacheLayer::new()
+                .cache(Cache::new(Config::new()))
+                .route(Route::new("/stream"))
+                .route(Route::new("/large").max_body_bytes(16)),
+        );
+    let address = serve(app).await;
+    for _ in 0..2 {
+        assert_eq!(fetch(address, "/stream", &[]).await.text(), "streamed body");
+        let large = fetch(address, "/large", &[]).await;
+        assert_eq!(large.text(), "a body of more than sixteen bytes");
+        assert!(large.header("age").is_none(), "not from the cache");
+    }
+    assert_eq!(runs.load(SeqCst), 4, "each request ran its handler");
+}
