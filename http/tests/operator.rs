@@ -174,7 +174,14 @@ async fn the_reports_show_each_function_with_times_and_bytes() {
         "{text}"
     );
     assert!(text.contains("# TYPE cached_query_bytes gauge"));
-    assert!(text.contains("cached_query_compute_seconds_p99{function=\"http GET /users/{id}\"}"));
+    assert!(text.contains("# TYPE cached_query_compute_seconds summary"));
+    let route = "function=\"http GET /users/{id}\"";
+    assert!(text.contains(&format!(
+        "cached_query_compute_seconds{{{route},quantile=\"0.99\"}} "
+    )));
+    assert!(text.contains(&format!(
+        "cached_query_compute_seconds_count{{{route}}} 1\n"
+    )));
 
     let health = fetch(address, "/ops/health", &[]).await;
     assert_eq!(health.text(), "{\"status\":\"memory-only\"}");

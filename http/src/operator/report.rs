@@ -140,7 +140,7 @@ pub(crate) fn prometheus(stats: &Stats) -> String {
         &'static str,
         fn(&FunctionStats) -> f64,
     );
-    let metrics: [Metric; 8] = [
+    let metrics: [Metric; 5] = [
         (
             "cached_query_hits_total",
             "counter",
@@ -168,24 +168,6 @@ pub(crate) fn prometheus(stats: &Stats) -> String {
             "Bytes held, as charged against the capacity.",
             |f| f.counts.weighted_size as f64,
         ),
-        (
-            "cached_query_compute_seconds_count",
-            "counter",
-            "Computations timed.",
-            |f| f.compute.count as f64,
-        ),
-        (
-            "cached_query_compute_seconds_p50",
-            "gauge",
-            "Median compute time.",
-            |f| f.compute.p50_nanos as f64 / 1e9,
-        ),
-        (
-            "cached_query_compute_seconds_p99",
-            "gauge",
-            "99th percentile compute time.",
-            |f| f.compute.p99_nanos as f64 / 1e9,
-        ),
     ];
     for (name, kind, help, value) in metrics {
         let _ = writeln!(out, "# HELP {name} {help}");
@@ -198,6 +180,33 @@ pub(crate) fn prometheus(stats: &Stats) -> String {
                 value(function)
             );
         }
+    }
+    // Compute times as a summary: the two quantiles the histogram gives, its sum and count.
+    let _ = writeln!(
+        out,
+        "# HELP cached_query_compute_seconds Time the function's body took when it ran."
+    );
+    let _ = writeln!(out, "# TYPE cached_query_compute_seconds summary");
+    for function in &stats.functions {
+        let name = label(&function.name);
+        let times = &function.compute;
+        for (quantile, nanos) in [("0.5", times.p50_nanos), ("0.99", times.p99_nanos)] {
+            let seconds = nanos as f64 / 1e9;
+            let _ = writeln!(
+                out,
+                "cached_query_compute_seconds{{function=\"{name}\",quantile=\"{quantile}\"}} {seconds}"
+            );
+        }
+        let sum = times.total_nanos as f64 / 1e9;
+        let _ = writeln!(
+            out,
+            "cached_query_compute_seconds_sum{{function=\"{name}\"}} {sum}"
+        );
+        let count = times.count;
+        let _ = writeln!(
+            out,
+            "cached_query_compute_seconds_count{{function=\"{name}\"}} {count}"
+        );
     }
     if let Some(shared) = &stats.shared {
         let _ = writeln!(
