@@ -47,4 +47,10 @@ if [[ "${1:-}" != "--report-only" ]]; then
   cargo bench --bench batch -- "${short[@]}" | tee "$out/batch.log"
 fi
 python3 scripts/bench_batch.py "$target" "$out" >> BENCHMARKS.md
+# HTTP responses (issue 17): their own run and section, one self-contained block.
+if [[ "${1:-}" != "--report-only" ]]; then
+  rm -rf "$target/criterion/http_requests"
+  cargo bench -p cached-query-http --bench http -- "${short[@]}" | tee "$out/http.log"
+fi
+python3 scripts/bench_http.py "$target" >> BENCHMARKS.md
 echo "BENCHMARKS.md written"

@@ -18,6 +18,17 @@ if ! command -v redis-server >/dev/null 2>&1; then
   # The package may start a system-wide server on 6379; the tests use their own.
 fi
 
+# tests/operator_page.rs drives the operator's page in a headless chromium through
+# chromedriver. Installed when missing; where it cannot be, that test says so and skips.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  echo "installing chromium and chromium-driver (Debian packages) for the operator page test"
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  if ! { $SUDO apt-get update -qq &&
+         DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }; then
+    echo "could not install chromium: tests/operator_page.rs will skip with its reason"
+  fi
+fi
+
 cargo test --workspace --all-features --all-targets
 cargo test --workspace --all-features --doc
 

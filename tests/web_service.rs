@@ -147,7 +147,7 @@ async fn end_to_end() {
     let db = app::Db::seeded(100).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move { axum::serve(listener, app::app(db)).await });
+    let server = tokio::spawn(async move { axum::serve(listener, app::app(db, None)).await });
 
     let (hits, misses, stale, errors) = get_user_counts(addr).await;
 
@@ -262,6 +262,26 @@ async fn end_to_end() {
         );
     }
     assert_well_formed(text);
+
+    // The card is cached whole by the response layer under the same tag: one write drops it.
+    let card = http(addr, "GET", "/users/9/card", None).await;
+    assert_eq!(card.status, 200, "{}", card.body);
+    assert!(card.body.contains("<h2>User 9</h2>"), "{}", card.body);
+    assert_eq!(
+        http(addr, "GET", "/users/9/card", None).await.body,
+        card.body
+    );
+    let renamed = r#"{"name":"Grace <Hopper>","email":"grace@example.com"}"#;
+    assert_eq!(
+        http(addr, "PUT", "/users/9", Some(renamed)).await.status,
+        200
+    );
+    let card = http(addr, "GET", "/users/9/card", None).await;
+    assert!(
+        card.body.contains("<h2>Grace &lt;Hopper&gt;</h2>"),
+        "{}",
+        card.body
+    );
 
     server.abort();
 }

@@ -5,14 +5,16 @@
 
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use cached_query::{Counts, Stats, cached_query};
+use cached_query_http::{Operator, ResponseCacheLayer, Route};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use std::fmt::{self, Write as _};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct User {
@@ -191,13 +193,47 @@ async fn metrics() -> impl IntoResponse {
     )
 }
 
-/// The service's routes, on `db`.
-pub(crate) fn app(db: Db) -> Router {
+/// `GET /users/{id}/card`: an HTML fragment rendered from the cached read. The response
+/// layer caches it whole (with an ETag), under the same `user:{id}` tag as the read, so one
+/// write drops both.
+async fn user_card(State(db): State<Db>, Path(id): Path<i64>) -> Result<Html<String>, ApiError> {
+    let user = get_user(&db, id).await?;
+    Ok(Html(format!(
+        "<div class=\"user\"><h2>{}</h2><a href=\"mailto:{}\">{}</a></div>",
+        escape_html(&user.name),
+        escape_html(&user.email),
+        escape_html(&user.email)
+    )))
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The service's routes: the cached reads and the write, `/users/{id}/card` behind the
+/// response cache, and the operator's router at `/ops`, whose invalidation endpoints take
+/// `ops_token` (and do not exist without one).
+pub(crate) fn app(db: Db, ops_token: Option<String>) -> Router {
+    let responses = ResponseCacheLayer::new().route(
+        Route::new("/users/{id}/card")
+            .ttl(Duration::from_secs(300))
+            .tags(["users", "user:{id}"]),
+    );
+    let mut operator = Operator::new();
+    if let Some(token) = ops_token {
+        operator = operator.token(token);
+    }
     Router::new()
         .route("/users/{id}", get(read_user).put(write_user))
+        .route("/users/{id}/card", get(user_card))
         .route("/stats", get(stats))
         .route("/metrics", get(metrics))
         .with_state(db)
+        .layer(responses)
+        .nest("/ops", operator.into_router())
 }
 
 /// One metric family: its name, `# HELP` text, `# TYPE` and value per function.

@@ -9,9 +9,12 @@
 //! | route | what it does |
 //! |---|---|
 //! | `GET /users/{id}` | a cached read of one user (`users.get_user`, tagged `user:{id}`) |
-//! | `PUT /users/{id}` | writes `{"name": .., "email": ..}`, then `invalidate_tag("user:{id}")` |
+//! | `GET /users/{id}/card` | HTML from that read, the whole response cached by `cached-query-http`'s layer (ETag, `304`), tagged `user:{id}` too |
+//! | `PUT /users/{id}` | writes `{"name": .., "email": ..}`, then `invalidate_tag("user:{id}")`: drops the read and the card |
 //! | `GET /stats` | `cached_query::stats()` as JSON |
 //! | `GET /metrics` | the same counters in Prometheus' text format |
+//! | `GET /ops/` | the operator's page (hit ratio over time, top functions); `/ops/stats`, `/ops/metrics`, `/ops/health` |
+//! | `POST /ops/invalidate/tag/{tag}` | only when `OPS_TOKEN` is set, with `Authorization: Bearer $OPS_TOKEN` |
 //!
 //! The router is built by `app::app` (in `app.rs`), which `tests/web_service.rs` serves on a
 //! free port and drives over HTTP.
@@ -83,9 +86,17 @@ async fn main() -> ExitCode {
         "  curl -X PUT {url}/users/42 -H 'content-type: application/json' \\\n       \
          -d '{{\"name\":\"Ada Lovelace\",\"email\":\"ada@example.com\"}}'"
     );
+    println!("  curl -i {url}/users/42/card");
     println!("  curl {url}/stats");
     println!("  curl {url}/metrics");
-    if let Err(e) = axum::serve(listener, app::app(db)).await {
+    println!("  open {url}/ops/ (the operator's page)");
+    let ops_token = std::env::var("OPS_TOKEN").ok().filter(|t| !t.is_empty());
+    if ops_token.is_some() {
+        println!(
+            "  curl -X POST {url}/ops/invalidate/tag/user:42 -H \"authorization: Bearer $OPS_TOKEN\""
+        );
+    }
+    if let Err(e) = axum::serve(listener, app::app(db, ops_token)).await {
         eprintln!("error: the server stopped: {e}");
         return ExitCode::FAILURE;
     }

@@ -26,12 +26,15 @@ mod stats;
 mod store;
 mod tags;
 mod tier;
+mod timing;
 mod value;
 mod weigh;
 mod windows;
 // The public API, over the engine.
+mod by_name;
 mod cache;
 mod invalidate;
+mod keyspace;
 mod manual;
 #[doc(hidden)]
 pub mod private;
@@ -41,6 +44,7 @@ mod warm;
 pub use cache::Cache;
 pub use clock::ManualClock;
 pub use invalidate::{InvalidateError, invalidate_all, invalidate_tag, invalidate_tags};
+pub use keyspace::{Keyspace, Rules};
 pub use manual::{forget_key, forget_many, get, get_many, has, put, put_many, remember};
 pub use runtime::{AlreadyInstalled, Config};
 pub use scope::{bypass, forget, forget_all, refresh};
@@ -49,6 +53,7 @@ pub use shared::RedisConfig;
 pub use stats::{Counts, FunctionStats, Stats};
 pub use store::Engine;
 pub use tier::{BreakerState, SharedStats};
+pub use timing::ComputeTimes;
 pub use warm::warm;
 pub use weigh::Weigh;
 

@@ -155,6 +155,7 @@ impl Runtime {
                 FunctionStats {
                     name: f.name.to_string(),
                     counts,
+                    compute: counters.compute.snapshot(),
                 }
             })
             .collect();

@@ -1,5 +1,6 @@
 //! Counters per cached function, as relaxed atomics, and the serializable snapshot of them.
 
+use crate::timing::{ComputeHistogram, ComputeTimes};
 use serde::Serialize;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, PoisonError};
@@ -28,6 +29,8 @@ pub(crate) struct Counters {
     pub(crate) expirations: AtomicU64,
     pub(crate) entries: AtomicI64,
     pub(crate) weighted_size: AtomicI64,
+    /// How long the body took when it ran (never touched by a hit).
+    pub(crate) compute: ComputeHistogram,
 }
 
 pub(crate) fn bump(counter: &AtomicU64) {
@@ -263,6 +266,8 @@ pub struct FunctionStats {
     pub name: String,
     /// What happened to its calls.
     pub counts: Counts,
+    /// How long its body took when it ran.
+    pub compute: ComputeTimes,
 }
 
 /// A snapshot of every cached function's counts, and their sum.
@@ -323,6 +328,7 @@ mod tests {
                 .map(|name| FunctionStats {
                     name: (*name).to_string(),
                     counts: Counts::default(),
+                    compute: ComputeTimes::default(),
                 })
                 .collect(),
             ..Stats::default()

@@ -33,7 +33,11 @@ struct Ran<R> {
 }
 
 impl<R> Miss<R> {
-    pub(super) async fn compute<F: Future<Output = R>>(self, leader: Option<Leader>, body: F) -> R {
+    pub(super) async fn compute<F: Future<Output = R>>(
+        mut self,
+        leader: Option<Leader>,
+        body: F,
+    ) -> R {
         let mut snapshot = self.snapshot();
         let generations = match self.read_through(&snapshot).await {
             ReadThrough::Answered(result, entry) => {
@@ -45,6 +49,9 @@ impl<R> Miss<R> {
             ReadThrough::Compute { generations } => generations,
         };
         let ran = self.run_body(body).await;
+        if let Some(ttl) = self.ttl_from.and_then(|ttl_from| ttl_from(&ran.result)) {
+            self.ttl_override = Some(ttl);
+        }
         let decision = self.decide(&ran, &mut snapshot);
         let doomed = leader.as_ref().is_some_and(Leader::is_doomed);
         let published = match decision {

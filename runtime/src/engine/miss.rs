@@ -70,6 +70,9 @@ pub struct Miss<R> {
     pub(super) result_tags: Option<fn(&R, &mut ResultTags)>,
     /// `cache_err`: errors it accepts are stored.
     pub(super) cache_err: Option<fn(&R) -> bool>,
+    /// A TTL read from the computed result, replacing the others when it gives one
+    /// ([`Rules::ttl_from`](crate::Rules::ttl_from)).
+    pub(super) ttl_from: Option<fn(&R) -> Option<Duration>>,
     /// What stored values and errors weigh, when it is better known than their `size_of`.
     pub(super) weigh_values: Option<Weigher>,
     pub(super) weigh_errors: Option<Weigher>,
@@ -100,6 +103,7 @@ impl<R> Miss<R> {
             unless: None,
             result_tags: None,
             cache_err: None,
+            ttl_from: None,
             weigh_values: None,
             weigh_errors: None,
         }
@@ -124,6 +128,7 @@ impl<R> Miss<R> {
             unless: self.unless,
             result_tags: self.result_tags,
             cache_err: self.cache_err,
+            ttl_from: self.ttl_from,
             weigh_values: self.weigh_values,
             weigh_errors: self.weigh_errors,
         }
@@ -180,6 +185,11 @@ impl<R> Miss<R> {
     /// Stores the result for `ttl` instead of the function's TTL.
     pub(crate) fn set_ttl(&mut self, ttl: Duration) {
         self.ttl_override = Some(ttl);
+    }
+
+    /// Stores the result for the TTL `ttl_from` reads from it, when it gives one.
+    pub(crate) fn ttl_from(&mut self, ttl_from: fn(&R) -> Option<Duration>) {
+        self.ttl_from = Some(ttl_from);
     }
 
     /// Lets waiters of this computation take a clone of an uncached result.
@@ -272,6 +282,9 @@ impl<R> Miss<R> {
     }
 
     pub(super) fn observe_at(&self, outcome: CallOutcome, tier: Tier, computed: Option<Duration>) {
+        if let Some(took) = computed {
+            self.counters.compute.record(took);
+        }
         observe::call(self.function, self.hash, outcome, tier, computed);
     }
 
