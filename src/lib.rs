@@ -87,10 +87,10 @@ pub use cached_query_macros::cache_invalidate;
 
 #[doc(inline)]
 pub use cached_query_runtime::{
-    AlreadyInstalled, Cache, Config, Counts, Engine, FunctionStats, InvalidateError, ManualClock,
-    Stats, Weigh, bypass, forget, forget_all, forget_key, forget_many, get, get_many, has,
-    invalidate_all, invalidate_tag, invalidate_tags, put, put_many, refresh, remember,
-    run_pending_tasks, stats, warm,
+    AlreadyInstalled, Cache, Config, Counts, Engine, FOREVER, FunctionStats, InvalidateError,
+    ManualClock, Stats, Weigh, age_of, bypass, decrement, forget, forget_all, forget_key,
+    forget_many, get, get_many, has, increment, invalidate_all, invalidate_tag, invalidate_tags,
+    pull, put, put_forever, put_many, refresh, remember, run_pending_tasks, stats, ttl_of, warm,
 };
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
