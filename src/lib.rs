@@ -85,6 +85,11 @@ pub use cached_query_macros::cached_query;
 #[doc = include_str!("invalidate_attribute.md")]
 pub use cached_query_macros::cache_invalidate;
 
+#[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
+#[doc = include_str!("put_attribute.md")]
+pub use cached_query_macros::cache_put;
+
 #[doc(inline)]
 pub use cached_query_runtime::{
     AlreadyInstalled, Cache, Config, Counts, Engine, FOREVER, FunctionStats, InvalidateError,

@@ -16,6 +16,7 @@ mod keys;
 mod manual;
 mod methods;
 mod modes;
+mod put_attribute;
 mod result_tags;
 mod scheduling;
 mod single_flight;
