@@ -14,6 +14,7 @@ mod instances;
 mod invalidate_attribute;
 mod keys;
 mod manual;
+mod manual_extras;
 mod methods;
 mod modes;
 mod put_attribute;
