@@ -144,10 +144,10 @@ impl CachedQueryArgs {
     fn check(&self, acc: &mut darling::error::Accumulator) {
         // "forever" is a TTL; a window or a threshold that never ends is a mistake.
         let not_ttls = [
-            ("min_compute", &self.min_compute),
-            ("merge", &self.merge),
             ("stale_if_error", &self.stale_if_error),
             ("stale_while_revalidate", &self.stale_while_revalidate),
+            ("min_compute", &self.min_compute),
+            ("merge", &self.merge),
         ];
         for (option, duration) in not_ttls {
             if let Some(duration) = duration.as_ref().filter(|d| d.is_forever()) {

@@ -61,7 +61,19 @@ fn split(input: ParseStream<'_>) -> syn::Result<(Vec<Expr>, Vec<NestedMeta>)> {
             && input.peek2(Token![=])
             && !input.peek2(Token![==]);
         if is_option {
-            options.push(NestedMeta::Meta(input.parse::<Meta>()?));
+            let option = input.parse::<Meta>()?;
+            if option.path().is_ident("crate") || option.path().is_ident("returns") {
+                options.push(NestedMeta::Meta(option));
+            } else {
+                // `call = get_user(id)`: the read call, under a name it does not take.
+                return Err(syn::Error::new_spanned(
+                    option.path(),
+                    format!(
+                        "unknown option: `#[cache_put]` takes the read calls themselves, then \
+                         `crate = ..` or `returns = \"..\"`: {PUT_EXAMPLE}"
+                    ),
+                ));
+            }
         } else {
             calls.push(input.parse::<Expr>()?);
         }

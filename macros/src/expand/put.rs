@@ -21,16 +21,23 @@ pub(crate) fn body(user_stmts: &[syn::Stmt], plan: &PutPlan) -> TokenStream {
     // may move or change them); the read function's body does not run. Spanned at the call, so
     // an error in it points there.
     let prepare = plan.calls.iter().zip(&prepared).map(|(call, slot)| {
-        let krate = plan.krate.at(syn::spanned::Spanned::span(call));
-        quote! {
+        let span = syn::spanned::Spanned::span(call);
+        let krate = plan.krate.at(span);
+        quote_spanned! {span=>
             let #slot = #krate::__private::prepare_put(#call).await;
         }
     });
     // Spanned at the return type: a value the read function does not cache is reported there.
     let krate = plan.krate.at(ret_span);
+    // The arguments located there too. (rustc still puts the primary span of an unmet
+    // `PutTarget` on the attribute, which names the read call, and marks the return type.)
     let stores = prepared.iter().map(|slot| {
+        let slot = Ident::new(&slot.to_string(), Span::mixed_site().located_at(ret_span));
+        let value = Ident::new(&value.to_string(), Span::mixed_site().located_at(ret_span));
+        let stored = Ident::new("__cq_stored", Span::mixed_site().located_at(ret_span));
         quote_spanned! {ret_span=>
-            #krate::__private::store_put(#slot, ::core::clone::Clone::clone(#value)).await;
+            let #stored = ::core::clone::Clone::clone(#value);
+            #krate::__private::store_put(#slot, #stored).await;
         }
     });
     let located = Ident::new("__cq_result", Span::mixed_site().located_at(ret_span));

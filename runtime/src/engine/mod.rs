@@ -26,4 +26,4 @@ pub(crate) use entering::enter_as;
 pub use entering::{Entering, enter};
 pub(crate) use lookup::{Access, remove};
 pub use miss::{Enter, Miss};
-pub use put::{PreparedPut, prepare_put, store_put};
+pub use put::{PreparedPut, Storing, prepare_put, store_put};

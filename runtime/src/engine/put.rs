@@ -18,7 +18,7 @@ use super::miss::Miss;
 use super::mode::{self, Mode, one_shot};
 use crate::bounds::PutTarget;
 use crate::runtime::Runtime;
-use crate::stats::Counters;
+use crate::stats::{Counters, bump};
 use crate::store::{NewEntry, Pending};
 use crate::tags::{Stamp, key_drop_tag};
 use crate::tier::{self, Remote, Tier, Write};
@@ -28,6 +28,7 @@ use std::any::Any;
 use std::cell::RefCell;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::pin::Pin;
 use std::time::Duration;
 
 /// The entry of a read call, ready to receive the value a write function returns; `R` is what
@@ -133,19 +134,24 @@ pub async fn prepare_put<F: Future>(call: F) -> Option<PreparedPut<F::Output>> {
 
 /// Step 2 of `#[cache_put]`, called by its generated code after the write succeeded: stores
 /// `value` as the prepared entry (see the module's documentation). `R: PutTarget<V>` is the
-/// compile-time check that `V` is what the read function caches.
-pub async fn store_put<R, V>(prepared: Option<PreparedPut<R>>, value: V)
+/// compile-time check that `V` is what the read function caches; the future it returns carries
+/// no bound of its own, so an unmet one is reported once, at the call.
+pub fn store_put<R, V>(prepared: Option<PreparedPut<R>>, value: V) -> Storing
 where
     R: PutTarget<V>,
     V: Send + Sync + 'static,
 {
-    if let Some(prepared) = prepared {
-        prepared
-            .entry
-            .store(Pending::new(value), std::mem::size_of::<V>())
-            .await;
-    }
+    let size = std::mem::size_of::<V>();
+    let entry = prepared.map(|prepared| prepared.entry);
+    Box::pin(async move {
+        if let Some(entry) = entry {
+            entry.store(Pending::new(value), size).await;
+        }
+    })
 }
+
+/// The store of a put (see [`store_put`]).
+pub type Storing = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 impl Prepared {
     async fn store(self, value: Pending, inline_size: usize) {
@@ -153,8 +159,10 @@ impl Prepared {
             return;
         };
         // `PutTarget` lets through a value the read function stores under another policy
-        // (an `Option` given to a function that caches `Option`s' contents): not stored.
+        // (an `Option<T>` given to a function that caches the `T` of its `Option<T>`): not
+        // stored, and counted as a result not cached.
         if !(self.accepts)(held) {
+            bump(&self.counters.not_cached);
             return;
         }
         let runtime = self.runtime;
