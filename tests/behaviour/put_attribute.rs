@@ -5,7 +5,7 @@
 use crate::{Runs, counts};
 use cached_query::{cache_invalidate, cache_put, cached_query, invalidate_tag};
 use serde::{Deserialize, Serialize};
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct User {
@@ -21,12 +21,12 @@ impl Db {
         Db(Mutex::new(Vec::new()))
     }
     fn name(&self, id: u64) -> String {
-        let rows = self.0.lock().unwrap();
+        let rows = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         let row = rows.iter().find(|(row, _)| *row == id);
         row.map_or_else(|| "nobody".to_owned(), |(_, name)| name.clone())
     }
     fn save(&self, id: u64, name: &str) {
-        let mut rows = self.0.lock().unwrap();
+        let mut rows = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         rows.retain(|(row, _)| *row != id);
         rows.push((id, name.to_owned()));
     }
@@ -104,8 +104,14 @@ async fn put_race_read(id: u64) -> String {
 #[cache_put(put_race_read(id))]
 async fn put_race_write(id: u64, name: String) -> String {
     RACE_DB.save(id, &name);
-    let started = RACE_STARTED.lock().unwrap().take();
-    let gate = RACE_GATE.lock().unwrap().take();
+    let started = RACE_STARTED
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    let gate = RACE_GATE
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
     if let (Some(started), Some(gate)) = (started, gate) {
         let _ = started.send(());
         let _ = gate.await;
