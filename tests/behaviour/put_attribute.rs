@@ -239,3 +239,29 @@ async fn a_read_call_that_is_not_cached_stores_nothing_and_does_not_run() {
     assert_eq!(put_conditional(4).await, 40);
     assert_eq!(UNCACHED_READS.get(), 1);
 }
+
+static TAGGED_READS: Runs = Runs::new();
+
+#[cached_query(ttl = "5m", result_tags = |ids| ids.iter().map(|id| format!("put_member:{id}")).collect::<Vec<_>>())]
+async fn put_members(team: u64) -> Vec<u64> {
+    TAGGED_READS.bump();
+    vec![team, team + 1]
+}
+
+#[cache_put(put_members(team))]
+async fn put_set_members(team: u64, members: Vec<u64>) -> Vec<u64> {
+    let _ = team;
+    members
+}
+
+#[tokio::test]
+async fn a_put_to_a_function_with_result_tags_removes_its_entry_instead() {
+    assert_eq!(put_members(8).await, vec![8, 9]);
+    assert_eq!(put_set_members(8, vec![1, 2]).await, vec![1, 2]);
+    assert_eq!(
+        put_members(8).await,
+        vec![8, 9],
+        "computed again, with its tags"
+    );
+    assert_eq!(TAGGED_READS.get(), 2);
+}

@@ -164,3 +164,36 @@ async fn data_under_a_counters_key_that_is_not_an_integer_is_replaced() {
     assert_eq!(fresh.increment(&"mixed", 5, minute).await, 5);
     assert_eq!(shared(&fresh).errors, 0);
 }
+
+#[tokio::test]
+async fn a_pull_on_one_instance_removes_the_value_from_every_instance() {
+    let server = RedisServer::start();
+    let (a, b) = patient_pair(&server, "pull");
+    ready(&[&a, &b]).await;
+    let minute = Duration::from_secs(60);
+    let computed = AtomicU32::new(0);
+    let compute = || async {
+        computed.fetch_add(1, SeqCst);
+        "prize".to_string()
+    };
+    assert_eq!(a.remember(&"prize", minute, &[], compute).await, "prize");
+    eventually("written to Redis", || shared(&a).writes >= 1).await;
+    assert_eq!(b.remember(&"prize", minute, &[], compute).await, "prize");
+    assert_eq!(
+        computed.load(SeqCst),
+        1,
+        "b read it from Redis: both hold it now"
+    );
+
+    assert_eq!(
+        a.pull::<_, String>(&"prize").await.as_deref(),
+        Some("prize")
+    );
+    assert_eq!(
+        b.pull::<_, String>(&"prize").await,
+        None,
+        "b's copy was dropped"
+    );
+    assert_eq!(b.remember(&"prize", minute, &[], compute).await, "prize");
+    assert_eq!(computed.load(SeqCst), 2, "and Redis no longer had it");
+}
