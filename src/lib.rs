@@ -51,6 +51,13 @@
 //! Configuration is optional: [`Config`] sets the capacity, default TTL and namespace at
 //! start-up.
 //!
+//! # On write
+//!
+//! [`cache_invalidate`](macro@cache_invalidate) invalidates tags when a write succeeds;
+//! [`cache_put`](macro@cache_put) stores the write's new value as the entry of a read call, so
+//! the next read is a hit. The manual API ([`remember`], [`get`], [`put`], [`put_forever`],
+//! [`pull`], [`increment`], [`ttl_of`], …) caches what is not a function call.
+//!
 //! # Calling modes
 //!
 //! | spelling | effect |
