@@ -265,3 +265,52 @@ async fn a_put_to_a_function_with_result_tags_removes_its_entry_instead() {
     );
     assert_eq!(TAGGED_READS.get(), 2);
 }
+
+static SLOW_DB: Db = Db::new();
+static SLOW_GATE: Mutex<Option<tokio::sync::oneshot::Receiver<()>>> = Mutex::new(None);
+static SLOW_STARTED: Mutex<Option<tokio::sync::oneshot::Sender<()>>> = Mutex::new(None);
+
+/// Reads the row, then waits (after telling the test it read) until the test lets it return.
+#[cached_query(ttl = "5m")]
+async fn put_slow_read(id: u64) -> String {
+    let name = SLOW_DB.name(id);
+    let started = SLOW_STARTED
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    let gate = SLOW_GATE
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    if let (Some(started), Some(gate)) = (started, gate) {
+        let _ = started.send(());
+        let _ = gate.await;
+    }
+    name
+}
+
+#[cache_put(put_slow_read(id))]
+async fn put_slow_write(id: u64, name: String) -> String {
+    SLOW_DB.save(id, &name);
+    name
+}
+
+#[tokio::test]
+async fn a_read_computing_from_the_old_data_while_the_put_lands_is_not_stored() {
+    SLOW_DB.save(6, "old");
+    let (started_tx, started) = tokio::sync::oneshot::channel();
+    let (release, gate) = tokio::sync::oneshot::channel();
+    *SLOW_STARTED.lock().unwrap() = Some(started_tx);
+    *SLOW_GATE.lock().unwrap() = Some(gate);
+
+    let read = tokio::spawn(put_slow_read(6));
+    started.await.unwrap(); // it has read "old"
+    assert_eq!(put_slow_write(6, "new".into()).await, "new");
+    release.send(()).unwrap();
+    assert_eq!(read.await.unwrap(), "old", "its caller gets what it read");
+    assert_eq!(
+        put_slow_read(6).await,
+        "new",
+        "the old read finished after the put: it was not stored over it"
+    );
+}
