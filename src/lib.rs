@@ -51,6 +51,13 @@
 //! Configuration is optional: [`Config`] sets the capacity, default TTL and namespace at
 //! start-up.
 //!
+//! # On write
+//!
+//! [`cache_invalidate`](macro@cache_invalidate) invalidates tags when a write succeeds;
+//! [`cache_put`](macro@cache_put) stores the write's new value as the entry of a read call, so
+//! the next read is a hit. The manual API ([`remember`], [`get`], [`put`], [`put_forever`],
+//! [`pull`], [`increment`], [`ttl_of`], …) caches what is not a function call.
+//!
 //! # Calling modes
 //!
 //! | spelling | effect |
@@ -85,12 +92,17 @@ pub use cached_query_macros::cached_query;
 #[doc = include_str!("invalidate_attribute.md")]
 pub use cached_query_macros::cache_invalidate;
 
+#[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
+#[doc = include_str!("put_attribute.md")]
+pub use cached_query_macros::cache_put;
+
 #[doc(inline)]
 pub use cached_query_runtime::{
-    AlreadyInstalled, Cache, Config, Counts, Engine, FunctionStats, InvalidateError, ManualClock,
-    Stats, Weigh, bypass, forget, forget_all, forget_key, forget_many, get, get_many, has,
-    invalidate_all, invalidate_tag, invalidate_tags, put, put_many, refresh, remember,
-    run_pending_tasks, stats, warm,
+    AlreadyInstalled, Cache, Config, Counts, Engine, FOREVER, FunctionStats, InvalidateError,
+    ManualClock, Stats, Weigh, age_of, bypass, decrement, forget, forget_all, forget_key,
+    forget_many, get, get_many, has, increment, invalidate_all, invalidate_tag, invalidate_tags,
+    pull, put, put_forever, put_many, refresh, remember, run_pending_tasks, stats, ttl_of, warm,
 };
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]

@@ -1,7 +1,8 @@
-//! Implementation detail of the `cached-query` crate: the `#[cached_query]` and
-//! `#[cache_invalidate]` attributes.
+//! Implementation detail of the `cached-query` crate: the `#[cached_query]`,
+//! `#[cache_invalidate]` and `#[cache_put]` attributes.
 //!
-//! Use them through the facade, `cached_query::cached_query` and `cached_query::cache_invalidate`;
+//! Use them through the facade (`cached_query::cached_query`, `cached_query::cache_invalidate`,
+//! `cached_query::cache_put`);
 //! this crate is not meant to be depended on directly. The generated code is described in `docs/expansion-contract.md`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -50,4 +51,18 @@ pub fn cached_query(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn cache_invalidate(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::cache_invalidate(args.into(), item.into()).into()
+}
+
+/// Stores the value an `async fn` or async method returns as the cached entry of a read call.
+///
+/// ```ignore
+/// #[cache_put(get_user(db, id))]
+/// async fn update_user(db: &Pool, id: u64, name: String) -> Result<User, DbError> { /* ... */ }
+/// ```
+///
+/// Options after the read calls: `crate`, `returns`. See the `cached-query` crate for the full
+/// documentation.
+#[proc_macro_attribute]
+pub fn cache_put(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::cache_put(args.into(), item.into()).into()
 }

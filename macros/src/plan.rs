@@ -154,6 +154,20 @@ pub(crate) struct InvalidatePlan {
     pub(crate) tags: Vec<TagTemplate>,
 }
 
+/// Everything `#[cache_put]`'s expansion needs.
+pub(crate) struct PutPlan {
+    /// The facade's path.
+    pub(crate) krate: Krate,
+    /// The read calls whose entries the value replaces, as written.
+    pub(crate) calls: Vec<syn::Expr>,
+    /// Which results carry a value to store (`Ok`, `Some`, or every one).
+    pub(crate) policy: crate::args::Returns,
+    /// The return type for the fake return edge (as for `InvalidatePlan`).
+    pub(crate) ret_ty: Type,
+    /// Where the return type is.
+    pub(crate) ret_span: Span,
+}
+
 /// `::core::option::Option::Some(#value)` or `::core::option::Option::None`.
 pub(crate) fn some_or_none<T: ToTokens>(value: Option<T>) -> TokenStream {
     match value {

@@ -92,3 +92,16 @@ impl<T, E> ResultType for Result<T, E> {
         Err(error)
     }
 }
+
+/// What `#[cache_put]` checks: the value a write function returns is what the read function it
+/// names caches (`T` for a read function returning `Result<T, E>`, `Option<T>` or `T`).
+#[diagnostic::on_unimplemented(
+    message = "`#[cache_put]` stores a `{V}`, but the read call it names returns `{Self}`",
+    label = "the read function caches another type than this function returns",
+    note = "the value `#[cache_put]` stores is the `T` of this function's `Result<T, E>`, `Option<T>` or `T`; it must be the `T` of the read function's `Result<T, E>`, `Option<T>` or `T`",
+    note = "return the read function's value type from this function, or name a read function that caches this type"
+)]
+pub trait PutTarget<V> {}
+impl<T> PutTarget<T> for T {}
+impl<T, E> PutTarget<T> for Result<T, E> {}
+impl<T> PutTarget<T> for Option<T> {}

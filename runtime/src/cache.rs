@@ -186,6 +186,83 @@ impl Cache {
         self.scope(crate::manual::put(key, value, ttl, tags)).await;
     }
 
+    /// [`put_forever`](crate::put_forever) in this instance.
+    ///
+    /// ```
+    /// # async fn demo(cache: cached_query_runtime::Cache) {
+    /// cache.put_forever(&"site-name", "Example".to_string(), &["settings"]).await;
+    /// # }
+    /// ```
+    pub async fn put_forever<K: KeyArg + ?Sized, V: CacheValue>(
+        &self,
+        key: &K,
+        value: V,
+        tags: &[&str],
+    ) {
+        self.scope(crate::manual::put_forever(key, value, tags))
+            .await;
+    }
+
+    /// [`pull`](crate::pull) in this instance.
+    ///
+    /// ```
+    /// # async fn demo(cache: cached_query_runtime::Cache) {
+    /// let token: Option<u32> = cache.pull(&"one-time-token").await;
+    /// # let _ = token;
+    /// # }
+    /// ```
+    pub async fn pull<K: KeyArg + ?Sized, V: CacheValue>(&self, key: &K) -> Option<V> {
+        self.scope(crate::manual::pull(key)).await
+    }
+
+    /// [`increment`](crate::increment) in this instance.
+    ///
+    /// ```
+    /// # async fn demo(cache: cached_query_runtime::Cache) {
+    /// let views = cache.increment(&("views", 7u64), 1, std::time::Duration::from_secs(86_400)).await;
+    /// # let _ = views;
+    /// # }
+    /// ```
+    pub async fn increment<K: KeyArg + ?Sized>(&self, key: &K, by: i64, ttl: Duration) -> i64 {
+        self.scope(crate::counter::increment(key, by, ttl)).await
+    }
+
+    /// [`decrement`](crate::decrement) in this instance.
+    ///
+    /// ```
+    /// # async fn demo(cache: cached_query_runtime::Cache) {
+    /// let left = cache.decrement(&"seats-left", 1, std::time::Duration::from_secs(3600)).await;
+    /// # let _ = left;
+    /// # }
+    /// ```
+    pub async fn decrement<K: KeyArg + ?Sized>(&self, key: &K, by: i64, ttl: Duration) -> i64 {
+        self.scope(crate::counter::decrement(key, by, ttl)).await
+    }
+
+    /// [`ttl_of`](crate::ttl_of) in this instance.
+    ///
+    /// ```
+    /// # async fn demo(cache: cached_query_runtime::Cache) {
+    /// let left = cache.ttl_of(&"session").await;
+    /// # let _ = left;
+    /// # }
+    /// ```
+    pub async fn ttl_of<K: KeyArg + ?Sized>(&self, key: &K) -> Option<Duration> {
+        self.scope(crate::manual::ttl_of(key)).await
+    }
+
+    /// [`age_of`](crate::age_of) in this instance.
+    ///
+    /// ```
+    /// # async fn demo(cache: cached_query_runtime::Cache) {
+    /// let age = cache.age_of(&"report").await;
+    /// # let _ = age;
+    /// # }
+    /// ```
+    pub async fn age_of<K: KeyArg + ?Sized>(&self, key: &K) -> Option<Duration> {
+        self.scope(crate::manual::age_of(key)).await
+    }
+
     /// [`forget_key`](crate::forget_key) in this instance.
     ///
     /// ```

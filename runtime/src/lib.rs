@@ -33,6 +33,7 @@ mod windows;
 // The public API, over the engine.
 mod by_name;
 mod cache;
+mod counter;
 mod invalidate;
 mod keyspace;
 mod manual;
@@ -43,13 +44,18 @@ mod warm;
 
 pub use cache::Cache;
 pub use clock::ManualClock;
+pub use counter::{decrement, increment};
 pub use invalidate::{InvalidateError, invalidate_all, invalidate_tag, invalidate_tags};
 pub use keyspace::{Keyspace, Rules};
-pub use manual::{forget_key, forget_many, get, get_many, has, put, put_many, remember};
+pub use manual::{
+    age_of, forget_key, forget_many, get, get_many, has, pull, put, put_forever, put_many,
+    remember, ttl_of,
+};
 pub use runtime::{AlreadyInstalled, Config};
 pub use scope::{bypass, forget, forget_all, refresh};
 #[cfg(feature = "redis")]
 pub use shared::RedisConfig;
+pub use site::FOREVER;
 pub use stats::{Counts, FunctionStats, Stats};
 pub use store::Engine;
 pub use tier::{BreakerState, SharedStats};

@@ -1,5 +1,6 @@
 //! The manual API, for caching what is not a function call: `remember`, `get`, `put`,
-//! `forget_key`, `has` and their many-key forms.
+//! `put_forever`, `pull`, `forget_key`, `has`, `ttl_of`, `age_of` and the many-key forms
+//! (counters are in `counter.rs`).
 //!
 //! Manual entries live in the same stores as functions' entries (the shared one included),
 //! carry the same tags, and are counted in [`stats`](crate::stats) under the name
@@ -11,18 +12,23 @@ use crate::bounds::{CacheValue, KeyArg};
 use crate::engine::{Access, Enter, enter, enter_as};
 use crate::key::{Key, KeyBuilder};
 use crate::policy::ValuePolicy;
-use crate::site::{Site, SiteConfig};
+use crate::runtime::{Runtime, runtime};
+use crate::site::{FOREVER, Site, SiteConfig};
+use crate::stats::bump;
+use crate::store::Entry;
+use crate::tags::key_drop_tag;
 use crate::value::codec;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The one call site every manual entry belongs to.
-static MANUAL: Site = Site::new(SiteConfig {
+pub(crate) static MANUAL: Site = Site::new(SiteConfig {
     name: Some("cached_query::manual"),
     ..SiteConfig::DEFAULT
 });
 
-fn key_of<K: KeyArg + ?Sized>(key: &K) -> Key {
+pub(crate) fn key_of<K: KeyArg + ?Sized>(key: &K) -> Key {
     let mut builder = KeyBuilder::new(&MANUAL, || {});
     builder.arg(key);
     builder.finish()
@@ -122,6 +128,119 @@ where
     }
 }
 
+/// [`put`] for an entry that never expires ([`FOREVER`]): it stays until it is evicted,
+/// invalidated through one of its tags, or removed.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// cached_query_runtime::put_forever(&"site-name", "Example".to_string(), &["settings"]).await;
+/// let ttl = cached_query_runtime::ttl_of(&"site-name").await;
+/// assert_eq!(ttl, Some(cached_query_runtime::FOREVER));
+/// # }
+/// ```
+pub async fn put_forever<K, V>(key: &K, value: V, tags: &[&str])
+where
+    K: KeyArg + ?Sized,
+    V: CacheValue,
+{
+    put(key, value, FOREVER, tags).await;
+}
+
+/// The fresh value cached under `key`, removed: of concurrent `pull`s of one entry, one gets
+/// it. Counted as a hit or a miss. With a shared tier the value is also removed there, and
+/// every instance drops its in-memory copy before `pull` returns (it reads this instance's
+/// memory, as [`get`] does).
+///
+/// ```
+/// use std::time::Duration;
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// cached_query_runtime::put(&"one-time-token", 1234u32, Duration::from_secs(60), &[]).await;
+/// assert_eq!(cached_query_runtime::pull(&"one-time-token").await, Some(1234u32));
+/// assert_eq!(cached_query_runtime::pull::<_, u32>(&"one-time-token").await, None);
+/// # }
+/// ```
+pub async fn pull<K, V>(key: &K) -> Option<V>
+where
+    K: KeyArg + ?Sized,
+    V: CacheValue,
+{
+    let key = key_of(key);
+    let runtime = runtime();
+    let counters = runtime.counters(key.function);
+    let pulled = key.hash.and_then(|hash| {
+        let entry = fresh_entry(runtime, hash)?;
+        let value = codec::<ValuePolicy, V>().load(&entry)?;
+        runtime
+            .store
+            .remove_if_same(hash, &entry)
+            .then_some((hash, value))
+    });
+    let Some((hash, value)) = pulled else {
+        bump(&counters.misses);
+        return None;
+    };
+    counters.hits.add_one();
+    if let Some(tier) = runtime.tier.as_deref() {
+        // Failures are the tier's to count: the value was pulled from this instance.
+        let _ = tier.delete(hash).await;
+        let drop_key = key_drop_tag(hash);
+        let _ = tier.invalidate(&[drop_key.as_str()]).await;
+    }
+    Some(value)
+}
+
+/// The fresh entry under `hash` in this instance's memory, if any.
+fn fresh_entry(runtime: &Runtime, hash: u128) -> Option<Arc<Entry>> {
+    runtime
+        .store
+        .get(hash)
+        .filter(|entry| entry.is_fresh(runtime.now_nanos()))
+}
+
+/// How long the fresh entry under `key` has left in this instance's memory ([`FOREVER`] for
+/// one that never expires); `None` without one.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// cached_query_runtime::put(&"session", 1u8, Duration::from_secs(60), &[]).await;
+/// let left = cached_query_runtime::ttl_of(&"session").await;
+/// assert!(left.is_some_and(|left| left <= Duration::from_secs(60)));
+/// # }
+/// ```
+pub async fn ttl_of<K: KeyArg + ?Sized>(key: &K) -> Option<Duration> {
+    let runtime = runtime();
+    let entry = fresh_entry(runtime, key_of(key).hash?)?;
+    Some(match entry.meta.expires_at_nanos {
+        u64::MAX => FOREVER,
+        deadline => Duration::from_nanos(deadline.saturating_sub(runtime.now_nanos())),
+    })
+}
+
+/// How long ago the fresh entry under `key` was stored in this instance's memory; `None`
+/// without one.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// cached_query_runtime::put(&"report", 1u8, Duration::from_secs(60), &[]).await;
+/// let age = cached_query_runtime::age_of(&"report").await;
+/// assert!(age.is_some_and(|age| age < Duration::from_secs(60)));
+/// # }
+/// ```
+pub async fn age_of<K: KeyArg + ?Sized>(key: &K) -> Option<Duration> {
+    let runtime = runtime();
+    let entry = fresh_entry(runtime, key_of(key).hash?)?;
+    Some(Duration::from_nanos(
+        runtime
+            .now_nanos()
+            .saturating_sub(entry.meta.stored_at_nanos),
+    ))
+}
+
 /// Removes the entry under `key` (from every store); `true` if one was removed.
 ///
 /// ```
@@ -151,11 +270,7 @@ pub async fn has<K: KeyArg + ?Sized>(key: &K) -> bool {
     let Some(hash) = key_of(key).hash else {
         return false;
     };
-    let runtime = crate::runtime::runtime();
-    match runtime.store.get(hash) {
-        Some(entry) => entry.is_fresh(runtime.now_nanos()),
-        None => false,
-    }
+    fresh_entry(runtime(), hash).is_some()
 }
 
 /// [`get`] for several keys, in order.

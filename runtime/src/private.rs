@@ -6,8 +6,13 @@
 pub use crate::batching::{
     BatchCodec, BatchItems, BatchOf, BatchPolicy, batch_codec_for, batch_items,
 };
-pub use crate::bounds::{CacheError, CacheValue, KeyArg, KeyReceiver, LocalValue, ResultType};
-pub use crate::engine::{BatchEnter, BatchMiss, Enter, Entering, Miss, enter, enter_batch};
+pub use crate::bounds::{
+    CacheError, CacheValue, KeyArg, KeyReceiver, LocalValue, PutTarget, ResultType,
+};
+pub use crate::engine::{
+    BatchEnter, BatchMiss, Enter, Entering, Miss, PreparedPut, Storing, enter, enter_batch,
+    prepare_put, store_put,
+};
 pub use crate::key::{BatchKeyBuilder, BatchKeys, Key, KeyBuilder};
 pub use crate::policy::{
     OptionPolicy, Outcome, Policy, ResultPolicy, ResultTags, ValuePolicy, error_matches, tags_from,

@@ -102,7 +102,9 @@ impl Runtime {
             return ttl;
         }
         let unit = (key as u64 >> 11) as f64 / (1u64 << 53) as f64;
-        ttl.mul_f64(1.0 - self.ttl_jitter * unit)
+        // A TTL near `Duration::MAX` ("forever") may not survive the trip through `f64`: kept.
+        Duration::try_from_secs_f64(ttl.as_secs_f64() * (1.0 - self.ttl_jitter * unit))
+            .unwrap_or(ttl)
     }
 
     /// A uniform draw in (0, 1]: splitmix64 over a counter, which is all a probabilistic
@@ -346,6 +348,13 @@ impl Config {
             move || crate::clock::now_nanos(manual_clock.as_ref()),
         );
         let tags = Arc::new(TagRegistry::default());
+        // `#[cache_put]` in another instance: its key-level drop removes our copy.
+        let dropped_from = Arc::downgrade(&store);
+        tags.on_key_drop(Box::new(move |hash| {
+            if let Some(store) = dropped_from.upgrade() {
+                store.remove(hash);
+            }
+        }));
         Runtime {
             store,
             epoch: tags.intern(crate::tags::EPOCH_TAG),

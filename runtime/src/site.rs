@@ -5,6 +5,25 @@ use crate::runtime::Runtime;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+/// The TTL of an entry that never expires (`put_forever`, `ttl = "forever"`): it stays until
+/// it is evicted, invalidated or removed. In a shared tier it is kept for a century.
+///
+/// ```
+/// use cached_query_runtime::FOREVER;
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// cached_query_runtime::put(&"settings", 7u32, FOREVER, &[]).await;
+/// assert_eq!(cached_query_runtime::ttl_of(&"settings").await, Some(FOREVER));
+/// # }
+/// ```
+pub const FOREVER: Duration = Duration::MAX;
+
+/// Whether entries stored for `ttl` never expire: [`FOREVER`], or a TTL so long that the
+/// deadline saturates anyway (the attribute's `"forever"` is `u64::MAX` milliseconds).
+pub(crate) fn is_forever(ttl: Duration) -> bool {
+    ttl >= Duration::from_millis(u64::MAX)
+}
+
 /// Options of one annotated function, as written in its attribute.
 #[derive(Debug)]
 pub struct SiteConfig {
@@ -14,7 +33,7 @@ pub struct SiteConfig {
     pub store: Option<&'static str>,
     /// `version = N`.
     pub version: u32,
-    /// `ttl`, in milliseconds; `None`: the configured default.
+    /// `ttl`, in milliseconds; `None`: the configured default; `u64::MAX`: forever.
     pub ttl_ms: Option<u64>,
     /// `cache_none`.
     pub cache_none: bool,

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 /// One tag's generation counter.
 #[derive(Debug, Default)]
@@ -58,6 +58,20 @@ pub(crate) const EPOCH_TAG: &str = "\u{1}epoch";
 /// to the tier: each instance has its own.
 pub(crate) const SHARED_EPOCH_TAG: &str = "\u{1}shared";
 
+/// The prefix of a key-level drop: `#[cache_put]` sends `"\u{1}key:<hash in hex>"` through the
+/// invalidation channel, and each instance that receives it removes that key's in-memory entry
+/// (through the hook its runtime installed, [`TagRegistry::on_key_drop`]) instead of bumping a
+/// cell. A control character, like the other reserved tags: no user tag can be one.
+pub(crate) const KEY_DROP_PREFIX: &str = "\u{1}key:";
+
+/// The name a key-level drop of `hash` travels under (see [`KEY_DROP_PREFIX`]).
+pub(crate) fn key_drop_tag(hash: u128) -> String {
+    format!("{KEY_DROP_PREFIX}{hash:032x}")
+}
+
+/// What a runtime does with a key-level drop: removes the key from its store.
+type KeyDropper = Box<dyn Fn(u128) + Send + Sync>;
+
 const SHARDS: usize = 16;
 const MIN_PRUNE_AT: usize = 64;
 
@@ -82,6 +96,8 @@ pub(crate) struct TagRegistry {
     /// cell or no cell: how a computation whose tags are only known once it has finished
     /// (`result_tags`) learns whether one of them was invalidated while it ran.
     trace: Box<[AtomicU64]>,
+    /// Where key-level drops go (see [`KEY_DROP_PREFIX`]); unset, they are ignored.
+    key_dropper: OnceLock<KeyDropper>,
 }
 
 impl Default for TagRegistry {
@@ -91,6 +107,7 @@ impl Default for TagRegistry {
             hasher: RandomState::new(),
             sequence: AtomicU64::new(0),
             trace: (0..TRACE_SLOTS).map(|_| AtomicU64::new(0)).collect(),
+            key_dropper: OnceLock::new(),
         }
     }
 }
@@ -141,6 +158,14 @@ impl TagRegistry {
     /// computing under it with a stamp (a computation holds its declared tags' cells from before
     /// it starts); the trace records it for computations whose tags come from their result.
     pub(crate) fn invalidate(&self, tag: &str) {
+        if let Some(hex) = tag.strip_prefix(KEY_DROP_PREFIX) {
+            if let (Ok(hash), Some(drop_key)) =
+                (u128::from_str_radix(hex, 16), self.key_dropper.get())
+            {
+                drop_key(hash);
+            }
+            return;
+        }
         let sequence = self.sequence.fetch_add(1, Ordering::SeqCst) + 1;
         self.trace_slot(tag).fetch_max(sequence, Ordering::SeqCst);
         let cell = {
@@ -153,6 +178,12 @@ impl TagRegistry {
         if let Some(cell) = cell {
             cell.bump();
         }
+    }
+
+    /// Installs what a key-level drop does (the runtime's store removes the key); the first
+    /// call wins.
+    pub(crate) fn on_key_drop(&self, dropper: KeyDropper) {
+        let _ = self.key_dropper.set(dropper);
     }
 
     /// How many tag cells the registry holds, dead ones not yet swept included.
@@ -231,6 +262,27 @@ mod tests {
             .filter(|i| registry.moved_since(&format!("other:{i}"), before))
             .count();
         assert!(moved < 5, "{moved} false positives of 100");
+    }
+
+    #[test]
+    fn a_key_drop_reaches_the_hook_and_bumps_nothing() {
+        let registry = TagRegistry::default();
+        let dropped = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&dropped);
+        registry.on_key_drop(Box::new(move |hash| {
+            seen.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(hash)
+        }));
+        let before = registry.sequence();
+        registry.invalidate(&key_drop_tag(0xfeed_u128 << 64 | 7));
+        registry.invalidate("\u{1}key:not-hex");
+        assert_eq!(
+            *dropped.lock().unwrap_or_else(PoisonError::into_inner),
+            vec![0xfeed_u128 << 64 | 7]
+        );
+        assert_eq!(registry.sequence(), before, "no invalidation was counted");
+        assert_eq!(registry.len(), 0);
     }
 
     #[test]

@@ -46,6 +46,19 @@ pub(crate) trait Tier: Send + Sync {
     }
     /// Queues a value for the shared store; never waits.
     fn write(&self, write: Write);
+    /// Writes a value now, unless its tags' generations moved (`#[cache_put]`, which returns
+    /// once the value is in the shared store): whether it was written. A tier that cannot
+    /// write at once queues it (this default) and answers `true`.
+    fn write_now(&self, write: Write) -> TierFuture<'_, bool> {
+        self.write(write);
+        Box::pin(async { Ok(true) })
+    }
+    /// Adds `by` to the integer counter of `key` (created at 0, with `ttl` set once, none when
+    /// `None`) and returns its new count. This default has no shared counters.
+    fn increment(&self, key: u128, by: i64, ttl: Option<Duration>) -> TierFuture<'_, i64> {
+        let _ = (key, by, ttl);
+        Box::pin(async { Err(TierError::Unavailable) })
+    }
     /// Removes the value of `key`; whether there was one.
     fn delete(&self, key: u128) -> TierFuture<'_, bool>;
     /// Bumps `tags` in the shared store and waits until every instance has applied it.

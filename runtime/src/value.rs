@@ -6,6 +6,8 @@ use crate::codec;
 use crate::policy::{CachedErr, Outcome, Policy};
 use crate::store::{Entry, Nothing, Pending};
 use std::any::Any;
+use std::sync::atomic::AtomicI64;
+use std::sync::atomic::Ordering::SeqCst;
 
 // ---------------------------------------------------------------------------------------------
 // The call.
@@ -13,6 +15,9 @@ use std::any::Any;
 /// How to move values of one policy in and out of entries, built where the bounds are proven.
 pub struct Codec<R> {
     load: fn(&Entry) -> Option<R>,
+    /// Whether a value is of the type entries of this codec hold (`#[cache_put]` checks the
+    /// value it is given with it).
+    pub(crate) accepts: fn(&(dyn Any + Send + Sync)) -> bool,
     pub(crate) store: fn(&R, bool) -> Decision,
     /// Stores an `Err` (`cache_err`); `None` when the function caches no errors.
     pub(crate) store_error: Option<fn(&R) -> Decision>,
@@ -113,8 +118,49 @@ where
     match entry.value.downcast_ref::<P::Value>() {
         Some(value) => P::rebuild(Some(value.clone())),
         None if entry.value.is::<Nothing>() => P::rebuild(None),
-        None => None,
+        None => P::rebuild(Some(count_as::<P::Value>(entry)?)),
     }
+}
+
+/// An integer counter (`increment`/`decrement`): the one kind of entry whose value changes in
+/// place. Read as an `i64`, like an integer stored with `put`.
+pub(crate) struct CounterCell(AtomicI64);
+
+impl CounterCell {
+    pub(crate) fn new(count: i64) -> CounterCell {
+        CounterCell(AtomicI64::new(count))
+    }
+
+    pub(crate) fn count(&self) -> i64 {
+        self.0.load(SeqCst)
+    }
+
+    /// Adds `by` and returns the new count; an addition that would overflow changes nothing
+    /// (as Redis's `INCRBY` refuses it).
+    pub(crate) fn add(&self, by: i64) -> i64 {
+        match self
+            .0
+            .fetch_update(SeqCst, SeqCst, |count| count.checked_add(by))
+        {
+            Ok(before) => before.wrapping_add(by),
+            Err(unchanged) => unchanged,
+        }
+    }
+
+    /// Sets the count (a copy of the shared tier's).
+    pub(crate) fn set(&self, count: i64) {
+        self.0.store(count, SeqCst);
+    }
+}
+
+/// A counter's count, if `entry` holds one and `V` is `i64`.
+fn count_as<V: Clone + 'static>(entry: &Entry) -> Option<V> {
+    let count = entry.value.downcast_ref::<CounterCell>()?.count();
+    (&count as &dyn Any).downcast_ref::<V>().cloned()
+}
+
+fn accepts<V: 'static>(value: &(dyn Any + Send + Sync)) -> bool {
+    value.is::<V>()
 }
 
 fn decide<P: Policy<R>, R>(result: &R, cache_none: bool, size: fn(&P::Value) -> usize) -> Decision
@@ -160,6 +206,7 @@ where
 {
     Codec {
         load: load::<P, R>,
+        accepts: accepts::<P::Value>,
         store: store_serde::<P, R>,
         store_error: None,
         load_error: None,
@@ -174,6 +221,7 @@ where
 {
     Codec {
         load: load::<P, R>,
+        accepts: accepts::<P::Value>,
         store: store_local::<P, R>,
         store_error: None,
         load_error: None,

@@ -13,6 +13,7 @@ mod breaker;
 mod faults;
 mod foreign;
 mod outage;
+mod put;
 mod resubscribe;
 mod support;
 mod two_instances;

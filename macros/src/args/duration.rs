@@ -11,13 +11,24 @@ use super::shape;
 /// The forms `ttl` and `none_ttl` accept, quoted in every duration error.
 pub(crate) const DURATION_FORMS: &str = "expected integer seconds (`ttl = 60`) or a duration \
      string such as \"150ms\", \"30s\", \"5m\", \"1h30m\", \"2h\" or \"1d\" (units `ms`, `s`, \
-     `m`, `h`, `d`; components written together without spaces)";
+     `m`, `h`, `d`; components written together without spaces), or \"forever\" for a TTL";
+
+/// `"forever"`: an entry that never expires, as milliseconds (the runtime's deadline
+/// saturates).
+pub(crate) const FOREVER_MILLIS: u64 = u64::MAX;
 
 /// A positive duration in milliseconds, with the span of the value that produced it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Duration {
     pub(crate) millis: u64,
     pub(crate) span: Span,
+}
+
+impl Duration {
+    /// `"forever"`.
+    pub(crate) fn is_forever(&self) -> bool {
+        self.millis == FOREVER_MILLIS
+    }
 }
 
 impl FromMeta for Duration {
@@ -33,6 +44,11 @@ impl FromMeta for Duration {
             Expr::Lit(lit) => Self::from_value(&lit.lit),
             Expr::Group(group) => Self::from_expr(&group.expr),
             Expr::Unary(unary) if matches!(unary.op, syn::UnOp::Neg(_)) => Err(negative(expr)),
+            // `ttl = forever`: the word is right, unquoted like `5m` may be.
+            Expr::Path(path) if path.path.is_ident("forever") => Ok(Self {
+                millis: FOREVER_MILLIS,
+                span: syn::spanned::Spanned::span(path),
+            }),
             _ => Err(
                 darling::Error::custom(format!("invalid duration: {DURATION_FORMS}"))
                     .with_span(expr),
@@ -157,8 +173,12 @@ pub(crate) fn spell(mut ms: u64) -> String {
     out
 }
 
-/// Parses `"150ms"`, `"30s"`, `"1h30m"`, ... into milliseconds (zero is returned as `Ok(0)`).
+/// Parses `"150ms"`, `"30s"`, `"1h30m"`, ... into milliseconds (zero is returned as `Ok(0)`);
+/// `"forever"` is [`FOREVER_MILLIS`].
 pub(crate) fn parse_duration(text: &str) -> Result<u64, String> {
+    if text == "forever" {
+        return Ok(FOREVER_MILLIS);
+    }
     let bad = |why: &str| format!("invalid duration \"{text}\" ({why}): {DURATION_FORMS}");
     if text.is_empty() {
         return Err(bad("empty string"));

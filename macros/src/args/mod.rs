@@ -1,5 +1,5 @@
 //! The attributes' arguments: `#[cached_query(ttl = "5m", tags = [..], skip(..), ...)]` and
-//! `#[cache_invalidate(tags = [..], before, ...)]`.
+//! `#[cache_invalidate(tags = [..], before, ...)]` and `#[cache_put(get_user(db, id), ...)]`.
 //!
 //! Everything here is purely syntactic; checks against the function (do `skip` names exist, do
 //! tag placeholders name parameters, does `cache_none` fit the return type) live in
@@ -14,6 +14,7 @@ use syn::{LitStr, Meta};
 mod batch;
 mod duration;
 mod forms;
+mod put;
 mod shape;
 mod values;
 
@@ -24,6 +25,7 @@ pub(crate) use batch::{BatchOption, CacheNone, MaxBatch};
 pub(crate) use duration::Duration;
 #[cfg(test)]
 pub(crate) use duration::parse_duration;
+pub(crate) use put::{CachePutArgs, PUT_EXAMPLE};
 
 /// Options that users reach for by analogy with other caching crates, with a targeted hint.
 const RENAMED: &[(&str, &str)] = &[
@@ -140,6 +142,24 @@ impl CachedQueryArgs {
 
     /// Option-against-option checks.
     fn check(&self, acc: &mut darling::error::Accumulator) {
+        // "forever" is a TTL; a window or a threshold that never ends is a mistake.
+        let not_ttls = [
+            ("stale_if_error", &self.stale_if_error),
+            ("stale_while_revalidate", &self.stale_while_revalidate),
+            ("min_compute", &self.min_compute),
+            ("merge", &self.merge),
+        ];
+        for (option, duration) in not_ttls {
+            if let Some(duration) = duration.as_ref().filter(|d| d.is_forever()) {
+                acc.push(
+                    darling::Error::custom(format!(
+                        "`{option}` takes a finite duration such as \"30s\": \"forever\" is \
+                         only for `ttl`, `none_ttl` and `err_ttl`"
+                    ))
+                    .with_span(&duration.span),
+                );
+            }
+        }
         if let Some(span) = self.tags.written_empty() {
             acc.push(
                 darling::Error::custom(

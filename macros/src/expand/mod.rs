@@ -4,13 +4,14 @@ mod batch;
 mod cached;
 mod invalidate;
 mod parts;
+mod put;
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::Block;
 use syn::parse::Parser;
 
-use crate::args::{CacheInvalidateArgs, CachedQueryArgs};
+use crate::args::{CacheInvalidateArgs, CachePutArgs, CachedQueryArgs};
 use crate::error::{self, Errors};
 use crate::input::{self, Input};
 use crate::validate;
@@ -52,7 +53,24 @@ pub(crate) fn try_expand_invalidate(
     )
 }
 
-/// The pipeline both attributes share: the arguments and the function are parsed (errors
+/// Entry point behind the `#[cache_put]` shim.
+pub(crate) fn cache_put(args: TokenStream, item: TokenStream) -> TokenStream {
+    try_expand_put(args, item.clone()).unwrap_or_else(|errors| error::fallback(errors, item))
+}
+
+/// Parses, validates and expands `#[cache_put]`; `Err` holds every error found.
+pub(crate) fn try_expand_put(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    pipeline(
+        "`#[cache_put]`",
+        args,
+        item,
+        CachePutArgs::parse,
+        validate::validate_put,
+        put::body,
+    )
+}
+
+/// The pipeline the attributes share: the arguments and the function are parsed (errors
 /// accumulated), validated into a plan, and the body's statements are replaced in place by
 /// `body`'s (keeping the user's attributes, signature, brace token and inner attributes).
 fn pipeline<A, P>(

@@ -4,6 +4,7 @@
 mod batch;
 mod invalidate;
 mod parse;
+mod put;
 mod snapshots;
 mod validate;
 

@@ -4,7 +4,7 @@ use expect_test::{ExpectFile, expect_file};
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::expand::{cache_invalidate, cached_query};
+use crate::expand::{cache_invalidate, cache_put, cached_query};
 
 fn check(args: TokenStream, item: TokenStream, expected: ExpectFile) {
     check_with(cached_query, args, item, expected);
@@ -123,6 +123,21 @@ fn invalidate_after_ok() {
             }
         },
         expect_file!["../../tests/snapshots/invalidate_after_ok.rs"],
+    );
+}
+
+#[test]
+fn put_after_ok() {
+    check_with(
+        cache_put,
+        quote!(self.get_user(id), user_by_email(&self.db, email.clone())),
+        quote! {
+            /// Renames a user.
+            pub async fn rename(&self, id: u64, email: String, name: String) -> Result<User, DbError> {
+                self.db.rename(id, name).await
+            }
+        },
+        expect_file!["../../tests/snapshots/put_after_ok.rs"],
     );
 }
 

@@ -4,10 +4,12 @@
 mod batch;
 mod invalidate;
 mod params;
+mod put;
 mod returns;
 mod signature;
 
 pub(crate) use invalidate::validate_invalidate;
+pub(crate) use put::validate_put;
 
 use crate::args::{CachedQueryArgs, Returns};
 use crate::error::Errors;

@@ -47,6 +47,16 @@ pub(crate) const CACHE_INVALIDATE: Attr = Attr {
     once: "list every tag in one attribute: `#[cache_invalidate(tags = [\"users\", \"orders\"])]`",
 };
 
+pub(crate) const CACHE_PUT: Attr = Attr {
+    ident: "cache_put",
+    name: "`#[cache_put]`",
+    does: "only applies to `async fn`s",
+    const_reason: "it only applies to `async fn`s",
+    no_body: "put the attribute on the method's implementation instead of its declaration",
+    once: "list every read call in one attribute: \
+           `#[cache_put(get_user(db, id), get_user_by_email(db, &email))]`",
+};
+
 /// The function with a body the attribute was put on; a declaration is an error.
 pub(crate) fn with_body<'a>(
     input: &'a Input,
@@ -79,6 +89,19 @@ pub(crate) fn check_other_attributes(input: &FnInput, attr: Attr, errors: &mut E
                 "{} is applied twice to this function: {}",
                 attr.name, attr.once
             )
+        } else if (attr.ident == CACHE_INVALIDATE.ident && last.ident == CACHE_PUT.ident)
+            || (attr.ident == CACHE_PUT.ident && last.ident == CACHE_INVALIDATE.ident)
+        {
+            // A write may both store one entry and invalidate others.
+            continue;
+        } else if [CACHED_QUERY, CACHE_PUT]
+            .iter()
+            .all(|a| last.ident == a.ident || attr.ident == a.ident)
+        {
+            "`#[cached_query]` and `#[cache_put]` can't be combined on one function: a cached \
+             call does not run its body on a hit; cache the read in one function and put its \
+             new value from the function that writes"
+                .to_owned()
         } else if last.ident == CACHED_QUERY.ident || last.ident == CACHE_INVALIDATE.ident {
             "`#[cached_query]` and `#[cache_invalidate]` can't be combined on one function: a \
              cached call does not run its body on a hit, so it would invalidate only on a miss; \

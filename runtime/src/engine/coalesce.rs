@@ -15,6 +15,7 @@ impl<R> Miss<R> {
         match self.kind {
             MissKind::Uncached => return body.await,
             MissKind::Refresh => return self.compute(None, body).await,
+            MissKind::Put => return self.prepare_put().await,
             MissKind::Compute => {}
             // `early_refresh` on a function without `stale_while_revalidate`: this caller
             // recomputes ahead of the deadline; callers meanwhile keep the current value.

@@ -243,7 +243,8 @@ impl<R> Miss<R> {
         compute_nanos: u64,
     ) -> Arc<Entry> {
         let runtime = self.runtime;
-        let expires_at_nanos = runtime.now_nanos().saturating_add(nanos(ttl));
+        let now = runtime.now_nanos();
+        let expires_at_nanos = now.saturating_add(nanos(ttl));
         let window = |ms: Option<u64>| {
             expires_at_nanos.saturating_add(ms.map_or(0, |ms| ms.saturating_mul(1_000_000)))
         };
@@ -252,6 +253,7 @@ impl<R> Miss<R> {
             value_size,
             stamps,
             counters: self.counters,
+            stored_at_nanos: now,
             expires_at_nanos,
             serve_on_error_until_nanos: window(self.site.config.stale_if_error_ms),
             revalidate_until_nanos: window(self.site.config.revalidate_ms),
@@ -261,6 +263,6 @@ impl<R> Miss<R> {
     }
 }
 
-fn nanos(duration: Duration) -> u64 {
+pub(crate) fn nanos(duration: Duration) -> u64 {
     u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }

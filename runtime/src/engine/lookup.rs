@@ -64,6 +64,9 @@ enum Start {
     Refresh,
     /// Remove the entry (or the function's entries) instead of running.
     Forget(Mode),
+    /// `#[cache_put]`: prepare the entry of this key for a value given later (`None`: the call
+    /// is not cached, there is nothing to prepare).
+    Put(Option<u128>),
 }
 
 #[inline]
@@ -102,6 +105,10 @@ fn start_otherwise(access: Access, key: &Key, counters: &Counters) -> Start {
             }
         }
         mode @ (Mode::Forget | Mode::ForgetAll) => return Start::Forget(mode),
+        Mode::Put => {
+            mode::consume();
+            return Start::Put(key.hash.filter(|_| !key.skip));
+        }
     }
     if key.skip {
         return bypassed(&counters.bypassed);
@@ -143,6 +150,10 @@ pub(super) fn look_up<R>(
         Start::Look(hash) => hash,
         Start::Uncached => return miss(MissKind::Uncached, None),
         Start::Refresh => return miss(MissKind::Refresh, None),
+        Start::Put(Some(_)) => return miss(MissKind::Put, None),
+        Start::Put(None) => {
+            return Looked::Forget(Box::pin(async { mode::finish(false) }));
+        }
         Start::Forget(mode) => {
             let (shared, hash) = (codec.shared_enabled(), key.hash);
             return Looked::Forget(Box::pin(async move {

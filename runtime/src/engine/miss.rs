@@ -39,6 +39,9 @@ pub(crate) enum MissKind {
     Refresh,
     /// Run without touching the cache.
     Uncached,
+    /// `#[cache_put]`: the body never runs; the entry is prepared for a value the write
+    /// function returns (`engine/put.rs`).
+    Put,
     /// A usable previous value exists (`Miss::previous`): recompute it once, in the background
     /// when the function allows it, and let every other caller have the previous value.
     Revalidate,

@@ -16,6 +16,7 @@ pub(crate) mod invalidation;
 mod lookup;
 mod miss;
 pub(crate) mod mode;
+mod put;
 mod remote;
 #[cfg(test)]
 mod tests;
@@ -25,3 +26,4 @@ pub(crate) use entering::enter_as;
 pub use entering::{Entering, enter};
 pub(crate) use lookup::{Access, remove};
 pub use miss::{Enter, Miss};
+pub use put::{PreparedPut, Storing, prepare_put, store_put};

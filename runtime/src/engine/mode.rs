@@ -1,4 +1,5 @@
-//! Calling modes scoped to one future (`forget`, `forget_all`, `refresh`, `bypass`), and the
+//! Calling modes scoped to one future (`forget`, `forget_all`, `refresh`, `bypass`, and the
+//! put of `#[cache_put]`), and the
 //! keys being computed on this thread (so a body that calls itself is not made to wait for
 //! itself).
 //!
@@ -20,7 +21,11 @@ pub(crate) enum Mode {
     Refresh,
     Forget,
     ForgetAll,
-    /// A `forget`/`forget_all` did its work: `true` if an entry was removed.
+    /// `#[cache_put]`: the first cached call prepares its entry for a value given later
+    /// (`engine/put.rs`); its body never runs.
+    Put,
+    /// A `forget`/`forget_all` did its work: `true` if an entry was removed (for a put: whether
+    /// its entry was prepared).
     Done(bool),
 }
 

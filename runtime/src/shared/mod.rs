@@ -20,11 +20,13 @@
 
 mod breaker;
 mod config;
+mod counter;
 mod invalidation;
 mod listener;
 mod operation;
 mod pending;
 mod protocol;
+mod put;
 mod scripts;
 mod tier_impl;
 mod write_behind;

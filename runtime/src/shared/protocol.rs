@@ -13,8 +13,12 @@ pub(super) struct Message {
     pub(super) tags: Vec<String>,
 }
 
+/// The longest TTL given to Redis: a century. "Forever" (`Duration::MAX`) and other TTLs past
+/// what Redis accepts (its expiry time must fit in 64 bits of milliseconds) become this.
+const LONGEST_TTL: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
 pub(super) fn millis(duration: Duration) -> Vec<u8> {
-    u64::try_from(duration.as_millis())
+    u64::try_from(duration.min(LONGEST_TTL).as_millis())
         .unwrap_or(u64::MAX)
         .to_string()
         .into_bytes()

@@ -131,3 +131,24 @@ for i = 1, #KEYS do
 end
 return redis.call('PUBLISH', ARGV[1], ARGV[2])
 ";
+
+/// Adds to a counter (`increment`/`decrement`): `INCRBY`, and the TTL set only when the
+/// counter has none (it was just created), so later increments never extend it. Data that is
+/// not an integer counter (another Redis type, a string that is not an integer) is replaced by
+/// a new counter; an increment that would overflow is an error reply, and changes nothing.
+///
+/// `KEYS[1]`: the counter. `ARGV`: what to add, the TTL (ms; `0`: none). Reply: the new count.
+pub(super) const INCREMENT: &str = r"
+local kind = redis.call('TYPE', KEYS[1])['ok']
+if kind ~= 'none' and kind ~= 'string' then redis.call('DEL', KEYS[1]) end
+local n = redis.pcall('INCRBY', KEYS[1], ARGV[1])
+if type(n) == 'table' then
+  if string.find(n['err'] or '', 'overflow') then return n end
+  redis.call('DEL', KEYS[1])
+  n = redis.call('INCRBY', KEYS[1], ARGV[1])
+end
+if ARGV[2] ~= '0' and redis.call('PTTL', KEYS[1]) == -1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return n
+";

@@ -135,6 +135,14 @@ impl Tier for SharedTier {
         SharedTier::write(self, write);
     }
 
+    fn write_now(&self, write: Write) -> TierFuture<'_, bool> {
+        Box::pin(SharedTier::write_now(self, write))
+    }
+
+    fn increment(&self, key: u128, by: i64, ttl: Option<Duration>) -> TierFuture<'_, i64> {
+        Box::pin(SharedTier::increment(self, key, by, ttl))
+    }
+
     fn delete(&self, key: u128) -> TierFuture<'_, bool> {
         Box::pin(SharedTier::delete(self, key))
     }

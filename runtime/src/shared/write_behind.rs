@@ -51,6 +51,15 @@ impl SharedTier {
 
     /// Writes `batch` with one script call.
     async fn write_batch(&self, batch: Vec<Write>) {
+        let (keys, args) = self.write_arguments(batch);
+        let written: Result<u64, TierError> = self.eval(&self.write_script, keys, args).await;
+        if let Ok(written) = written {
+            self.counters.writes.fetch_add(written, Relaxed);
+        }
+    }
+
+    /// The write script's keys and arguments for `batch` (see `scripts::WRITE`).
+    pub(super) fn write_arguments(&self, batch: Vec<Write>) -> (Vec<String>, Vec<Vec<u8>>) {
         let mut keys = Vec::new();
         let mut args = Vec::with_capacity(1 + batch.len() * 6);
         args.push(batch.len().to_string().into_bytes());
@@ -68,10 +77,7 @@ impl SharedTier {
             args.push(write.payload.unwrap_or_default());
             args.push(millis(write.ttl.max(Duration::from_millis(1))));
         }
-        let written: Result<u64, TierError> = self.eval(&self.write_script, keys, args).await;
-        if let Ok(written) = written {
-            self.counters.writes.fetch_add(written, Relaxed);
-        }
+        (keys, args)
     }
 }
 

@@ -30,8 +30,11 @@ pub(crate) struct Meta {
     /// The counters of the entry's function in the entry's instance: counted in when the entry
     /// is built, out when it leaves (see [`Entry::new`]).
     pub(crate) counters: &'static Counters,
-    /// Deadline on the runtime's clock ([`Runtime::now_nanos`](crate::runtime::Runtime)).
+    /// Deadline on the runtime's clock ([`Runtime::now_nanos`](crate::runtime::Runtime));
+    /// `u64::MAX` for an entry that never expires.
     pub(crate) expires_at_nanos: u64,
+    /// When it was stored, on the same clock (`age_of`).
+    pub(crate) stored_at_nanos: u64,
     /// How long after the deadline the entry may still be served if the function fails
     /// (`stale_if_error`), in milliseconds (windows are whole milliseconds); 0 without it.
     serve_on_error_ms: u32,
@@ -56,6 +59,7 @@ pub(crate) struct NewEntry {
     pub(crate) value_size: usize,
     pub(crate) stamps: Vec<Stamp>,
     pub(crate) counters: &'static Counters,
+    pub(crate) stored_at_nanos: u64,
     pub(crate) expires_at_nanos: u64,
     pub(crate) serve_on_error_until_nanos: u64,
     pub(crate) revalidate_until_nanos: u64,
@@ -113,6 +117,7 @@ impl Entry {
             stamps,
             counters: parts.counters,
             expires_at_nanos: parts.expires_at_nanos,
+            stored_at_nanos: parts.stored_at_nanos,
             serve_on_error_ms: window_ms(parts.expires_at_nanos, parts.serve_on_error_until_nanos),
             revalidate_ms: window_ms(parts.expires_at_nanos, parts.revalidate_until_nanos),
             compute_micros: u32::try_from(parts.compute_nanos / 1_000).unwrap_or(u32::MAX),

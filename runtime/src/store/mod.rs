@@ -212,6 +212,7 @@ mod tests {
             value_size: 4,
             stamps: Vec::new(),
             counters: &COUNTERS,
+            stored_at_nanos: 0,
             expires_at_nanos: u64::MAX,
             serve_on_error_until_nanos: u64::MAX,
             revalidate_until_nanos: u64::MAX,

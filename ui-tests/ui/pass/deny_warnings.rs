@@ -15,7 +15,7 @@
     single_use_lifetimes
 )]
 
-use cached_query::{cache_invalidate, cached_query};
+use cached_query::{cache_invalidate, cache_put, cached_query};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -23,7 +23,7 @@ use std::sync::Arc;
 #[derive(Debug)]
 struct Pool;
 
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 struct User {
     id: u64,
     org: u32,
@@ -154,6 +154,23 @@ impl Repo {
     }
 }
 
+#[cache_put(tagged(db, id, user.clone()))]
+async fn put_tagged(db: &Pool, id: u64, user: User) -> Result<String, String> {
+    let _: &Pool = db;
+    Ok(format!("{id}: {}", user.id))
+}
+
+#[cache_put(plain(id), returns = "value")]
+#[cache_invalidate(tags = ["users"])]
+async fn put_plain(id: u64) -> u64 {
+    id + 1
+}
+
+#[cache_put(maybe(id))]
+async fn put_maybe(id: u32) -> Option<u32> {
+    id.checked_add(1)
+}
+
 fn main() {
     // Use every function, so that `dead_code` (part of `warnings`) stays quiet.
     let _ = (
@@ -175,5 +192,8 @@ fn main() {
         batch,
         borrowed_batch,
         Repo::batch_by_ref,
+        put_tagged,
+        put_plain,
+        put_maybe,
     );
 }

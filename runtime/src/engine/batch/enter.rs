@@ -35,6 +35,13 @@ pub async fn enter_batch<R, K, V, C>(
             mode::consume();
             MissKind::Refresh
         }
+        // `#[cache_put]` names one call's entry; a batch call holds many: nothing is prepared,
+        // and the body does not run.
+        Mode::Put => {
+            mode::consume();
+            mode::finish(false);
+            return std::future::pending().await;
+        }
         forgetting @ (Mode::Forget | Mode::ForgetAll) => {
             let hashes = items
                 .items
