@@ -18,7 +18,7 @@ mod support;
 mod two_instances;
 mod write_behind;
 
-use cached_query::{BreakerState, Cache, Config, RedisConfig, cached_query};
+use cached_query::{BreakerState, Cache, Config, cached_query};
 use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 use support::{RedisServer, eventually, futures_lite_block, pair, patient, ready, shared};
@@ -125,11 +125,7 @@ async fn bytes_of_another_type_are_never_decoded() {
     );
     assert!(shared(&b).rejected >= 1);
     eventually("overwritten", || shared(&b).writes >= 1).await;
-    let c = Cache::new(
-        Config::new()
-            .namespace("schema")
-            .redis(patient(&server.url())),
-    );
+    let c = Cache::new(Config::new().namespace("schema").redis(patient(&server)));
     ready(&[&c]).await;
     assert_eq!(c.scope(schema_v2::load(5)).await, "v2:5");
     assert_eq!(
@@ -244,7 +240,7 @@ async fn with_redis_killed_calls_succeed_within_budget_and_the_tier_recovers() {
     let cache = Cache::new(
         Config::new()
             .namespace("killed")
-            .redis(RedisConfig::new(server.url()).operation_timeout(budget)),
+            .redis(server.config().operation_timeout(budget)),
     );
     ready(&[&cache]).await;
     server.kill();
@@ -253,11 +249,7 @@ async fn with_redis_killed_calls_succeed_within_budget_and_the_tier_recovers() {
     assert!(stats.errors + stats.timeouts > 0, "{stats:?}");
 
     server.restart();
-    let other = Cache::new(
-        Config::new()
-            .namespace("killed")
-            .redis(patient(&server.url())),
-    );
+    let other = Cache::new(Config::new().namespace("killed").redis(patient(&server)));
     ready(&[&cache, &other]).await;
     // Recovered without restarting anything: a new value is shared again.
     let x = until_a_write_lands(&cache, 1001).await;
@@ -277,7 +269,7 @@ async fn with_redis_frozen_calls_succeed_within_budget_and_the_tier_recovers() {
     let cache = Cache::new(
         Config::new()
             .namespace("frozen")
-            .redis(RedisConfig::new(server.url()).operation_timeout(budget)),
+            .redis(server.config().operation_timeout(budget)),
     );
     ready(&[&cache]).await;
     server.freeze();
@@ -314,7 +306,7 @@ async fn memory_only_stores_and_local_functions_never_reach_redis() {
             Config::new()
                 .namespace("stores")
                 .memory_only_store("geo")
-                .redis(patient(&server.url())),
+                .redis(patient(&server)),
         )
     };
     let (a, b) = (make(), make());
@@ -385,7 +377,7 @@ async fn stale_while_revalidate_refreshes_from_the_shared_store_in_the_backgroun
         Config::new()
             .namespace("swr")
             .clock(clock.clone())
-            .redis(patient(&server.url())),
+            .redis(patient(&server)),
     );
     ready(&[&a]).await;
     assert_eq!(a.scope(board(3)).await, 21);

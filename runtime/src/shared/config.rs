@@ -21,6 +21,8 @@ use std::time::Duration;
 #[derive(Clone, Debug)]
 pub struct RedisConfig {
     pub(super) url: String,
+    /// Seed nodes of a Redis Cluster; empty for a single server at `url`.
+    pub(super) cluster_nodes: Vec<String>,
     pub(super) operation_timeout: Duration,
     pub(super) connect_timeout: Duration,
     pub(super) l1_ttl_cap: Duration,
@@ -37,6 +39,7 @@ impl RedisConfig {
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
+            cluster_nodes: Vec::new(),
             operation_timeout: Duration::from_millis(100),
             connect_timeout: Duration::from_millis(100),
             l1_ttl_cap: Duration::from_secs(30),
@@ -45,6 +48,38 @@ impl RedisConfig {
             breaker_cooldown: Duration::from_secs(1),
             max_value_bytes: 16 * 1024 * 1024,
         }
+    }
+
+    /// A Redis Cluster, reached through any of these seed nodes (`redis://host:port`; one is
+    /// enough, the others are tried if it is down), with the same defaults as [`new`](Self::new).
+    ///
+    /// Values, tag generations and invalidations are spread over the cluster's slots: a read
+    /// sends one small command per key it needs (the value and each tag's generation) to the
+    /// nodes holding them, all at once, so it still costs one round trip of waiting; an
+    /// invalidation bumps its tags, then publishes on a sharded channel (`SPUBLISH`), and waits
+    /// for every instance's acknowledgement, as with one server.
+    ///
+    /// ```
+    /// use cached_query_runtime::{Config, RedisConfig};
+    ///
+    /// let redis = RedisConfig::cluster(["redis://10.0.0.1:6379", "redis://10.0.0.2:6379"]);
+    /// let config = Config::new().namespace("shop").redis(redis);
+    /// # let _ = config;
+    /// ```
+    pub fn cluster<I, S>(seed_nodes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let cluster_nodes: Vec<String> = seed_nodes.into_iter().map(Into::into).collect();
+        let mut config = Self::new(cluster_nodes.first().cloned().unwrap_or_default());
+        config.cluster_nodes = cluster_nodes;
+        config
+    }
+
+    /// Whether this is a Redis Cluster ([`cluster`](Self::cluster)).
+    pub fn is_cluster(&self) -> bool {
+        !self.cluster_nodes.is_empty()
     }
 
     /// The URL in the `CACHED_QUERY_REDIS_URL` environment variable, if it is set.

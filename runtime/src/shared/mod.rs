@@ -19,7 +19,9 @@
 //!   caller's error.
 
 mod breaker;
+mod cluster;
 mod config;
+mod connection;
 mod invalidation;
 mod listener;
 mod operation;
@@ -34,9 +36,10 @@ pub use config::RedisConfig;
 use crate::tags::TagRegistry;
 use crate::tier::{SharedStats, Write};
 use breaker::Breaker;
+use cluster::ClusterScripts;
+use connection::{Connection, Subscriber, connect};
 use pending::Pending;
 use redis::Script;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use scripts::{INVALIDATE, WRITE};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
@@ -67,8 +70,8 @@ pub(crate) struct SharedTier {
     prefix: String,
     instance: u64,
     runtime: tokio::runtime::Runtime,
-    connection: Option<ConnectionManager>,
-    client: Option<redis::Client>,
+    connection: Option<Connection>,
+    subscriber: Option<Subscriber>,
     breaker: Arc<Breaker>,
     counters: Arc<Counters>,
     subscribed: AtomicBool,
@@ -85,6 +88,7 @@ pub(crate) struct SharedTier {
     read_many_script: Script,
     write_script: Script,
     invalidate_script: Script,
+    cluster_scripts: ClusterScripts,
 }
 
 /// A random-enough 62-bit number (tag generation starts, instance ids) without a random crate:
@@ -94,29 +98,6 @@ fn random_u62() -> u64 {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let state = RandomState::new();
     state.hash_one((COUNTER.fetch_add(1, Relaxed), Instant::now())) >> 2
-}
-
-/// The client (for the subscription) and the connection every operation shares, created lazily
-/// on `runtime`: nothing waits for Redis here. `None`s for a URL that does not parse (every
-/// operation then fails fast and is counted).
-fn connect(
-    config: &RedisConfig,
-    runtime: &tokio::runtime::Runtime,
-) -> (Option<redis::Client>, Option<ConnectionManager>) {
-    let client = match redis::Client::open(config.url.as_str()) {
-        Ok(client) => client,
-        Err(e) => {
-            shared_incident("invalid_url", &e.to_string());
-            return (None, None);
-        }
-    };
-    let manager_config = ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(config.connect_timeout))
-        .set_response_timeout(Some(config.operation_timeout))
-        .set_number_of_retries(1);
-    let _entered = runtime.enter();
-    let connection = ConnectionManager::new_lazy_with_config(client.clone(), manager_config).ok();
-    (Some(client), connection)
 }
 
 impl SharedTier {
@@ -139,7 +120,7 @@ impl SharedTier {
                 return None;
             }
         };
-        let (client, connection) = connect(&config, &runtime);
+        let (subscriber, connection) = connect(&config, &runtime);
         let (writes, queue) = mpsc::channel(config.write_queue);
         let prefix = if namespace.is_empty() {
             "cq".to_string()
@@ -158,7 +139,7 @@ impl SharedTier {
             prefix,
             instance: random_u62(),
             connection,
-            client,
+            subscriber,
             counters: Arc::default(),
             subscribed: AtomicBool::new(false),
             next_message: AtomicU64::new(0),
@@ -171,6 +152,7 @@ impl SharedTier {
             read_many_script: Script::new(&scripts::read_many()),
             write_script: Script::new(WRITE),
             invalidate_script: Script::new(INVALIDATE),
+            cluster_scripts: ClusterScripts::default(),
             runtime,
         });
         tier.runtime.spawn(Arc::clone(&tier).write_behind(queue));
@@ -200,8 +182,18 @@ impl SharedTier {
         format!("{}:t:{tag}", self.prefix)
     }
 
+    /// A pub/sub channel. On a cluster both channels carry the same hash tag, so that they live
+    /// on one shard: an instance's sharded subscriptions go to one node.
     fn channel(&self, kind: &str) -> String {
-        format!("{}:{kind}", self.prefix)
+        if self.is_cluster() {
+            format!("{{{}}}:{kind}", self.prefix)
+        } else {
+            format!("{}:{kind}", self.prefix)
+        }
+    }
+
+    fn is_cluster(&self) -> bool {
+        self.config.is_cluster()
     }
 
     pub(crate) fn stats(&self) -> SharedStats {

@@ -3,9 +3,9 @@
 
 use super::Counters;
 use super::SharedTier;
+use super::connection::Connection;
 use crate::tier::TierError;
 use redis::Script;
-use redis::aio::ConnectionManager;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
@@ -18,7 +18,7 @@ impl SharedTier {
         op: F,
     ) -> Result<T, TierError>
     where
-        F: FnOnce(ConnectionManager) -> Fut,
+        F: FnOnce(Connection) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>> + Send + 'static,
         T: Send + 'static,
     {

@@ -51,6 +51,12 @@ impl SharedTier {
 
     /// Writes `batch` with one script call.
     async fn write_batch(&self, batch: Vec<Write>) {
+        if self.is_cluster() {
+            if let Ok(written) = self.cluster_write_batch(batch).await {
+                self.counters.writes.fetch_add(written, Relaxed);
+            }
+            return;
+        }
         let mut keys = Vec::new();
         let mut args = Vec::with_capacity(1 + batch.len() * 6);
         args.push(batch.len().to_string().into_bytes());
