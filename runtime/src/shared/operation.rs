@@ -42,6 +42,8 @@ impl SharedTier {
         let task = self.runtime.spawn(async move {
             let (result, answered) = match tokio::time::timeout(budget, operation).await {
                 Ok(Ok(value)) => (Ok(value), true),
+                // The client's own response timeout (the same budget) is a timeout too.
+                Ok(Err(e)) if e.is_timeout() => (Err(TierError::TimedOut), false),
                 Ok(Err(e)) => (Err(TierError::Failed(e.to_string())), redis_answered(&e)),
                 Err(_elapsed) => (Err(TierError::TimedOut), false),
             };
