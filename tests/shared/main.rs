@@ -10,6 +10,7 @@
 
 mod batch;
 mod breaker;
+mod coalesce;
 mod faults;
 mod foreign;
 mod outage;

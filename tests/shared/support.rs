@@ -164,6 +164,11 @@ impl RedisServer {
         }
     }
 
+    /// Every node's URL (one, or a cluster's seeds).
+    pub fn urls(&self) -> Vec<String> {
+        self.nodes.iter().map(|n| node_url(n.port)).collect()
+    }
+
     /// Kills every node (as a crash would).
     pub fn kill(&mut self) {
         for i in 0..self.nodes.len() {

@@ -30,6 +30,9 @@ pub struct RedisConfig {
     pub(super) breaker_failures: u32,
     pub(super) breaker_cooldown: Duration,
     pub(super) max_value_bytes: usize,
+    /// Cross-instance single-flight: the lease a computing instance holds (renewed while it
+    /// computes); `None`: off.
+    pub(super) coalesce_lease: Option<Duration>,
 }
 
 impl RedisConfig {
@@ -47,6 +50,7 @@ impl RedisConfig {
             breaker_failures: 5,
             breaker_cooldown: Duration::from_secs(1),
             max_value_bytes: 16 * 1024 * 1024,
+            coalesce_lease: None,
         }
     }
 
@@ -123,6 +127,36 @@ impl RedisConfig {
     /// Values larger than this (encoded) are neither written to nor read from Redis.
     pub fn max_value_bytes(mut self, bytes: usize) -> Self {
         self.max_value_bytes = bytes;
+        self
+    }
+}
+
+impl RedisConfig {
+    /// Cross-instance single-flight: a key missing from memory and from Redis is computed by one
+    /// instance at a time, not by each instance that misses it at once.
+    ///
+    /// The first instance to miss takes a lease on the key in Redis (`SET NX PX`, `lease` long,
+    /// renewed every third of it while the body runs) and computes; the others wait until it
+    /// releases the lease (a message on the invalidation channel's shard, or a poll every
+    /// 25 ms), then read the value it wrote. If the holder fails or dies (its lease runs out),
+    /// one waiter takes over; a call waits at most 30 s for another instance, and when Redis
+    /// cannot be reached each instance computes on its own, as without this option. Calls
+    /// answered this way are counted in [`SharedStats::remote_coalesced`](crate::SharedStats).
+    ///
+    /// Cost: a miss that Redis cannot answer takes two more round trips (the claim, and a read
+    /// after it, since the value may have landed in between); hits cost nothing more.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cached_query_runtime::{Config, RedisConfig};
+    ///
+    /// let redis = RedisConfig::new("redis://127.0.0.1:6379")
+    ///     .coalesce_across_instances(Duration::from_secs(2));
+    /// let config = Config::new().redis(redis);
+    /// # let _ = config;
+    /// ```
+    pub fn coalesce_across_instances(mut self, lease: Duration) -> Self {
+        self.coalesce_lease = Some(lease.max(Duration::from_millis(30)));
         self
     }
 }

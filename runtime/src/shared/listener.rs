@@ -2,6 +2,7 @@
 //! and acknowledges them, resubscribing when the subscription drops. One server: `SUBSCRIBE` on
 //! a connection of its own. A cluster: `SSUBSCRIBE` (sharded pub/sub; both channels share a
 //! hash tag, so one shard carries them) on a RESP3 cluster connection whose pushes come here.
+//! With cross-instance single-flight, a third channel announces released leases.
 
 use super::SharedTier;
 use super::connection::Subscriber;
@@ -35,6 +36,9 @@ impl SharedTier {
                 let mut pubsub = client.get_async_pubsub().await?;
                 pubsub.subscribe(&invalidations).await?;
                 pubsub.subscribe(&acks).await?;
+                if self.coalesces() {
+                    pubsub.subscribe(self.channel("done")).await?;
+                }
                 redis::RedisResult::Ok(pubsub)
             })
             .await;
@@ -71,7 +75,10 @@ impl SharedTier {
         let Ok(client) = client else {
             return;
         };
-        let channels = [self.channel("inv"), self.channel("ack")];
+        let mut channels = vec![self.channel("inv"), self.channel("ack")];
+        if self.coalesces() {
+            channels.push(self.channel("done"));
+        }
         let mut connection = None;
         let mut backoff = FIRST_BACKOFF;
         loop {
@@ -138,6 +145,10 @@ impl SharedTier {
     /// One message: an invalidation (applied, then acknowledged) or an acknowledgement of one
     /// of ours.
     async fn receive(&self, tags: &TagRegistry, channel: &str, payload: &[u8]) {
+        if channel == self.channel("done") {
+            self.receive_release(payload);
+            return;
+        }
         let Some(decoded) = decode_message(payload) else {
             return;
         };

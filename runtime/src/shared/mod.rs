@@ -20,6 +20,7 @@
 
 mod breaker;
 mod cluster;
+mod coalesce;
 mod config;
 mod connection;
 mod invalidation;
@@ -60,6 +61,7 @@ struct Counters {
     invalidations_received: AtomicU64,
     invalidations_failed: AtomicU64,
     invalidations_replayed: AtomicU64,
+    remote_coalesced: AtomicU64,
 }
 
 /// The shared tier of one cache instance.
@@ -89,6 +91,8 @@ pub(crate) struct SharedTier {
     write_script: Script,
     invalidate_script: Script,
     cluster_scripts: ClusterScripts,
+    /// Calls waiting for another instance to release its lease on a key.
+    lease_waiters: coalesce::Waiters,
 }
 
 /// A random-enough 62-bit number (tag generation starts, instance ids) without a random crate:
@@ -153,6 +157,7 @@ impl SharedTier {
             write_script: Script::new(WRITE),
             invalidate_script: Script::new(INVALIDATE),
             cluster_scripts: ClusterScripts::default(),
+            lease_waiters: coalesce::Waiters::default(),
             runtime,
         });
         tier.runtime.spawn(Arc::clone(&tier).write_behind(queue));
@@ -176,6 +181,10 @@ impl SharedTier {
 
     fn value_key(&self, key: u128) -> String {
         format!("{}:v:{key:032x}", self.prefix)
+    }
+
+    fn lease_key(&self, key: u128) -> String {
+        format!("{}:l:{key:032x}", self.prefix)
     }
 
     fn tag_key(&self, tag: &str) -> String {
@@ -210,6 +219,7 @@ impl SharedTier {
             invalidations_failed: self.counters.invalidations_failed.load(Relaxed),
             invalidations_pending: self.pending.len() as u64,
             invalidations_replayed: self.counters.invalidations_replayed.load(Relaxed),
+            remote_coalesced: self.counters.remote_coalesced.load(Relaxed),
         }
     }
 }

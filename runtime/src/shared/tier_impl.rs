@@ -3,8 +3,11 @@
 use super::SharedTier;
 use super::protocol::{ReadReply, millis, parse_read};
 use super::random_u62;
-use crate::tier::{Limits, Remote, RemoteRead, SharedStats, Tier, TierError, TierFuture, Write};
+use crate::tier::{
+    Claim, Limits, Remote, RemoteRead, SharedStats, Tier, TierError, TierFuture, Write,
+};
 use redis::Value;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 impl SharedTier {
@@ -181,5 +184,21 @@ impl Tier for SharedTier {
 
     fn stats(&self) -> SharedStats {
         SharedTier::stats(self)
+    }
+
+    fn coalesces(&self) -> bool {
+        SharedTier::coalesces(self)
+    }
+
+    fn claim(&self, key: u128) -> TierFuture<'_, Claim> {
+        Box::pin(SharedTier::claim(self, key))
+    }
+
+    fn wait_released(&self, key: u128) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(SharedTier::wait_released(self, key))
+    }
+
+    fn count_coalesced(&self) {
+        SharedTier::count_coalesced(self);
     }
 }

@@ -50,7 +50,14 @@ impl SharedTier {
     }
 
     /// Writes `batch` with one script call.
-    async fn write_batch(&self, batch: Vec<Write>) {
+    async fn write_batch(&self, mut batch: Vec<Write>) {
+        // Released once the batch is written (or failed): the waiting instances then read it.
+        let leases: Vec<_> = batch.iter_mut().filter_map(|w| w.lease.take()).collect();
+        self.write_values(batch).await;
+        drop(leases);
+    }
+
+    async fn write_values(&self, batch: Vec<Write>) {
         if self.is_cluster() {
             if let Ok(written) = self.cluster_write_batch(batch).await {
                 self.counters.writes.fetch_add(written, Relaxed);
@@ -109,6 +116,7 @@ mod tests {
             schema: Vec::new(),
             payload: Some(vec![0; payload]),
             ttl: Duration::from_secs(1),
+            lease: None,
         }
     }
 
