@@ -38,7 +38,7 @@ async fn warm_up(x: u32) -> u32 {
 }
 
 fn instance(server: &RedisServer, namespace: &str) -> Cache {
-    Cache::new(Config::new().namespace(namespace).redis(patient(&server)))
+    Cache::new(Config::new().namespace(namespace).redis(patient(server)))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -27,6 +27,7 @@ mod invalidation;
 mod listener;
 mod operation;
 mod pending;
+mod plain_read;
 mod protocol;
 mod scripts;
 mod tier_impl;

@@ -39,6 +39,12 @@ impl SharedTier {
                 .ok_or_else(|| TierError::Failed("no reply to the read".into()))?;
             return Ok(self.accept_reply(reply));
         }
+        if want_value {
+            let left = budget.saturating_sub(started.elapsed());
+            if let Some(hit) = self.plain_hit(left, key, tags).await? {
+                return Ok(hit.remote);
+            }
+        }
         let mut keys = vec![self.value_key(key)];
         keys.extend(tags.iter().map(|tag| self.tag_key(tag)));
         let mut args = vec![
