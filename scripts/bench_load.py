@@ -40,6 +40,9 @@ for r in rows:
       f"| {fmt(int(r['p50_ns']))} | {fmt(int(r['p99_ns']))} | {float(r['memory']):.1%} "
       f"| {float(r['redis']):.1%} | {float(r['computed']):.1%} | {r['stale']} | {r['unconfirmed']} |")
 p()
-p("Every process, both Redis topologies and the database share 2 cores: the figures are the")
-p("whole system's, not Redis' limit. Throughput counts each operation's checks against the")
-p("database too (one `GET` of the confirmed version per read, `INCR` and a script per write).")
+p("The processes, the cache's Redis (one server, or the cluster's three) and the database share")
+p("2 cores: the figures are the whole system's, not Redis' limit. Throughput counts each")
+p("operation's checks against the database too (one `GET` of the confirmed version per read,")
+p("`INCR` and a script per write). An invalidation not confirmed returned an error (some")
+p("instance's acknowledgement missed the 500 ms budget on the loaded machine): its version is")
+p("not counted as confirmed, and the tier counts it in `invalidations_failed`.")

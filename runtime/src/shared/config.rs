@@ -82,6 +82,13 @@ impl RedisConfig {
     }
 
     /// Whether this is a Redis Cluster ([`cluster`](Self::cluster)).
+    ///
+    /// ```
+    /// use cached_query_runtime::RedisConfig;
+    ///
+    /// assert!(RedisConfig::cluster(["redis://10.0.0.1:6379"]).is_cluster());
+    /// assert!(!RedisConfig::new("redis://10.0.0.1:6379").is_cluster());
+    /// ```
     pub fn is_cluster(&self) -> bool {
         !self.cluster_nodes.is_empty()
     }

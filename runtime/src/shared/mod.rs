@@ -4,8 +4,11 @@
 //!   under (`g`), a schema fingerprint (`s`), the kind (`k`: value or cached `None`) and the
 //!   bincode payload (`p`). Tag generations live in `{ns}:t:{tag}`, starting from a random value
 //!   so that an evicted and recreated counter cannot match an old snapshot.
-//! * A miss costs one round trip: one script reads the tags' generations (creating missing ones)
-//!   and returns the value only if it was computed under exactly those generations.
+//! * A hit costs one round trip of plain commands (`plain_read.rs`); anything else, one more: a
+//!   script reads the tags' generations (creating missing ones) and returns the value only if
+//!   it was computed under exactly those generations. On a Redis Cluster (`cluster.rs`) every
+//!   key is read by its own single-key command, all at once, and compared here.
+//! * Cross-instance single-flight (opt-in, `coalesce.rs`): leases on cold keys.
 //! * Writes go through a bounded queue to a writer task: off the request path, dropped and
 //!   counted when full. The write script refuses a value whose generations changed meanwhile.
 //! * Invalidation is one script (`INCR` each tag, then `PUBLISH`). Every instance subscribes,
