@@ -51,8 +51,9 @@ async fn a_second_instance_serves_the_whole_batch_from_redis_in_one_round_trip()
     let computed = a.scope(users(NS, ids.clone())).await.unwrap();
     assert_eq!(computed.len(), 45);
     eventually("every item written to Redis", || shared(&a).writes >= 50).await;
-    // b's connection is made lazily: make it before counting.
+    // b's connection is made lazily: make it before counting (and let its write land).
     b.scope(warm_up(1)).await;
+    eventually("b's value written", || shared(&b).writes >= 1).await;
 
     let before = server.command_calls();
     let served = b.scope(users(NS, ids)).await.unwrap();

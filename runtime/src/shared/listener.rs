@@ -90,14 +90,17 @@ impl SharedTier {
                 .await;
                 connection = connected.ok().and_then(Result::ok);
             }
-            if let Some(connection) = connection.as_mut()
+            if let Some(open) = connection.as_mut()
                 && !self.subscribed.load(Relaxed)
             {
-                let _ = tokio::time::timeout(
-                    self.config.operation_timeout,
-                    connection.ssubscribe(&channels),
-                )
-                .await;
+                let subscribed =
+                    tokio::time::timeout(self.config.operation_timeout, open.ssubscribe(&channels))
+                        .await;
+                if !matches!(subscribed, Ok(Ok(()))) {
+                    // A connection that lost every node may never find the cluster again (its
+                    // slot map is gone): start afresh from the seeds.
+                    connection = None;
+                }
             }
             let wait = if self.subscribed.load(Relaxed) {
                 LAST_BACKOFF
