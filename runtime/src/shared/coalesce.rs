@@ -68,8 +68,12 @@ impl Waiters {
     /// Forgets `key` once nobody waits for it any more.
     fn done_waiting(&self, key: u128, notify: Arc<Notify>) {
         let mut waiters = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        // The map's reference and ours: no other call waits.
-        if Arc::strong_count(&notify) <= 2 {
+        // Still ours in the map (not replaced after a release), held by the map and by us
+        // only: no other call waits on it.
+        let ours = waiters
+            .get(&key)
+            .is_some_and(|current| Arc::ptr_eq(current, &notify));
+        if ours && Arc::strong_count(&notify) <= 2 {
             waiters.remove(&key);
         }
     }
@@ -212,5 +216,32 @@ async fn renew(
         if matches!(renewed, Ok(0)) {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_release_wakes_the_waiters_of_its_key_and_forgets_it() {
+        let waiters = Waiters::default();
+        let first = waiters.register(7);
+        let second = waiters.register(7);
+        assert!(Arc::ptr_eq(&first, &second), "one notification per key");
+        waiters.released(7);
+        // A waiter that registers after the release gets a new one, which the earlier
+        // waiter's clean-up must not remove.
+        let later = waiters.register(7);
+        waiters.done_waiting(7, first);
+        drop(second);
+        let still = waiters.register(7);
+        assert!(Arc::ptr_eq(&later, &still));
+        waiters.done_waiting(7, still);
+        drop(later);
+        assert!(
+            waiters.0.lock().unwrap().contains_key(&7),
+            "the later waiter still waits"
+        );
     }
 }
