@@ -24,12 +24,12 @@ mod support;
 
 use cached_query::{Cache, Config, RedisConfig, cached_query};
 use redis::aio::ConnectionManager;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
+use support::servers::Servers;
 
 /// A child's orders: `dir|index|ops|database url|cache url,url,...`.
 const ORDERS: &str = "CQ_LOAD_CHILD";
@@ -238,110 +238,6 @@ fn child(orders: &str) {
     let samples: String = latencies.iter().map(|l| format!("{l}\n")).collect();
     std::fs::write(dir.join(format!("latencies-{index}")), samples).unwrap();
     std::fs::write(dir.join(format!("result-{index}")), report).unwrap();
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap()
-}
-
-/// `redis-server` processes of our own (one, or a cluster's three masters), killed when
-/// dropped.
-struct Servers {
-    children: Vec<Child>,
-    ports: Vec<u16>,
-    dir: PathBuf,
-}
-
-impl Servers {
-    fn start(count: usize, cluster: bool, dir: &Path) -> Option<Servers> {
-        let ports: Vec<u16> = (0..count).map(|_| free_port()).collect();
-        let mut children = Vec::new();
-        for port in &ports {
-            let mut command = Command::new("redis-server");
-            command
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(["--save", "", "--appendonly", "no"])
-                .arg("--dir")
-                .arg(dir);
-            if cluster {
-                command
-                    .args(["--cluster-enabled", "yes"])
-                    .args(["--cluster-config-file", &format!("nodes-{port}.conf")]);
-            }
-            children.push(
-                command
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .ok()?,
-            );
-        }
-        let servers = Servers {
-            children,
-            ports,
-            dir: dir.to_path_buf(),
-        };
-        for port in &servers.ports {
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while std::net::TcpStream::connect(("127.0.0.1", *port)).is_err() {
-                assert!(Instant::now() < deadline, "redis-server did not start");
-                std::thread::sleep(Duration::from_millis(5));
-            }
-        }
-        if cluster {
-            servers.create_cluster();
-        }
-        Some(servers)
-    }
-
-    fn create_cluster(&self) {
-        let mut create = Command::new("redis-cli");
-        create.arg("--cluster").arg("create");
-        for port in &self.ports {
-            create.arg(format!("127.0.0.1:{port}"));
-        }
-        let status = create
-            .args(["--cluster-replicas", "0", "--cluster-yes"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success(), "redis-cli --cluster create");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        for url in self.urls() {
-            loop {
-                let info: Option<String> = redis::Client::open(url.as_str())
-                    .and_then(|c| c.get_connection())
-                    .and_then(|mut c| redis::cmd("CLUSTER").arg("INFO").query(&mut c))
-                    .ok();
-                if info.is_some_and(|i| i.contains("cluster_state:ok")) {
-                    break;
-                }
-                assert!(Instant::now() < deadline, "the cluster never became ready");
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-    }
-
-    fn urls(&self) -> Vec<String> {
-        self.ports
-            .iter()
-            .map(|p| format!("redis://127.0.0.1:{p}/"))
-            .collect()
-    }
-}
-
-impl Drop for Servers {
-    fn drop(&mut self) {
-        for child in &mut self.children {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 /// One topology's figures.

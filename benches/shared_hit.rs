@@ -1,8 +1,9 @@
 //! The shared tier's own cost (issue 15), against a `redis-server` this benchmark starts on a
-//! free loopback port:
+//! free loopback port, then against a 3-master Redis Cluster it starts:
 //!
 //! * **a Redis hit** (memory cold, Redis warm) through `#[cached_query]`, against a raw
-//!   redis-rs `GET` of the same bytes on the same kind of connection (a `ConnectionManager`),
+//!   redis-rs `GET` of the same bytes on the same kind of connection (a `ConnectionManager`; a
+//!   cluster connection on the cluster),
 //!   16 concurrent callers each, in the same run: throughput (criterion, `shared_hit` group;
 //!   each iteration is one call, so its time is the inverse of the throughput);
 //! * **commands per hit**, from `INFO commandstats` around 1,000 hits: the round trips (script
@@ -20,11 +21,11 @@
 mod support;
 
 use cached_query::{Cache, Config, RedisConfig, cached_query};
-use criterion::{Criterion, Throughput};
-use redis::aio::ConnectionManager;
+use criterion::{BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
+use redis::aio::ConnectionLike;
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::servers::Servers;
 
 /// Concurrent callers on each side.
 const CALLERS: u64 = 16;
@@ -38,64 +39,6 @@ async fn blob(id: u32) -> Vec<u8> {
     vec![id as u8; PAYLOAD]
 }
 
-/// A `redis-server` of our own, killed when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Server {
-    fn start() -> Option<Server> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .ok()?
-            .port();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let server = Server { child, port };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        Some(server)
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-
-    /// Calls per command so far (`INFO commandstats`).
-    fn commands(&self) -> HashMap<String, u64> {
-        let mut direct = redis::Client::open(self.url())
-            .and_then(|c| c.get_connection())
-            .unwrap();
-        let info: String = redis::cmd("INFO")
-            .arg("commandstats")
-            .query(&mut direct)
-            .unwrap();
-        info.lines()
-            .filter_map(|line| {
-                let (name, stats) = line.strip_prefix("cmdstat_")?.split_once(':')?;
-                let calls = stats.split(',').find_map(|s| s.strip_prefix("calls="))?;
-                Some((name.to_owned(), calls.parse().ok()?))
-            })
-            .collect()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Commands run between two `INFO commandstats` readings, `info` itself left out.
 fn delta(before: &HashMap<String, u64>, after: &HashMap<String, u64>) -> Vec<(String, u64)> {
     let mut ran: Vec<(String, u64)> = after
@@ -107,12 +50,22 @@ fn delta(before: &HashMap<String, u64>, after: &HashMap<String, u64>) -> Vec<(St
     ran
 }
 
-fn instance(server: &Server) -> Cache {
+fn redis_config(servers: &Servers) -> RedisConfig {
+    let urls = servers.urls();
+    let config = if urls.len() > 1 {
+        RedisConfig::cluster(urls)
+    } else {
+        RedisConfig::new(urls[0].clone())
+    };
+    config.operation_timeout(Duration::from_secs(2))
+}
+
+fn instance(servers: &Servers) -> Cache {
     Cache::new(
         Config::new()
             .namespace("bench-hit")
             .max_capacity_bytes(1)
-            .redis(RedisConfig::new(server.url()).operation_timeout(Duration::from_secs(2))),
+            .redis(redis_config(servers)),
     )
 }
 
@@ -143,7 +96,10 @@ async fn ours(cache: Cache, iters: u64) -> Duration {
 }
 
 /// The same with raw `GET`s of the same bytes.
-async fn raw(connection: ConnectionManager, iters: u64) -> Duration {
+async fn raw<C>(connection: C, iters: u64) -> Duration
+where
+    C: ConnectionLike + Clone + Send + 'static,
+{
     let started = Instant::now();
     let callers: Vec<_> = (0..CALLERS)
         .map(|caller| {
@@ -167,10 +123,28 @@ async fn raw(connection: ConnectionManager, iters: u64) -> Duration {
     started.elapsed()
 }
 
+/// A direct connection for filling Redis (a cluster connection on a cluster).
+fn direct(servers: &Servers) -> Box<dyn redis::ConnectionLike> {
+    let urls = servers.urls();
+    if urls.len() > 1 {
+        Box::new(
+            redis::cluster::ClusterClient::new(urls)
+                .and_then(|c| c.get_connection())
+                .unwrap(),
+        )
+    } else {
+        Box::new(
+            redis::Client::open(urls[0].as_str())
+                .and_then(|c| c.get_connection())
+                .unwrap(),
+        )
+    }
+}
+
 /// Fills Redis: our values (computed once by another instance), and the same payload bytes
 /// under plain keys for the raw side.
-async fn warm(server: &Server) {
-    let writer = instance(server);
+async fn warm(servers: &Servers) {
+    let writer = instance(servers);
     for id in 0..KEYS {
         writer.scope(blob(id)).await;
     }
@@ -179,65 +153,78 @@ async fn warm(server: &Server) {
         assert!(Instant::now() < deadline, "values never written");
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
-    let mut direct = redis::Client::open(server.url())
-        .and_then(|c| c.get_connection())
-        .unwrap();
+    let mut direct = direct(servers);
     let keys: Vec<String> = redis::cmd("KEYS")
         .arg("bench-hit:v:*")
-        .query(&mut direct)
+        .query(direct.as_mut())
         .unwrap();
     assert_eq!(keys.len(), KEYS as usize);
     for (id, key) in keys.iter().enumerate() {
         let payload: Vec<u8> = redis::cmd("HGET")
             .arg(key)
             .arg("p")
-            .query(&mut direct)
+            .query(direct.as_mut())
             .unwrap();
         let _: () = redis::cmd("SET")
             .arg(format!("raw:{id}"))
             .arg(payload)
-            .query(&mut direct)
+            .query(direct.as_mut())
             .unwrap();
     }
 }
 
-fn main() {
-    let Some(server) = Server::start() else {
-        eprintln!("shared_hit: no redis-server on PATH, skipped");
-        return;
-    };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(warm(&server));
-    let cache = instance(&server);
-    let connection = rt
-        .block_on(ConnectionManager::new(
-            redis::Client::open(server.url()).unwrap(),
-        ))
-        .unwrap();
-    // Both connections made, and every key once through each side.
-    rt.block_on(ours(cache, u64::from(KEYS)));
-    rt.block_on(raw(connection.clone(), u64::from(KEYS)));
+/// Waits until `caches` all listen to invalidations.
+async fn subscribed(caches: &[&Cache]) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for cache in caches {
+        while !cache.stats().shared.unwrap().subscribed {
+            assert!(Instant::now() < deadline, "never subscribed");
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+}
 
-    let mut criterion = Criterion::default().configure_from_args();
-    let mut group = criterion.benchmark_group("shared_hit");
-    group.throughput(Throughput::Elements(1));
+/// One topology: the two sides under criterion, then the counts (as TSV lines).
+fn topology(
+    name: &str,
+    servers: &Servers,
+    rt: &tokio::runtime::Runtime,
+    group: &mut BenchmarkGroup<'_, WallTime>,
+) -> String {
+    rt.block_on(warm(servers));
+    let cache = instance(servers);
+    let urls = servers.urls();
+    let suffix = if urls.len() > 1 { "_cluster" } else { "" };
     let before = shared_hits(&cache);
     let mut calls = 0;
-    group.bench_function("cached_query_redis_hit", |b| {
-        b.to_async(&rt).iter_custom(|iters| {
+    // Both connections made, and every key once through each side.
+    calls += u64::from(KEYS);
+    rt.block_on(ours(cache, u64::from(KEYS)));
+    group.bench_function(format!("cached_query_redis_hit{suffix}"), |b| {
+        b.to_async(rt).iter_custom(|iters| {
             calls += iters;
             ours(cache, iters)
         });
     });
-    group.bench_function("raw_redis_get", |b| {
-        b.to_async(&rt)
-            .iter_custom(|iters| raw(connection.clone(), iters));
-    });
-    group.finish();
+    if urls.len() > 1 {
+        let client = redis::cluster::ClusterClient::new(urls).unwrap();
+        let connection = rt.block_on(client.get_async_connection()).unwrap();
+        rt.block_on(raw(connection.clone(), u64::from(KEYS)));
+        group.bench_function(format!("raw_redis_get{suffix}"), |b| {
+            b.to_async(rt)
+                .iter_custom(|iters| raw(connection.clone(), iters));
+        });
+    } else {
+        let client = redis::Client::open(urls[0].as_str()).unwrap();
+        let connection = rt
+            .block_on(redis::aio::ConnectionManager::new(client))
+            .unwrap();
+        rt.block_on(raw(connection.clone(), u64::from(KEYS)));
+        group.bench_function(format!("raw_redis_get{suffix}"), |b| {
+            b.to_async(rt)
+                .iter_custom(|iters| raw(connection.clone(), iters));
+        });
+    }
     assert_eq!(
         shared_hits(&cache) - before,
         calls,
@@ -247,62 +234,76 @@ fn main() {
     let mut extra = String::new();
     // Commands per hit: 1,000 hits, one at a time.
     let hits = 1_000u64;
-    let before = server.commands();
+    let before = servers.commands();
     rt.block_on(async {
         for n in 0..hits {
             std::hint::black_box(cache.scope(blob((n % u64::from(KEYS)) as u32)).await);
         }
     });
-    let ran = delta(&before, &server.commands());
-    for (command, n) in &ran {
-        extra.push_str(&format!("hit\t{command}\t{}\n", *n as f64 / hits as f64));
+    for (command, n) in delta(&before, &servers.commands()) {
+        extra.push_str(&format!(
+            "{name}\thit\t{command}\t{}\n",
+            n as f64 / hits as f64
+        ));
     }
 
     // An invalidation with three instances subscribed (the one that filled Redis, the measured
-    // one, and another).
-    let other = instance(&server);
-    rt.block_on(async {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        for cache in [&cache, &other] {
-            while !cache.stats().shared.unwrap().subscribed {
-                assert!(Instant::now() < deadline, "never subscribed");
-                tokio::time::sleep(Duration::from_millis(2)).await;
-            }
-        }
-    });
-    // The first invalidation loads its script; the second is counted.
+    // one, and another). The first loads its scripts; the second is counted.
+    let other = instance(servers);
+    rt.block_on(subscribed(&[&cache, &other]));
     rt.block_on(cache.scope(cached_query::invalidate_tag("blob:0")))
         .expect("confirmed by every instance");
-    let before = server.commands();
+    let before = servers.commands();
     rt.block_on(cache.scope(cached_query::invalidate_tag("blob:1")))
         .expect("confirmed by every instance");
-    for (command, n) in delta(&before, &server.commands()) {
-        extra.push_str(&format!("invalidation\t{command}\t{n}\n"));
+    for (command, n) in delta(&before, &servers.commands()) {
+        extra.push_str(&format!("{name}\tinvalidation\t{command}\t{n}\n"));
     }
+
     // What Redis spent per call of each command over the whole run (µs).
-    let mut direct = redis::Client::open(server.url())
-        .and_then(|c| c.get_connection())
-        .unwrap();
-    let info: String = redis::cmd("INFO")
-        .arg("commandstats")
-        .query(&mut direct)
-        .unwrap();
-    for line in info.lines() {
-        let Some((name, stats)) = line
-            .strip_prefix("cmdstat_")
-            .and_then(|l| l.split_once(':'))
-        else {
-            continue;
-        };
-        if let Some(usec) = stats
-            .split(',')
-            .find_map(|s| s.strip_prefix("usec_per_call="))
-        {
-            extra.push_str(&format!("usec_per_call\t{name}\t{usec}\n"));
+    let usec = servers.command_stats("usec=");
+    let counted = servers.command_stats("calls=");
+    for (command, total) in usec {
+        if let Some(calls) = counted.get(&command).filter(|c| **c > 0.0) {
+            extra.push_str(&format!(
+                "{name}\tusec_per_call\t{command}\t{:.3}\n",
+                total / calls
+            ));
         }
     }
+    extra
+}
+
+fn main() {
+    let dir = std::env::temp_dir().join(format!("cq-shared-hit-{}", std::process::id()));
+    let single_dir = dir.join("single");
+    let cluster_dir = dir.join("cluster");
+    for d in [&single_dir, &cluster_dir] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let Some(single) = Servers::start(1, false, &single_dir) else {
+        eprintln!("shared_hit: no redis-server on PATH, skipped");
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut criterion = Criterion::default().configure_from_args();
+    let mut group = criterion.benchmark_group("shared_hit");
+    group.throughput(Throughput::Elements(1));
+    let mut extra = topology("single", &single, &rt, &mut group);
+    drop(single);
+    // The cluster only in a full run: `cargo test --all-targets` smoke-tests one server.
+    if support::full_run() {
+        let cluster = Servers::start(3, true, &cluster_dir).expect("redis-server");
+        extra.push_str(&topology("cluster", &cluster, &rt, &mut group));
+    }
+    group.finish();
     eprint!("{extra}");
     if support::full_run() {
         support::write_extra("shared_hit.tsv", &extra);
     }
+    let _ = std::fs::remove_dir_all(&dir);
 }

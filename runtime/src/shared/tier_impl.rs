@@ -25,6 +25,12 @@ impl SharedTier {
         let budget = self.config.operation_timeout;
         self.replayed_within(budget).await?;
         if self.is_cluster() {
+            if want_value {
+                let left = budget.saturating_sub(started.elapsed());
+                if let Some(hit) = self.cluster_plain_hit(left, key, tags).await? {
+                    return Ok(hit.remote);
+                }
+            }
             let read = RemoteRead {
                 key,
                 tags,
