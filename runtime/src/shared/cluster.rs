@@ -6,8 +6,9 @@
 //! node; the caller waits for the slowest, one round trip), and what the one-server scripts
 //! decide inside Redis is decided here:
 //!
-//! * **Read**: the tags' generations (created at a random start if missing, TTL extended) and
-//!   the value's hash are read side by side; the value is a hit only if the generations stored
+//! * **Read** (after `plain_read.rs` found no hit by plain commands): the tags' generations
+//!   (created at a random start if missing, TTL extended) and the value's hash are read side by
+//!   side; the value is a hit only if the generations stored
 //!   with it are exactly the ones just read. Not atomic, and it need not be: the caller
 //!   snapshotted its in-memory stamps before reading, so an invalidation acknowledged after that
 //!   makes the copy stale on arrival, and one applied before is seen by the counters read after.

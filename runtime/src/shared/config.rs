@@ -58,8 +58,8 @@ impl RedisConfig {
     /// enough, the others are tried if it is down), with the same defaults as [`new`](Self::new).
     ///
     /// Values, tag generations and invalidations are spread over the cluster's slots: a read
-    /// sends one small command per key it needs (the value and each tag's generation) to the
-    /// nodes holding them, all at once, so it still costs one round trip of waiting; an
+    /// sends plain commands per key it needs (the value and each tag's generation) to the
+    /// nodes holding them, all at once, so a hit still costs one round trip of waiting; an
     /// invalidation bumps its tags, then publishes on a sharded channel (`SPUBLISH`), and waits
     /// for every instance's acknowledgement, as with one server.
     ///
