@@ -102,7 +102,8 @@ impl<R> Miss<R> {
                             generations: Some(ticket),
                         };
                     }
-                    // Released without a value: claim it ourselves.
+                    // No value yet (still computing, or the holder gave up or died): claim
+                    // again; a lease still held means waiting again.
                     missed = ReadThrough::Compute {
                         generations: Some(ticket),
                     };
