@@ -2,8 +2,10 @@
 # Regenerates BENCHMARKS.md from one run: bytes per entry, every criterion benchmark of
 # benches/hit.rs (our side on quick_cache and the peers), our side again on moka (a second
 # process: the engine is the application's choice at start-up), the stampede, the Zipf hit
-# ratio, the shared tier's writes per second, batch queries; then the tables (scripts/bench_report.py,
-# scripts/bench_shared_writes.py), read from target/criterion/**/estimates.json
+# ratio, the shared tier's writes per second, batch queries, the shared tier's cost per hit and
+# its load test (issue 15); then the tables (scripts/bench_report.py, scripts/bench_shared_writes.py,
+# scripts/bench_batch.py, scripts/bench_shared_hit.py, scripts/bench_load.py), read from
+# target/criterion/**/estimates.json
 # and the figures the benches write to $CQ_BENCH_OUT. Short runs (1 s warm-up, 2 s measurement):
 # about 10 minutes on 2 cores.
 #
@@ -53,4 +55,16 @@ if [[ "${1:-}" != "--report-only" ]]; then
   cargo bench -p cached-query-http --bench http -- "${short[@]}" | tee "$out/http.log"
 fi
 python3 scripts/bench_http.py "$target" >> BENCHMARKS.md
+# The shared tier's cost (issue 15): a Redis hit vs raw GET, commands per hit, an invalidation's
+# round trips; then the multi-process load test on one Redis and on a cluster. Starts its own
+# redis-servers; writes nothing without them.
+if [[ "${1:-}" != "--report-only" ]]; then
+  rm -rf "$target/criterion/shared_hit"
+  cargo bench --features redis --bench shared_hit -- "${short[@]}" | tee "$out/shared_hit.log"
+fi
+python3 scripts/bench_shared_hit.py "$target" "$out" >> BENCHMARKS.md
+if [[ "${1:-}" != "--report-only" ]]; then
+  cargo bench --features redis --bench load | tee "$out/load.log"
+fi
+python3 scripts/bench_load.py "$out" >> BENCHMARKS.md
 echo "BENCHMARKS.md written"

@@ -32,6 +32,18 @@ fi
 cargo test --workspace --all-features --all-targets
 cargo test --workspace --all-features --doc
 
+# The shared-tier suite once more against a 3-master Redis Cluster: its support code starts
+# one per test (`redis-server --cluster-enabled yes` x 3 on free loopback ports, then
+# `redis-cli --cluster create ... --cluster-replicas 0`) and tears it down. (The test that kills
+# one master starts its own cluster in both runs.)
+echo "== the shared-tier suite on a Redis Cluster"
+if ! command -v redis-cli >/dev/null 2>&1; then
+  echo "redis-cli is required (Debian: redis-tools, installed with redis-server)" >&2
+  exit 1
+fi
+CACHED_QUERY_TEST_TOPOLOGY=cluster cargo test -p cached-query --all-features --test shared \
+  -- --test-threads 4
+
 # The runtime's unit tests and the facade's behaviour suites once more on the other in-memory
 # engine: `CACHED_QUERY_ENGINE` makes every `Config` start from it (the application's choice
 # otherwise; quick_cache by default).

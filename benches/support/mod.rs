@@ -3,6 +3,8 @@
 //! figures criterion does not record are written for `scripts/bench.sh`.
 #![allow(dead_code, unreachable_pub)] // each bench binary uses part of it, from its own root
 
+pub mod servers;
+
 use cached_query::{Config, Engine};
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;

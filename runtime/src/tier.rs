@@ -69,6 +69,59 @@ pub(crate) trait Tier: Send + Sync {
     fn count_refused(&self);
     /// What the tier has done so far.
     fn stats(&self) -> SharedStats;
+    /// Whether a miss should claim the key across instances ([`claim`](Tier::claim)) before
+    /// computing it (cross-instance single-flight, opt-in).
+    fn coalesces(&self) -> bool {
+        false
+    }
+    /// Claims `key` for this instance's computation: a lease, or word that another instance
+    /// holds it.
+    fn claim(&self, key: u128) -> TierFuture<'_, Claim> {
+        let _ = key;
+        Box::pin(async { Err(TierError::Unavailable) })
+    }
+    /// Waits (boundedly) until another instance may have released its claim on `key`.
+    fn wait_released(&self, key: u128) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        let _ = key;
+        Box::pin(async {})
+    }
+    /// Counts a call answered by another instance's computation after waiting for it.
+    fn count_coalesced(&self) {}
+}
+
+/// The answer to a [`Tier::claim`].
+pub(crate) enum Claim {
+    /// This instance computes the key; other instances wait for it.
+    Leased(Lease),
+    /// Another instance is computing it.
+    Held,
+}
+
+/// A claim on a key, held while this instance computes it (the tier renews it meanwhile).
+/// Dropped, it is released, so that a waiting instance takes over at once (the body failed,
+/// or its result is not shared); handed to the [`Write`] of the result, it is released once
+/// the value is in the shared store, so that the waiters find it there.
+pub(crate) struct Lease(Option<Box<dyn FnOnce() + Send + Sync>>);
+
+impl Lease {
+    pub(crate) fn new(release: impl FnOnce() + Send + Sync + 'static) -> Self {
+        Self(Some(Box::new(release)))
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if let Some(release) = self.0.take() {
+            release();
+        }
+    }
+}
+
+/// What the write of a computed value needs: the generations it was computed under, and the
+/// claim on its key if this instance holds one.
+pub(crate) struct WriteTicket {
+    pub(crate) generations: Vec<u8>,
+    pub(crate) lease: Option<Lease>,
 }
 
 /// Bounds a tier sets on the values that go through it.
@@ -112,6 +165,8 @@ pub(crate) struct Write {
     pub(crate) schema: Vec<u8>,
     pub(crate) payload: Option<Vec<u8>>,
     pub(crate) ttl: Duration,
+    /// Released once the value is written (see [`Lease`]).
+    pub(crate) lease: Option<Lease>,
 }
 
 /// Why a shared operation did not happen.
@@ -223,6 +278,10 @@ pub struct SharedStats {
     pub invalidations_pending: u64,
     /// Pending invalidations applied to Redis later (replays).
     pub invalidations_replayed: u64,
+    /// Calls that found another instance computing their key (cross-instance single-flight,
+    /// [`RedisConfig::coalesce_across_instances`](crate::RedisConfig::coalesce_across_instances)),
+    /// waited, and were answered with its value.
+    pub remote_coalesced: u64,
 }
 
 // ---------------------------------------------------------------------------------------------

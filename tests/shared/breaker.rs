@@ -3,7 +3,7 @@
 //! the probe must still settle the breaker, or the tier stays switched off until restart.
 
 use crate::support::{RedisServer, ready, shared};
-use cached_query::{BreakerState, Cache, Config, RedisConfig, cached_query};
+use cached_query::{BreakerState, Cache, Config, cached_query};
 use std::time::{Duration, Instant};
 
 #[cached_query(ttl = "10m")]
@@ -16,7 +16,8 @@ async fn a_cancelled_probe_cannot_leave_the_breaker_half_open() {
     let server = RedisServer::start();
     let cache = Cache::new(
         Config::new().namespace("probe").redis(
-            RedisConfig::new(server.url())
+            server
+                .config()
                 .operation_timeout(Duration::from_millis(100))
                 .breaker(1, Duration::from_millis(20)),
         ),

@@ -91,11 +91,7 @@ async fn values_of_the_wrong_redis_type_are_refused_never_errors_and_get_overwri
     })
     .await;
     // A third instance reads them back as ours.
-    let c = Cache::new(
-        Config::new()
-            .namespace("foreign")
-            .redis(patient(&server.url())),
-    );
+    let c = Cache::new(Config::new().namespace("foreign").redis(patient(&server)));
     ready(&[&c]).await;
     let runs = RUNS.load(SeqCst);
     for id in 0..N {

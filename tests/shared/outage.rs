@@ -3,7 +3,7 @@
 //! instance (the invalidating one, another, a new one) serves the old value afterwards.
 
 use crate::support::{RedisServer, eventually, patient, ready, shared};
-use cached_query::{BreakerState, Cache, Config, RedisConfig, cached_query};
+use cached_query::{BreakerState, Cache, Config, cached_query};
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
@@ -21,7 +21,8 @@ async fn doc(id: u32) -> u64 {
 fn instance(server: &RedisServer, namespace: &str) -> Cache {
     Cache::new(
         Config::new().namespace(namespace).redis(
-            RedisConfig::new(server.url())
+            server
+                .config()
                 .operation_timeout(Duration::from_millis(100))
                 .breaker(1, Duration::from_millis(300)),
         ),
@@ -65,11 +66,7 @@ async fn an_invalidation_refused_during_an_outage_is_replayed_before_redis_is_re
         2,
         "b applied the replayed invalidation"
     );
-    let c = Cache::new(
-        Config::new()
-            .namespace("outage")
-            .redis(patient(&server.url())),
-    );
+    let c = Cache::new(Config::new().namespace("outage").redis(patient(&server)));
     ready(&[&c]).await;
     assert_eq!(
         c.scope(doc(1)).await,
@@ -104,7 +101,7 @@ async fn a_tag_generation_never_goes_back_to_one_already_used() {
     let (a, b) = crate::support::pair(&server, "generations");
     ready(&[&a, &b]).await;
     let mut direct = server.client();
-    let evict = |direct: &mut redis::Connection| {
+    let evict = |direct: &mut crate::support::Direct| {
         let _: () = redis::cmd("DEL")
             .arg("generations:t:gdoc:7")
             .query(direct)

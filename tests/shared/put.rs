@@ -21,13 +21,7 @@ async fn put_rename_item(id: u32, name: String) -> Result<String, String> {
 }
 
 fn patient_pair(server: &RedisServer, namespace: &str) -> (Cache, Cache) {
-    let make = || {
-        Cache::new(
-            Config::new()
-                .namespace(namespace)
-                .redis(patient(&server.url())),
-        )
-    };
+    let make = || Cache::new(Config::new().namespace(namespace).redis(patient(server)));
     (make(), make())
 }
 
@@ -66,7 +60,7 @@ async fn after_a_put_the_other_instances_next_read_returns_the_new_value() {
     assert_eq!(ITEM_RUNS.load(SeqCst), 1, "no read ran its body");
 
     // A third instance, memory empty: the value is in Redis.
-    let c = Cache::new(Config::new().namespace("put").redis(patient(&server.url())));
+    let c = Cache::new(Config::new().namespace("put").redis(patient(&server)));
     ready(&[&c]).await;
     assert_eq!(c.scope(put_item(1)).await.unwrap(), "1: new 19");
     assert_eq!(ITEM_RUNS.load(SeqCst), 1);
@@ -159,7 +153,7 @@ async fn data_under_a_counters_key_that_is_not_an_integer_is_replaced() {
     let fresh = Cache::new(
         Config::new()
             .namespace("counter-foreign")
-            .redis(patient(&server.url())),
+            .redis(patient(&server)),
     );
     assert_eq!(fresh.increment(&"mixed", 5, minute).await, 5);
     assert_eq!(shared(&fresh).errors, 0);

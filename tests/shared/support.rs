@@ -1,62 +1,205 @@
-//! A `redis-server` of the test's own, on a free loopback port, stopped when dropped; instances
-//! configured against it, and what they report.
+//! The Redis of the test's own, on free loopback ports, stopped when dropped: one server, or a
+//! 3-master Redis Cluster when `CACHED_QUERY_TEST_TOPOLOGY=cluster` (so that the same suite runs
+//! against both); instances configured against it, and what they report.
 
 use cached_query::{Cache, Config, RedisConfig, SharedStats};
 use std::net::TcpListener;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub struct RedisServer {
-    pub port: u16,
+/// Whether this run's Redis is a cluster (`CACHED_QUERY_TEST_TOPOLOGY=cluster`).
+pub fn on_cluster() -> bool {
+    std::env::var("CACHED_QUERY_TEST_TOPOLOGY").is_ok_and(|t| t == "cluster")
+}
+
+/// One `redis-server` process.
+struct Node {
+    port: u16,
     child: Option<Child>,
 }
 
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// The Redis a test runs against: one server, or the three masters of a cluster.
+pub struct RedisServer {
+    pub port: u16,
+    nodes: Vec<Node>,
+    /// A cluster's directory (its nodes' `nodes.conf`), removed when dropped.
+    cluster_dir: Option<PathBuf>,
+}
+
 impl RedisServer {
+    /// The run's topology (see [`on_cluster`]).
     pub fn start() -> RedisServer {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free loopback port");
-        let mut server = RedisServer { port, child: None };
-        server.spawn();
+        if on_cluster() {
+            Self::start_cluster()
+        } else {
+            Self::start_single()
+        }
+    }
+
+    pub fn start_single() -> RedisServer {
+        let port = free_port();
+        let mut server = RedisServer {
+            port,
+            nodes: vec![Node { port, child: None }],
+            cluster_dir: None,
+        };
+        server.spawn_all();
         server
     }
 
-    fn spawn(&mut self) {
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no", "--protected-mode", "no"])
+    /// Three masters (`--cluster-enabled yes`), joined by `redis-cli --cluster create`.
+    /// `cluster-require-full-coverage no`: with a master down, the others keep serving their
+    /// slots.
+    pub fn start_cluster() -> RedisServer {
+        let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+        let dir = std::env::temp_dir().join(format!(
+            "cached-query-cluster-{}-{}",
+            std::process::id(),
+            ports[0]
+        ));
+        std::fs::create_dir_all(&dir).expect("a directory for the cluster's nodes.conf");
+        let mut server = RedisServer {
+            port: ports[0],
+            nodes: ports
+                .iter()
+                .map(|&port| Node { port, child: None })
+                .collect(),
+            cluster_dir: Some(dir),
+        };
+        server.spawn_all();
+        let mut create = Command::new("redis-cli");
+        create.arg("--cluster").arg("create");
+        for port in &ports {
+            create.arg(format!("127.0.0.1:{port}"));
+        }
+        let status = create
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("redis-cli on PATH: run `bash scripts/test.sh`, which installs it");
+        assert!(status.success(), "redis-cli --cluster create failed");
+        server.wait_cluster_ok();
+        server
+    }
+
+    fn is_cluster(&self) -> bool {
+        self.cluster_dir.is_some()
+    }
+
+    fn spawn_all(&mut self) {
+        for i in 0..self.nodes.len() {
+            self.spawn_node(i);
+        }
+    }
+
+    fn spawn_node(&mut self, i: usize) {
+        let port = self.nodes[i].port;
+        let mut command = Command::new("redis-server");
+        command
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--protected-mode", "no"]);
+        if let Some(dir) = &self.cluster_dir {
+            command
+                .args(["--cluster-enabled", "yes"])
+                .args(["--cluster-config-file", &format!("nodes-{port}.conf")])
+                .args(["--cluster-node-timeout", "1000"])
+                .args(["--cluster-require-full-coverage", "no"])
+                .arg("--dir")
+                .arg(dir);
+        }
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("redis-server on PATH: run `bash scripts/test.sh`, which installs it");
-        self.child = Some(child);
+        self.nodes[i].child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "redis-server did not start");
             std::thread::sleep(Duration::from_millis(5));
         }
     }
 
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
+    /// Waits until every node reports `cluster_state:ok` (no-op for one server).
+    fn wait_cluster_ok(&self) {
+        if !self.is_cluster() {
+            return;
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        for node in &self.nodes {
+            loop {
+                let info: Option<String> = redis::Client::open(node_url(node.port))
+                    .and_then(|c| c.get_connection())
+                    .and_then(|mut c| redis::cmd("CLUSTER").arg("INFO").query(&mut c))
+                    .ok();
+                if info.is_some_and(|i| i.contains("cluster_state:ok")) {
+                    break;
+                }
+                assert!(Instant::now() < deadline, "the cluster never became ready");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
     }
 
-    /// Kills the server (as a crash would).
+    /// The first node's URL (a seed, for a cluster).
+    pub fn url(&self) -> String {
+        node_url(self.port)
+    }
+
+    /// A configuration for this Redis, whichever its topology.
+    pub fn config(&self) -> RedisConfig {
+        if self.is_cluster() {
+            RedisConfig::cluster(self.nodes.iter().map(|n| node_url(n.port)))
+        } else {
+            RedisConfig::new(self.url())
+        }
+    }
+
+    /// Every node's URL (one, or a cluster's seeds).
+    pub fn urls(&self) -> Vec<String> {
+        self.nodes.iter().map(|n| node_url(n.port)).collect()
+    }
+
+    /// Kills every node (as a crash would).
     pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
+        for i in 0..self.nodes.len() {
+            self.kill_node(i);
+        }
+    }
+
+    /// Kills one node (one master of a cluster).
+    pub fn kill_node(&mut self, i: usize) {
+        if let Some(mut child) = self.nodes[i].child.take() {
             let _ = child.kill();
             let _ = child.wait();
         }
     }
 
-    /// Starts it again on the same port, empty.
-    pub fn restart(&mut self) {
-        self.kill();
-        self.spawn();
+    /// Starts a killed node again on its port, empty (a cluster node keeps its slots: its
+    /// `nodes.conf` survives).
+    pub fn restart_node(&mut self, i: usize) {
+        self.kill_node(i);
+        self.spawn_node(i);
+        self.wait_cluster_ok();
     }
 
-    /// Freezes the process: connections stay open, nothing answers.
+    /// Starts every node again on the same ports, empty.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn_all();
+        self.wait_cluster_ok();
+    }
+
+    /// Freezes every node: connections stay open, nothing answers.
     pub fn freeze(&self) {
         self.signal("-STOP");
     }
@@ -66,30 +209,125 @@ impl RedisServer {
     }
 
     fn signal(&self, signal: &str) {
-        let pid = self.child.as_ref().expect("running").id().to_string();
-        let status = Command::new("kill")
-            .args([signal, &pid])
-            .status()
-            .expect("kill");
-        assert!(status.success());
+        for node in &self.nodes {
+            let pid = node.child.as_ref().expect("running").id().to_string();
+            let status = Command::new("kill")
+                .args([signal, &pid])
+                .status()
+                .expect("kill");
+            assert!(status.success());
+        }
     }
 
-    /// A plain client connection, for poking at the stored data.
-    pub fn client(&self) -> redis::Connection {
-        redis::Client::open(self.url())
+    /// A plain client connection, for poking at the stored data (a cluster connection, which
+    /// routes each command to its key's node and `KEYS`/`FLUSHALL` to every master).
+    pub fn client(&self) -> Direct {
+        if self.is_cluster() {
+            let nodes: Vec<String> = self.nodes.iter().map(|n| node_url(n.port)).collect();
+            Direct(Box::new(
+                redis::cluster::ClusterClient::new(nodes)
+                    .and_then(|c| c.get_connection())
+                    .expect("a direct cluster connection"),
+            ))
+        } else {
+            Direct(Box::new(self.node_client(0)))
+        }
+    }
+
+    /// A connection to node `i` alone.
+    pub fn node_client(&self, i: usize) -> redis::Connection {
+        redis::Client::open(node_url(self.nodes[i].port))
             .and_then(|c| c.get_connection())
             .expect("a direct connection")
     }
+
+    /// How many nodes there are (1, or a cluster's 3).
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// How many times the nodes ran each command so far (`INFO commandstats`, summed).
+    pub fn command_calls(&self) -> std::collections::HashMap<String, u64> {
+        let mut calls = std::collections::HashMap::new();
+        for i in 0..self.nodes.len() {
+            let info: String = redis::cmd("INFO")
+                .arg("commandstats")
+                .query(&mut self.node_client(i))
+                .unwrap();
+            for line in info.lines() {
+                let Some((name, stats)) = line
+                    .strip_prefix("cmdstat_")
+                    .and_then(|l| l.split_once(':'))
+                else {
+                    continue;
+                };
+                let count = stats
+                    .split(',')
+                    .find_map(|s| s.strip_prefix("calls="))
+                    .and_then(|c| c.parse::<u64>().ok())
+                    .unwrap_or(0);
+                *calls.entry(name.to_owned()).or_insert(0) += count;
+            }
+        }
+        calls
+    }
+}
+
+/// A direct connection to one server or to a cluster.
+pub struct Direct(Box<dyn redis::ConnectionLike + Send>);
+
+impl redis::ConnectionLike for Direct {
+    fn req_packed_command(&mut self, cmd: &[u8]) -> redis::RedisResult<redis::Value> {
+        self.0.req_packed_command(cmd)
+    }
+
+    fn req_packed_commands(
+        &mut self,
+        cmd: &[u8],
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisResult<Vec<redis::Value>> {
+        self.0.req_packed_commands(cmd, offset, count)
+    }
+
+    fn req_command(&mut self, cmd: &redis::Cmd) -> redis::RedisResult<redis::Value> {
+        self.0.req_command(cmd)
+    }
+
+    fn get_db(&self) -> i64 {
+        self.0.get_db()
+    }
+
+    fn supports_pipelining(&self) -> bool {
+        self.0.supports_pipelining()
+    }
+
+    fn check_connection(&mut self) -> bool {
+        self.0.check_connection()
+    }
+
+    fn is_open(&self) -> bool {
+        self.0.is_open()
+    }
+}
+
+fn node_url(port: u16) -> String {
+    format!("redis://127.0.0.1:{port}/")
 }
 
 impl Drop for RedisServer {
     fn drop(&mut self) {
-        if let Some(child) = &self.child {
-            let _ = Command::new("kill")
-                .args(["-CONT", &child.id().to_string()])
-                .status();
+        for node in &self.nodes {
+            if let Some(child) = &node.child {
+                let _ = Command::new("kill")
+                    .args(["-CONT", &child.id().to_string()])
+                    .status();
+            }
         }
         self.kill();
+        if let Some(dir) = &self.cluster_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 
@@ -105,20 +343,23 @@ pub async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
 
 /// Two instances of one application (same namespace) sharing one Redis.
 pub fn pair(server: &RedisServer, namespace: &str) -> (Cache, Cache) {
-    let make =
-        || {
-            Cache::new(Config::new().namespace(namespace).redis(
-                RedisConfig::new(server.url()).operation_timeout(Duration::from_millis(200)),
-            ))
-        };
+    let make = || {
+        Cache::new(
+            Config::new().namespace(namespace).redis(
+                server
+                    .config()
+                    .operation_timeout(Duration::from_millis(200)),
+            ),
+        )
+    };
     (make(), make())
 }
 
 /// The configuration of an instance whose assertions are about what is shared, not about the
 /// time budget: a loaded machine (CI shares its cores) can take longer than the default 100 ms
 /// to answer, which would turn an expected shared hit into a counted timeout and a miss.
-pub fn patient(url: &str) -> RedisConfig {
-    RedisConfig::new(url).operation_timeout(Duration::from_secs(2))
+pub fn patient(server: &RedisServer) -> RedisConfig {
+    server.config().operation_timeout(Duration::from_secs(2))
 }
 
 pub fn shared(cache: &Cache) -> SharedStats {

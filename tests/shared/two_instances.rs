@@ -10,7 +10,7 @@ mod example;
 
 #[tokio::test]
 async fn the_two_instances_example_runs_twice_in_a_row_against_one_redis() {
-    let server = RedisServer::start();
+    let server = RedisServer::start_single(); // the example takes one URL
     example::run(&server.url()).await.expect("the first run");
     example::run(&server.url())
         .await

@@ -224,6 +224,7 @@ impl SharedPut {
                     schema: tier::schema_fingerprint(self.codec),
                     payload: Some(payload),
                     ttl: self.ttl,
+                    lease: None,
                 })
                 .await
                 .unwrap_or(false),

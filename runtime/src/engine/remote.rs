@@ -1,25 +1,36 @@
 //! The leader's use of the shared tier: read through it before computing, write the result
 //! behind. Any failure of the tier is a miss and a counter, never the caller's error.
+//!
+//! With cross-instance single-flight (`RedisConfig::coalesce_across_instances`), a miss the
+//! shared tier could not answer claims the key before computing: the instance that gets the
+//! lease reads once more (the value may have landed between its read and its claim) and
+//! computes; the others wait until the lease is released, then read the value it wrote, or
+//! claim the key themselves if there is none (the holder failed, or died and its lease ran
+//! out).
 
 use super::compute::Snapshot;
 use super::miss::{Miss, MissKind};
 use crate::observe::{CallOutcome, Tier};
 use crate::stats::bump;
 use crate::store::Entry;
-use crate::tier::{self, Remote, TierError, Write};
+use crate::tier::{self, Claim, Remote, TierError, Write, WriteTicket};
 use crate::value::{SharedCodec, Stored};
 use std::any::Any;
 use std::sync::Arc;
 use std::time::Duration;
+use std::time::Instant;
 
 /// What the shared tier made of a miss.
 pub(super) enum ReadThrough<R> {
     /// A value another instance computed, now also in memory.
     Answered(R, Arc<Entry>),
-    /// Compute it; `generations` (when the value is shared and the tier answered) is the
-    /// snapshot to write the result under.
-    Compute { generations: Option<Vec<u8>> },
+    /// Compute it; `generations` (when the value is shared and the tier answered) holds the
+    /// snapshot to write the result under, and this instance's claim on the key if it took one.
+    Compute { generations: Option<WriteTicket> },
 }
+
+/// The longest a call waits for another instance's computation before it computes on its own.
+const LONGEST_REMOTE_WAIT: Duration = Duration::from_secs(30);
 
 impl<R> Miss<R> {
     /// Reads the key from the shared tier when the function shares its values; a refresh only
@@ -37,7 +48,69 @@ impl<R> Miss<R> {
                 self.wants_remote_value(),
             )
             .await;
-        self.accept_remote(tier, shared, read, snapshot)
+        let first = self.accept_remote(tier, shared, read, snapshot);
+        match first {
+            ReadThrough::Compute {
+                generations: Some(_),
+            } if tier.coalesces() && self.wants_remote_value() => {
+                self.claim_or_wait(tier, shared, &names, snapshot, first)
+                    .await
+            }
+            answered_or_unreachable => answered_or_unreachable,
+        }
+    }
+
+    /// Cross-instance single-flight: claims the key, or waits for the instance that holds it.
+    /// `missed`: what the first read made of the miss, used if Redis stops answering.
+    async fn claim_or_wait(
+        &self,
+        tier: &dyn tier::Tier,
+        shared: SharedCodec,
+        names: &[Box<str>],
+        snapshot: &Snapshot,
+        mut missed: ReadThrough<R>,
+    ) -> ReadThrough<R> {
+        let started = Instant::now();
+        let mut waited = false;
+        loop {
+            let lease = match tier.claim(self.hash).await {
+                Ok(Claim::Leased(lease)) => Some(lease),
+                Ok(Claim::Held) if started.elapsed() < LONGEST_REMOTE_WAIT => {
+                    tier.wait_released(self.hash).await;
+                    waited = true;
+                    None
+                }
+                // Redis unreachable, or waited long enough: compute here (never worse than
+                // without coalescing).
+                Ok(Claim::Held) | Err(_) => return missed,
+            };
+            // Read (again): the value the holder wrote, or one that landed before our claim.
+            let read = tier.read(self.hash, names, self.entry_ttl(), true).await;
+            match self.accept_remote(tier, shared, read, snapshot) {
+                answered @ ReadThrough::Answered(..) => {
+                    if waited {
+                        tier.count_coalesced();
+                    }
+                    return answered;
+                }
+                ReadThrough::Compute {
+                    generations: Some(mut ticket),
+                } => {
+                    if lease.is_some() {
+                        ticket.lease = lease;
+                        return ReadThrough::Compute {
+                            generations: Some(ticket),
+                        };
+                    }
+                    // No value yet (still computing, or the holder gave up or died): claim
+                    // again; a lease still held means waiting again.
+                    missed = ReadThrough::Compute {
+                        generations: Some(ticket),
+                    };
+                }
+                unreachable @ ReadThrough::Compute { generations: None } => return unreachable,
+            }
+        }
     }
 
     /// The TTL the entry will have: tag counters read for it must outlive it.
@@ -96,7 +169,10 @@ impl<R> Miss<R> {
             Err(_) => return ReadThrough::Compute { generations: None },
         };
         ReadThrough::Compute {
-            generations: Some(generations),
+            generations: Some(WriteTicket {
+                generations,
+                lease: None,
+            }),
         }
     }
 
@@ -104,7 +180,7 @@ impl<R> Miss<R> {
     pub(super) fn write_remote(
         &self,
         value: Option<&(dyn Any + Send + Sync)>,
-        generations: Vec<u8>,
+        ticket: WriteTicket,
     ) {
         let Some((tier, shared)) = self.shared() else {
             return;
@@ -122,10 +198,11 @@ impl<R> Miss<R> {
         tier.write(Write {
             key: self.hash,
             tags: self.remote_tag_names(),
-            generations,
+            generations: ticket.generations,
             schema: tier::schema_fingerprint(shared),
             ttl: self.local_ttl(Stored::value_or_nothing(payload.as_ref())),
             payload,
+            lease: ticket.lease,
         });
     }
 }

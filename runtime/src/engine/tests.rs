@@ -176,6 +176,7 @@ impl Tier for FakeTier {
             invalidations_failed: 0,
             invalidations_pending: 0,
             invalidations_replayed: 0,
+            remote_coalesced: 0,
         }
     }
 }

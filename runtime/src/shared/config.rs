@@ -21,6 +21,8 @@ use std::time::Duration;
 #[derive(Clone, Debug)]
 pub struct RedisConfig {
     pub(super) url: String,
+    /// Seed nodes of a Redis Cluster; empty for a single server at `url`.
+    pub(super) cluster_nodes: Vec<String>,
     pub(super) operation_timeout: Duration,
     pub(super) connect_timeout: Duration,
     pub(super) l1_ttl_cap: Duration,
@@ -28,6 +30,9 @@ pub struct RedisConfig {
     pub(super) breaker_failures: u32,
     pub(super) breaker_cooldown: Duration,
     pub(super) max_value_bytes: usize,
+    /// Cross-instance single-flight: the lease a computing instance holds (renewed while it
+    /// computes); `None`: off.
+    pub(super) coalesce_lease: Option<Duration>,
 }
 
 impl RedisConfig {
@@ -37,6 +42,7 @@ impl RedisConfig {
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
+            cluster_nodes: Vec::new(),
             operation_timeout: Duration::from_millis(100),
             connect_timeout: Duration::from_millis(100),
             l1_ttl_cap: Duration::from_secs(30),
@@ -44,7 +50,47 @@ impl RedisConfig {
             breaker_failures: 5,
             breaker_cooldown: Duration::from_secs(1),
             max_value_bytes: 16 * 1024 * 1024,
+            coalesce_lease: None,
         }
+    }
+
+    /// A Redis Cluster, reached through any of these seed nodes (`redis://host:port`; one is
+    /// enough, the others are tried if it is down), with the same defaults as [`new`](Self::new).
+    ///
+    /// Values, tag generations and invalidations are spread over the cluster's slots: a read
+    /// sends plain commands per key it needs (the value and each tag's generation) to the
+    /// nodes holding them, all at once, so a hit still costs one round trip of waiting; an
+    /// invalidation bumps its tags, then publishes on a sharded channel (`SPUBLISH`), and waits
+    /// for every instance's acknowledgement, as with one server.
+    ///
+    /// ```
+    /// use cached_query_runtime::{Config, RedisConfig};
+    ///
+    /// let redis = RedisConfig::cluster(["redis://10.0.0.1:6379", "redis://10.0.0.2:6379"]);
+    /// let config = Config::new().namespace("shop").redis(redis);
+    /// # let _ = config;
+    /// ```
+    pub fn cluster<I, S>(seed_nodes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let cluster_nodes: Vec<String> = seed_nodes.into_iter().map(Into::into).collect();
+        let mut config = Self::new(cluster_nodes.first().cloned().unwrap_or_default());
+        config.cluster_nodes = cluster_nodes;
+        config
+    }
+
+    /// Whether this is a Redis Cluster ([`cluster`](Self::cluster)).
+    ///
+    /// ```
+    /// use cached_query_runtime::RedisConfig;
+    ///
+    /// assert!(RedisConfig::cluster(["redis://10.0.0.1:6379"]).is_cluster());
+    /// assert!(!RedisConfig::new("redis://10.0.0.1:6379").is_cluster());
+    /// ```
+    pub fn is_cluster(&self) -> bool {
+        !self.cluster_nodes.is_empty()
     }
 
     /// The URL in the `CACHED_QUERY_REDIS_URL` environment variable, if it is set.
@@ -88,6 +134,36 @@ impl RedisConfig {
     /// Values larger than this (encoded) are neither written to nor read from Redis.
     pub fn max_value_bytes(mut self, bytes: usize) -> Self {
         self.max_value_bytes = bytes;
+        self
+    }
+}
+
+impl RedisConfig {
+    /// Cross-instance single-flight: a key missing from memory and from Redis is computed by one
+    /// instance at a time, not by each instance that misses it at once.
+    ///
+    /// The first instance to miss takes a lease on the key in Redis (`SET NX PX`, `lease` long,
+    /// renewed every third of it while the body runs) and computes; the others wait until it
+    /// releases the lease (a message on the invalidation channel's shard, or a poll every
+    /// 25 ms), then read the value it wrote. If the holder fails or dies (its lease runs out),
+    /// one waiter takes over; a call waits at most 30 s for another instance, and when Redis
+    /// cannot be reached each instance computes on its own, as without this option. Calls
+    /// answered this way are counted in [`SharedStats::remote_coalesced`](crate::SharedStats).
+    ///
+    /// Cost: a miss that Redis cannot answer takes two more round trips (the claim, and a read
+    /// after it, since the value may have landed in between); hits cost nothing more.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cached_query_runtime::{Config, RedisConfig};
+    ///
+    /// let redis = RedisConfig::new("redis://127.0.0.1:6379")
+    ///     .coalesce_across_instances(Duration::from_secs(2));
+    /// let config = Config::new().redis(redis);
+    /// # let _ = config;
+    /// ```
+    pub fn coalesce_across_instances(mut self, lease: Duration) -> Self {
+        self.coalesce_lease = Some(lease.max(Duration::from_millis(30)));
         self
     }
 }

@@ -183,10 +183,14 @@ impl SharedTier {
             id,
             tags: tags.to_vec(),
         };
-        let keys = tags.iter().map(|tag| self.tag_key(tag)).collect();
-        let args = vec![self.channel("inv").into_bytes(), encode_message(&message)];
-        let published: Result<u64, TierError> =
-            self.eval(&self.invalidate_script, keys, args).await;
+        let published: Result<u64, TierError> = if self.is_cluster() {
+            self.cluster_bump_and_publish(tags, encode_message(&message))
+                .await
+        } else {
+            let keys = tags.iter().map(|tag| self.tag_key(tag)).collect();
+            let args = vec![self.channel("inv").into_bytes(), encode_message(&message)];
+            self.eval(&self.invalidate_script, keys, args).await
+        };
         let outcome = match published {
             Err(e) => Err(e),
             Ok(receivers) => {

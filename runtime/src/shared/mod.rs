@@ -4,8 +4,11 @@
 //!   under (`g`), a schema fingerprint (`s`), the kind (`k`: value or cached `None`) and the
 //!   bincode payload (`p`). Tag generations live in `{ns}:t:{tag}`, starting from a random value
 //!   so that an evicted and recreated counter cannot match an old snapshot.
-//! * A miss costs one round trip: one script reads the tags' generations (creating missing ones)
-//!   and returns the value only if it was computed under exactly those generations.
+//! * A hit costs one round trip of plain commands (`plain_read.rs`); anything else, one more: a
+//!   script reads the tags' generations (creating missing ones) and returns the value only if
+//!   it was computed under exactly those generations. On a Redis Cluster (`cluster.rs`) every
+//!   key is read by its own single-key command, all at once, and compared here.
+//! * Cross-instance single-flight (opt-in, `coalesce.rs`): leases on cold keys.
 //! * Writes go through a bounded queue to a writer task: off the request path, dropped and
 //!   counted when full. The write script refuses a value whose generations changed meanwhile.
 //! * Invalidation is one script (`INCR` each tag, then `PUBLISH`). Every instance subscribes,
@@ -19,12 +22,16 @@
 //!   caller's error.
 
 mod breaker;
+mod cluster;
+mod coalesce;
 mod config;
+mod connection;
 mod counter;
 mod invalidation;
 mod listener;
 mod operation;
 mod pending;
+mod plain_read;
 mod protocol;
 mod put;
 mod scripts;
@@ -36,9 +43,10 @@ pub use config::RedisConfig;
 use crate::tags::TagRegistry;
 use crate::tier::{SharedStats, Write};
 use breaker::Breaker;
+use cluster::ClusterScripts;
+use connection::{Connection, Subscriber, connect};
 use pending::Pending;
 use redis::Script;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use scripts::{INVALIDATE, WRITE};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
@@ -59,6 +67,7 @@ struct Counters {
     invalidations_received: AtomicU64,
     invalidations_failed: AtomicU64,
     invalidations_replayed: AtomicU64,
+    remote_coalesced: AtomicU64,
 }
 
 /// The shared tier of one cache instance.
@@ -69,8 +78,8 @@ pub(crate) struct SharedTier {
     prefix: String,
     instance: u64,
     runtime: tokio::runtime::Runtime,
-    connection: Option<ConnectionManager>,
-    client: Option<redis::Client>,
+    connection: Option<Connection>,
+    subscriber: Option<Subscriber>,
     breaker: Arc<Breaker>,
     counters: Arc<Counters>,
     subscribed: AtomicBool,
@@ -87,6 +96,9 @@ pub(crate) struct SharedTier {
     read_many_script: Script,
     write_script: Script,
     invalidate_script: Script,
+    cluster_scripts: ClusterScripts,
+    /// Calls waiting for another instance to release its lease on a key.
+    lease_waiters: coalesce::Waiters,
 }
 
 /// A random-enough 62-bit number (tag generation starts, instance ids) without a random crate:
@@ -96,29 +108,6 @@ fn random_u62() -> u64 {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let state = RandomState::new();
     state.hash_one((COUNTER.fetch_add(1, Relaxed), Instant::now())) >> 2
-}
-
-/// The client (for the subscription) and the connection every operation shares, created lazily
-/// on `runtime`: nothing waits for Redis here. `None`s for a URL that does not parse (every
-/// operation then fails fast and is counted).
-fn connect(
-    config: &RedisConfig,
-    runtime: &tokio::runtime::Runtime,
-) -> (Option<redis::Client>, Option<ConnectionManager>) {
-    let client = match redis::Client::open(config.url.as_str()) {
-        Ok(client) => client,
-        Err(e) => {
-            shared_incident("invalid_url", &e.to_string());
-            return (None, None);
-        }
-    };
-    let manager_config = ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(config.connect_timeout))
-        .set_response_timeout(Some(config.operation_timeout))
-        .set_number_of_retries(1);
-    let _entered = runtime.enter();
-    let connection = ConnectionManager::new_lazy_with_config(client.clone(), manager_config).ok();
-    (Some(client), connection)
 }
 
 impl SharedTier {
@@ -141,7 +130,7 @@ impl SharedTier {
                 return None;
             }
         };
-        let (client, connection) = connect(&config, &runtime);
+        let (subscriber, connection) = connect(&config, &runtime);
         let (writes, queue) = mpsc::channel(config.write_queue);
         let prefix = if namespace.is_empty() {
             "cq".to_string()
@@ -160,7 +149,7 @@ impl SharedTier {
             prefix,
             instance: random_u62(),
             connection,
-            client,
+            subscriber,
             counters: Arc::default(),
             subscribed: AtomicBool::new(false),
             next_message: AtomicU64::new(0),
@@ -173,6 +162,8 @@ impl SharedTier {
             read_many_script: Script::new(&scripts::read_many()),
             write_script: Script::new(WRITE),
             invalidate_script: Script::new(INVALIDATE),
+            cluster_scripts: ClusterScripts::default(),
+            lease_waiters: coalesce::Waiters::default(),
             runtime,
         });
         tier.runtime.spawn(Arc::clone(&tier).write_behind(queue));
@@ -198,12 +189,26 @@ impl SharedTier {
         format!("{}:v:{key:032x}", self.prefix)
     }
 
+    fn lease_key(&self, key: u128) -> String {
+        format!("{}:l:{key:032x}", self.prefix)
+    }
+
     fn tag_key(&self, tag: &str) -> String {
         format!("{}:t:{tag}", self.prefix)
     }
 
+    /// A pub/sub channel. On a cluster both channels carry the same hash tag, so that they live
+    /// on one shard: an instance's sharded subscriptions go to one node.
     fn channel(&self, kind: &str) -> String {
-        format!("{}:{kind}", self.prefix)
+        if self.is_cluster() {
+            format!("{{{}}}:{kind}", self.prefix)
+        } else {
+            format!("{}:{kind}", self.prefix)
+        }
+    }
+
+    fn is_cluster(&self) -> bool {
+        self.config.is_cluster()
     }
 
     pub(crate) fn stats(&self) -> SharedStats {
@@ -220,6 +225,7 @@ impl SharedTier {
             invalidations_failed: self.counters.invalidations_failed.load(Relaxed),
             invalidations_pending: self.pending.len() as u64,
             invalidations_replayed: self.counters.invalidations_replayed.load(Relaxed),
+            remote_coalesced: self.counters.remote_coalesced.load(Relaxed),
         }
     }
 }

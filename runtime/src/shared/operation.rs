@@ -3,9 +3,9 @@
 
 use super::Counters;
 use super::SharedTier;
+use super::connection::Connection;
 use crate::tier::TierError;
 use redis::Script;
-use redis::aio::ConnectionManager;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
@@ -18,7 +18,7 @@ impl SharedTier {
         op: F,
     ) -> Result<T, TierError>
     where
-        F: FnOnce(ConnectionManager) -> Fut,
+        F: FnOnce(Connection) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>> + Send + 'static,
         T: Send + 'static,
     {
@@ -42,6 +42,8 @@ impl SharedTier {
         let task = self.runtime.spawn(async move {
             let (result, answered) = match tokio::time::timeout(budget, operation).await {
                 Ok(Ok(value)) => (Ok(value), true),
+                // The client's own response timeout (the same budget) is a timeout too.
+                Ok(Err(e)) if e.is_timeout() => (Err(TierError::TimedOut), false),
                 Ok(Err(e)) => (Err(TierError::Failed(e.to_string())), redis_answered(&e)),
                 Err(_elapsed) => (Err(TierError::TimedOut), false),
             };

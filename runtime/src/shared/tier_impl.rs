@@ -1,10 +1,13 @@
 //! `SharedTier` as the engine sees it: the [`Tier`] seam, and the reads and deletes behind it.
 
 use super::SharedTier;
-use super::protocol::{millis, parse_read};
+use super::protocol::{ReadReply, millis, parse_read};
 use super::random_u62;
-use crate::tier::{Limits, Remote, RemoteRead, SharedStats, Tier, TierError, TierFuture, Write};
+use crate::tier::{
+    Claim, Limits, Remote, RemoteRead, SharedStats, Tier, TierError, TierFuture, Write,
+};
 use redis::Value;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 impl SharedTier {
@@ -21,6 +24,33 @@ impl SharedTier {
         let started = Instant::now();
         let budget = self.config.operation_timeout;
         self.replayed_within(budget).await?;
+        if self.is_cluster() {
+            if want_value {
+                let left = budget.saturating_sub(started.elapsed());
+                if let Some(hit) = self.cluster_plain_hit(left, key, tags).await? {
+                    return Ok(hit.remote);
+                }
+            }
+            let read = RemoteRead {
+                key,
+                tags,
+                entry_ttl,
+                want_value,
+            };
+            let left = budget.saturating_sub(started.elapsed());
+            let reply = self
+                .cluster_read_many(left, std::slice::from_ref(&read))
+                .await?
+                .pop()
+                .ok_or_else(|| TierError::Failed("no reply to the read".into()))?;
+            return Ok(self.accept_reply(reply));
+        }
+        if want_value {
+            let left = budget.saturating_sub(started.elapsed());
+            if let Some(hit) = self.plain_hit(left, key, tags).await? {
+                return Ok(hit.remote);
+            }
+        }
         let mut keys = vec![self.value_key(key)];
         keys.extend(tags.iter().map(|tag| self.tag_key(tag)));
         let mut args = vec![
@@ -38,10 +68,15 @@ impl SharedTier {
             .await?;
         let reply = parse_read(value)
             .ok_or_else(|| TierError::Failed("unexpected reply to the read script".into()))?;
+        Ok(self.accept_reply(reply))
+    }
+
+    /// A read's answer, foreign data found on the way counted.
+    fn accept_reply(&self, reply: ReadReply) -> Remote {
         if reply.foreign {
             self.count_rejected();
         }
-        Ok(reply.remote)
+        reply.remote
     }
 
     /// [`read`](Self::read) of several keys in one round trip (one script over all of them):
@@ -53,6 +88,14 @@ impl SharedTier {
         let started = Instant::now();
         let budget = self.config.operation_timeout;
         self.replayed_within(budget).await?;
+        if self.is_cluster() {
+            let left = budget.saturating_sub(started.elapsed());
+            let replies = self.cluster_read_many(left, reads).await?;
+            return Ok(replies
+                .into_iter()
+                .map(|reply| self.accept_reply(reply))
+                .collect());
+        }
         let mut keys = Vec::new();
         let mut args = vec![reads.len().to_string().into_bytes()];
         for read in reads {
@@ -85,10 +128,7 @@ impl SharedTier {
         let mut remotes = Vec::with_capacity(replies.len());
         for reply in replies {
             let reply = parse_read(reply).ok_or_else(unexpected)?;
-            if reply.foreign {
-                self.count_rejected();
-            }
-            remotes.push(reply.remote);
+            remotes.push(self.accept_reply(reply));
         }
         Ok(remotes)
     }
@@ -112,7 +152,7 @@ impl SharedTier {
 }
 
 /// How long tag counters read for an entry live: they must outlive it.
-fn tag_ttl(entry_ttl: Duration) -> Duration {
+pub(super) fn tag_ttl(entry_ttl: Duration) -> Duration {
     entry_ttl.saturating_mul(2).max(Duration::from_secs(3600))
 }
 
@@ -164,5 +204,21 @@ impl Tier for SharedTier {
 
     fn stats(&self) -> SharedStats {
         SharedTier::stats(self)
+    }
+
+    fn coalesces(&self) -> bool {
+        SharedTier::coalesces(self)
+    }
+
+    fn claim(&self, key: u128) -> TierFuture<'_, Claim> {
+        Box::pin(SharedTier::claim(self, key))
+    }
+
+    fn wait_released(&self, key: u128) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(SharedTier::wait_released(self, key))
+    }
+
+    fn count_coalesced(&self) {
+        SharedTier::count_coalesced(self);
     }
 }

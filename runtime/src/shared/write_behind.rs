@@ -7,7 +7,7 @@
 
 use super::SharedTier;
 use super::protocol::millis;
-use crate::tier::{TierError, Write};
+use crate::tier::Write;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
@@ -50,9 +50,20 @@ impl SharedTier {
     }
 
     /// Writes `batch` with one script call.
-    async fn write_batch(&self, batch: Vec<Write>) {
-        let (keys, args) = self.write_arguments(batch);
-        let written: Result<u64, TierError> = self.eval(&self.write_script, keys, args).await;
+    async fn write_batch(&self, mut batch: Vec<Write>) {
+        // Released once the batch is written (or failed): the waiting instances then read it.
+        let leases: Vec<_> = batch.iter_mut().filter_map(|w| w.lease.take()).collect();
+        self.write_values(batch).await;
+        drop(leases);
+    }
+
+    async fn write_values(&self, batch: Vec<Write>) {
+        let written = if self.is_cluster() {
+            self.cluster_write_batch(batch).await
+        } else {
+            let (keys, args) = self.write_arguments(batch);
+            self.eval(&self.write_script, keys, args).await
+        };
         if let Ok(written) = written {
             self.counters.writes.fetch_add(written, Relaxed);
         }
@@ -109,6 +120,7 @@ mod tests {
             schema: Vec::new(),
             payload: Some(vec![0; payload]),
             ttl: Duration::from_secs(1),
+            lease: None,
         }
     }
 

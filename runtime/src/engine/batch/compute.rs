@@ -25,7 +25,7 @@ struct Slot<V> {
     snapshot: Snapshot,
     /// The shared tier's generations to write the value under (when it is shared and the tier
     /// answered).
-    generations: Option<Vec<u8>>,
+    generations: Option<crate::tier::WriteTicket>,
     /// Answered: stored and published.
     done: bool,
 }

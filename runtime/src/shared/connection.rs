@@ -1,0 +1,103 @@
+//! The connection every operation shares: one server's `ConnectionManager`, or a Redis Cluster's
+//! connection (which routes each command to the node holding its key). Both are created lazily:
+//! nothing here waits for Redis.
+
+use super::config::RedisConfig;
+use super::shared_incident;
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConfig};
+use redis::cluster_async::ClusterConnection;
+use redis::{Cmd, Pipeline, RedisFuture, Value};
+
+/// A connection to one server or to a cluster; cloning it is cheap (both multiplex).
+#[derive(Clone)]
+pub(super) enum Connection {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Connection::Single(c) => c.req_packed_command(cmd),
+            Connection::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Connection::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Connection::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Connection::Single(c) => c.get_db(),
+            Connection::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+/// Where the listener subscribes: one server's client, or a cluster's seed nodes.
+#[derive(Clone)]
+pub(super) enum Subscriber {
+    Single(redis::Client),
+    /// The seed nodes (the listener builds its own client: it needs RESP3 and a push channel).
+    Cluster(Vec<String>),
+}
+
+/// The subscriber and the shared connection, created lazily on `runtime`. `None`s for a URL
+/// that does not parse (every operation then fails fast and is counted).
+pub(super) fn connect(
+    config: &RedisConfig,
+    runtime: &tokio::runtime::Runtime,
+) -> (Option<Subscriber>, Option<Connection>) {
+    let _entered = runtime.enter();
+    if config.is_cluster() {
+        return connect_cluster(config);
+    }
+    let client = match redis::Client::open(config.url.as_str()) {
+        Ok(client) => client,
+        Err(e) => {
+            shared_incident("invalid_url", &e.to_string());
+            return (None, None);
+        }
+    };
+    let manager_config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(config.connect_timeout))
+        .set_response_timeout(Some(config.operation_timeout))
+        .set_number_of_retries(1);
+    let connection = ConnectionManager::new_lazy_with_config(client.clone(), manager_config)
+        .ok()
+        .map(Connection::Single);
+    (Some(Subscriber::Single(client)), connection)
+}
+
+fn connect_cluster(config: &RedisConfig) -> (Option<Subscriber>, Option<Connection>) {
+    let builder = ClusterClientBuilder::new(config.cluster_nodes.iter().map(String::as_str))
+        .connection_timeout(config.connect_timeout)
+        .response_timeout(config.operation_timeout)
+        .retries(1);
+    let client: ClusterClient = match builder.build() {
+        Ok(client) => client,
+        Err(e) => {
+            shared_incident("invalid_url", &e.to_string());
+            return (None, None);
+        }
+    };
+    let connection = client.get_pending_async_connection_with_config(
+        ClusterConfig::new()
+            .set_connection_timeout(config.connect_timeout)
+            .set_response_timeout(config.operation_timeout),
+    );
+    (
+        Some(Subscriber::Cluster(config.cluster_nodes.clone())),
+        Some(Connection::Cluster(connection)),
+    )
+}
