@@ -29,7 +29,7 @@ thread_local! {
 pub(crate) struct Runtime {
     pub(crate) store: Arc<Store>,
     pub(crate) tags: Arc<TagRegistry>,
-    pub(crate) flights: Flights,
+    pub(crate) flights: Arc<Flights>,
     /// The open windows of batch functions that merge concurrent calls (`merge = ..`).
     pub(crate) merges: Windows,
     /// Carried by every entry: [`invalidate_all`](crate::invalidate_all) bumps it.
@@ -348,9 +348,13 @@ impl Config {
             move || crate::clock::now_nanos(manual_clock.as_ref()),
         );
         let tags = Arc::new(TagRegistry::default());
-        // `#[cache_put]` in another instance: its key-level drop removes our copy.
+        let flights = Arc::new(Flights::default());
+        // `#[cache_put]` (or `pull`) in another instance: its key-level drop removes our copy,
+        // and a computation of the key running here is not stored (it read the old data).
         let dropped_from = Arc::downgrade(&store);
+        let computing = Arc::clone(&flights);
         tags.on_key_drop(Box::new(move |hash| {
+            computing.doom(hash);
             if let Some(store) = dropped_from.upgrade() {
                 store.remove(hash);
             }
@@ -367,7 +371,7 @@ impl Config {
                 Instance::Own => Some(RwLock::default()),
             },
             tags,
-            flights: Flights::default(),
+            flights,
             merges: Windows::default(),
             memory_only_stores: self.memory_only_stores,
             default_ttl: self.default_ttl,

@@ -266,6 +266,10 @@ pub struct SharedStats {
     pub writes: u64,
     /// Writes dropped because the queue was full.
     pub writes_dropped: u64,
+    /// Values Redis refused to store: computed under a tag generation that has moved since
+    /// (an invalidation landed while they ran), or from data read before a `#[cache_put]` of
+    /// their key. Refusing them is what keeps an older value from replacing a newer one.
+    pub writes_refused: u64,
     /// Values read from Redis that could not be used (foreign schema, undecodable, too big).
     pub rejected: u64,
     /// Invalidation messages received from any instance (this one included).

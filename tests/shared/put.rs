@@ -2,8 +2,10 @@
 
 use crate::support::{RedisServer, eventually, pair, patient, ready, shared};
 use cached_query::{Cache, Config, cache_put, cached_query};
+use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 use std::time::Duration;
+use tokio::sync::Notify;
 
 static ITEM_RUNS: AtomicU32 = AtomicU32::new(0);
 static ITEM_NAME: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
@@ -190,4 +192,93 @@ async fn a_pull_on_one_instance_removes_the_value_from_every_instance() {
     );
     assert_eq!(b.remember(&"prize", minute, &[], compute).await, "prize");
     assert_eq!(computed.load(SeqCst), 2, "and Redis no longer had it");
+}
+
+// A fill computed from data read before a put must not replace the put's value.
+
+static FENCED_RUNS: AtomicU32 = AtomicU32::new(0);
+static FENCED_NAME: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+/// While set, a computation of `fenced_read` stops after reading the data, until released.
+static HOLD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static READ_DONE: LazyLock<Notify> = LazyLock::new(Notify::new);
+static RELEASE: LazyLock<Notify> = LazyLock::new(Notify::new);
+
+#[cached_query(ttl = "10m", tags = ["fenced:{id}"])]
+async fn fenced_read(id: u32) -> String {
+    FENCED_RUNS.fetch_add(1, SeqCst);
+    let name = FENCED_NAME.lock().unwrap().clone();
+    if HOLD.load(SeqCst) {
+        READ_DONE.notify_one();
+        RELEASE.notified().await;
+    }
+    format!("{id}: {name}")
+}
+
+#[cache_put(fenced_read(id))]
+async fn fenced_rename(id: u32, name: String) -> String {
+    name.clone_into(&mut FENCED_NAME.lock().unwrap());
+    format!("{id}: {name}")
+}
+
+/// Runs `read` on `reader` until its body has read the data, then the put on `writer`, then
+/// lets the read finish: what the read returned to its caller.
+async fn read_across_a_put<F>(reader: &Cache, writer: &Cache, id: u32, read: F) -> String
+where
+    F: Future<Output = String> + Send + 'static,
+{
+    HOLD.store(true, SeqCst);
+    let reader = *reader;
+    let reading = tokio::spawn(async move { reader.scope(read).await });
+    READ_DONE.notified().await;
+    HOLD.store(false, SeqCst);
+    let put = writer.scope(fenced_rename(id, "new".into())).await;
+    assert_eq!(put, format!("{id}: new"));
+    RELEASE.notify_one();
+    reading.await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fill_computed_before_a_put_on_another_instance_does_not_replace_it() {
+    let server = RedisServer::start();
+    let (a, b) = patient_pair(&server, "fenced");
+    ready(&[&a, &b]).await;
+    "old".clone_into(&mut FENCED_NAME.lock().unwrap());
+
+    // b computes key 1 from the old data while a's put lands: b's caller gets what b read,
+    // but b keeps nothing of it (the put's key-level drop stopped its computation).
+    let read = read_across_a_put(&b, &a, 1, fenced_read(1)).await;
+    assert_eq!(read, "1: old");
+    let runs = FENCED_RUNS.load(SeqCst);
+    assert_eq!(b.scope(fenced_read(1)).await, "1: new");
+    assert_eq!(a.scope(fenced_read(1)).await, "1: new");
+    assert_eq!(
+        FENCED_RUNS.load(SeqCst),
+        runs,
+        "both answered from the put's value"
+    );
+
+    // A refresh (no single-flight to stop) computes key 2 from the old data across a put: its
+    // write-behind reaches Redis after the put's write, and Redis refuses it (the put fenced
+    // the key). A new instance reads the put's value from Redis.
+    "old".clone_into(&mut FENCED_NAME.lock().unwrap());
+    let refused_before = shared(&b).writes_refused;
+    let read = read_across_a_put(&b, &a, 2, cached_query::refresh(fenced_read(2))).await;
+    assert_eq!(read, "2: old");
+    eventually("b's late write refused", || {
+        shared(&b).writes_refused > refused_before
+    })
+    .await;
+    let c = Cache::new(Config::new().namespace("fenced").redis(patient(&server)));
+    ready(&[&c]).await;
+    let runs = FENCED_RUNS.load(SeqCst);
+    assert_eq!(c.scope(fenced_read(2)).await, "2: new");
+    assert_eq!(
+        FENCED_RUNS.load(SeqCst),
+        runs,
+        "c read the put's value from Redis"
+    );
+    for cache in [&a, &b, &c] {
+        let stats = shared(cache);
+        assert_eq!(stats.errors + stats.timeouts, 0, "{stats:?}");
+    }
 }

@@ -171,6 +171,7 @@ impl Tier for FakeTier {
             timeouts: 0,
             writes: self.written() as u64,
             writes_dropped: 0,
+            writes_refused: 0,
             rejected: self.refused.load(SeqCst),
             invalidations_received: 0,
             invalidations_failed: 0,

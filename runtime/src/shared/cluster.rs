@@ -12,9 +12,10 @@
 //!   with it are exactly the ones just read. Not atomic, and it need not be: the caller
 //!   snapshotted its in-memory stamps before reading, so an invalidation acknowledged after that
 //!   makes the copy stale on arrival, and one applied before is seen by the counters read after.
-//! * **Write**: unconditional (a script per value). The check the one-server script makes at
-//!   write time is only an early refusal: a value written under generations that moved since is
-//!   never read as a hit, since every read compares them.
+//! * **Write**: a script per value, which checks the key's put fence (in the value's own hash,
+//!   so in its slot) but not the generations: the check the one-server script makes at write
+//!   time is only an early refusal, since a value written under generations that moved since
+//!   is never read as a hit (every read compares them).
 //! * **Invalidation**: each tag bumped by its own script, then the message published on a
 //!   sharded channel (`SPUBLISH`, whose reply counts the instances subscribed on that shard).
 
@@ -48,30 +49,41 @@ end
 return {g, foreign}
 ";
 
-/// A value's hash: `{1, generations, schema, kind, payload, ttl_left}`, `{0}` if there is none,
-/// `{2}` if the key holds something we did not write.
-const VALUE_READ: &str = r"
+/// A value's hash and its put fence (see `scripts.rs`): `{1, generations, schema, kind,
+/// payload, ttl_left, fence}`, `{0, fence}` if there is none (or `ARGV[1]` is not `1`: only the
+/// fence is wanted), `{2, fence}` if the key holds something we did not write.
+const VALUE_READ: &str = concat!(
+    super::scripts::fence_lua!(),
+    r"
 local kind = redis.call('TYPE', KEYS[1])['ok']
+local fence = fence_of(KEYS[1], kind)
+if ARGV[1] ~= '1' then return {0, fence} end
 if kind == 'hash' then
   local v = redis.call('HMGET', KEYS[1], 'g', 's', 'k', 'p')
   if v[1] and v[2] and v[3] and v[4] then
-    return {1, v[1], v[2], v[3], v[4], redis.call('PTTL', KEYS[1])}
+    return {1, v[1], v[2], v[3], v[4], redis.call('PTTL', KEYS[1]), fence}
   end
-  return {2}
+  return {2, fence}
 elseif kind ~= 'none' then
-  return {2}
+  return {2, fence}
 end
-return {0}
-";
+return {0, fence}
+"
+);
 
-/// Replaces whatever is under `KEYS[1]` with a value: `ARGV` generations, schema, kind,
-/// payload, TTL (ms).
-const VALUE_WRITE: &str = r"
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'g', ARGV[1], 's', ARGV[2], 'k', ARGV[3], 'p', ARGV[4])
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
+/// Replaces whatever is under `KEYS[1]` with a value unless a put fenced the key since the
+/// value's read (the generations are not checked here: every read compares them): `ARGV` the
+/// snapshot, schema, kind, payload, TTL (ms). Reply: 1 if written, 0 if refused.
+const VALUE_WRITE: &str = concat!(
+    super::scripts::fence_lua!(),
+    r"
+local gens, fence = split_snapshot(ARGV[1])
+local unfenced, leaves = fence_check(KEYS[1], fence)
+if not unfenced then return 0 end
+store(KEYS[1], gens, leaves, ARGV[2], ARGV[3], ARGV[4], ARGV[5])
 return 1
-";
+"
+);
 
 /// Bumps one tag; a missing counter stays missing, one that is not a number is deleted (see
 /// `scripts::INVALIDATE`).
@@ -129,9 +141,13 @@ impl SharedTier {
         // Per read: the value's script (if wanted), then each tag's.
         let mut calls = Vec::new();
         for read in reads {
-            if read.want_value {
-                calls.push((scripts.value_read.clone(), self.value_key(read.key), vec![]));
-            }
+            // Wanted or not, the value's script reads the key's put fence for the snapshot.
+            let want = if read.want_value { b"1" } else { b"0" };
+            calls.push((
+                scripts.value_read.clone(),
+                self.value_key(read.key),
+                vec![want.to_vec()],
+            ));
             let ttl = millis(super::tier_impl::tag_ttl(read.entry_ttl));
             for tag in read.tags {
                 let start = random_u62().to_string().into_bytes();
@@ -155,11 +171,7 @@ impl SharedTier {
         let mut answers = answers.into_iter();
         let mut replies = Vec::with_capacity(reads.len());
         for read in reads {
-            let value = if read.want_value {
-                Some(answers.next().ok_or_else(unexpected)?)
-            } else {
-                None
-            };
+            let value = answers.next().ok_or_else(unexpected)?;
             let mut generations = Vec::with_capacity(read.tags.len());
             let mut foreign = false;
             for _ in read.tags {
@@ -200,7 +212,10 @@ impl SharedTier {
                 )
             })
             .await?;
-        Ok(written.len() as u64)
+        Ok(written
+            .iter()
+            .filter(|w| matches!(w, Value::Int(1)))
+            .count() as u64)
     }
 
     /// Bumps `tags` on a cluster (each by its own script, all at once), then publishes
@@ -253,27 +268,35 @@ fn parse_tag(value: Value) -> Option<(String, bool)> {
     Some((generation, foreign))
 }
 
-/// What a value (if read) and the current generations make: the reply the one-server read
-/// script would have given, understood by the same parser.
-fn judge(value: Option<Value>, joined: String, tag_foreign: bool) -> Option<ReadReply> {
-    let joined_value = Value::BulkString(joined.clone().into_bytes());
+/// What the value's script's answer and the current generations make: the reply the
+/// one-server read script would have given (its snapshot `generations|fence`), understood by
+/// the same parser.
+fn judge(value: Value, joined: String, tag_foreign: bool) -> Option<ReadReply> {
+    let Value::Array(items) = value else {
+        return None;
+    };
+    let status = match items.first() {
+        Some(Value::Int(status)) => *status,
+        _ => return None,
+    };
+    let fence = match items.get(if status == 1 { 6 } else { 1 })? {
+        Value::BulkString(bytes) => bytes.as_slice(),
+        _ => return None,
+    };
+    let mut snapshot = joined.clone().into_bytes();
+    snapshot.push(b'|');
+    snapshot.extend_from_slice(fence);
+    let snapshot = Value::BulkString(snapshot);
     let miss = |foreign: bool| {
         parse_read(Value::Array(vec![
             Value::Int(if foreign { 2 } else { 0 }),
-            joined_value.clone(),
+            snapshot.clone(),
         ]))
     };
-    let Some(Value::Array(items)) = value else {
-        return match value {
-            None => miss(tag_foreign),
-            Some(_) => None,
-        };
-    };
-    match items.first() {
-        Some(Value::Int(1)) => {}
-        Some(Value::Int(2)) => return miss(true),
-        Some(Value::Int(_)) => return miss(tag_foreign),
-        _ => return None,
+    match status {
+        1 => {}
+        2 => return miss(true),
+        _ => return miss(tag_foreign),
     }
     let stored = match items.get(1)? {
         Value::BulkString(bytes) => bytes.as_slice(),
@@ -282,8 +305,8 @@ fn judge(value: Option<Value>, joined: String, tag_foreign: bool) -> Option<Read
     if tag_foreign || stored != joined.as_bytes() {
         return miss(tag_foreign);
     }
-    let mut reply = vec![Value::Int(1), joined_value];
-    reply.extend(items.into_iter().skip(2));
+    let mut reply = vec![Value::Int(1), snapshot.clone()];
+    reply.extend(items.into_iter().skip(2).take(4));
     parse_read(Value::Array(reply))
 }
 
@@ -296,7 +319,7 @@ mod tests {
         Value::BulkString(s.as_bytes().to_vec())
     }
 
-    fn stored(generations: &str) -> Value {
+    fn stored(generations: &str, fence: &str) -> Value {
         Value::Array(vec![
             Value::Int(1),
             bulk(generations),
@@ -304,32 +327,50 @@ mod tests {
             bulk("v"),
             bulk("payload"),
             Value::Int(5000),
+            bulk(fence),
         ])
+    }
+
+    fn snapshot(reply: &ReadReply) -> &[u8] {
+        match &reply.remote {
+            Remote::Hit { generations, .. } | Remote::Miss { generations } => generations,
+        }
     }
 
     #[test]
     fn a_value_is_a_hit_only_under_exactly_the_current_generations() {
-        let hit = judge(Some(stored("7,9")), "7,9".into(), false).unwrap();
+        let hit = judge(stored("7,9", ""), "7,9".into(), false).unwrap();
         assert!(
-            matches!(hit.remote, Remote::Hit { ref payload, .. } if payload.as_deref() == Some(&b"payload"[..]))
+            matches!(hit.remote, Remote::Hit { ref payload, ttl_left, .. }
+                if payload.as_deref() == Some(&b"payload"[..])
+                    && ttl_left == Some(Duration::from_millis(5000)))
         );
-        let moved = judge(Some(stored("7,9")), "7,10".into(), false).unwrap();
-        assert!(matches!(moved.remote, Remote::Miss { ref generations } if generations == b"7,10"));
+        let moved = judge(stored("7,9", "42"), "7,10".into(), false).unwrap();
+        assert!(matches!(moved.remote, Remote::Miss { .. }));
+        assert_eq!(
+            snapshot(&moved),
+            b"7,10|42",
+            "the key's fence goes with the snapshot"
+        );
         assert!(!moved.foreign);
     }
 
     #[test]
     fn foreign_data_is_a_counted_miss() {
-        let foreign = judge(Some(Value::Array(vec![Value::Int(2)])), "1".into(), false).unwrap();
+        let foreign_value = Value::Array(vec![Value::Int(2), bulk("")]);
+        let foreign = judge(foreign_value, "1".into(), false).unwrap();
         assert!(matches!(foreign.remote, Remote::Miss { .. }) && foreign.foreign);
-        let replaced_tag = judge(Some(stored("1")), "1".into(), true).unwrap();
+        let replaced_tag = judge(stored("1", ""), "1".into(), true).unwrap();
         assert!(matches!(replaced_tag.remote, Remote::Miss { .. }) && replaced_tag.foreign);
-        assert!(judge(Some(Value::Int(3)), "1".into(), false).is_none());
+        assert!(judge(Value::Int(3), "1".into(), false).is_none());
+        assert!(judge(Value::Array(vec![Value::Int(0)]), "1".into(), false).is_none());
     }
 
     #[test]
-    fn a_read_of_generations_only_is_a_miss_carrying_them() {
-        let reply = judge(None, "4,5".into(), false).unwrap();
-        assert!(matches!(reply.remote, Remote::Miss { ref generations } if generations == b"4,5"));
+    fn a_read_of_generations_only_is_a_miss_carrying_them_and_the_fence() {
+        let fence_only = Value::Array(vec![Value::Int(0), bulk("77")]);
+        let reply = judge(fence_only, "4,5".into(), false).unwrap();
+        assert!(matches!(reply.remote, Remote::Miss { .. }));
+        assert_eq!(snapshot(&reply), b"4,5|77");
     }
 }

@@ -35,6 +35,17 @@ pub(super) fn decode_message(bytes: &[u8]) -> Option<Message> {
     codec::decode_limited(bytes, 1024 * 1024)
 }
 
+/// The snapshot a put writes under: the generations of `snapshot` (a read's answer,
+/// `generations|fence`, or the generations alone), checked as any write's, and `!token`: the
+/// key's put fence becomes `token`, which refuses every fill that read before the put (see
+/// `scripts.rs`).
+pub(super) fn put_snapshot(snapshot: &[u8], token: u64) -> Vec<u8> {
+    let generations = snapshot.split(|b| *b == b'|').next().unwrap_or_default();
+    let mut put = generations.to_vec();
+    put.extend_from_slice(format!("|!{token}").as_bytes());
+    put
+}
+
 /// What the read script answered.
 pub(super) struct ReadReply {
     pub(super) remote: Remote,
@@ -88,4 +99,17 @@ pub(super) fn parse_read(value: Value) -> Option<ReadReply> {
         },
         foreign: false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_put_keeps_the_generations_and_sets_a_new_fence() {
+        assert_eq!(put_snapshot(b"3,4|17", 99), b"3,4|!99");
+        assert_eq!(put_snapshot(b"3,4|", 99), b"3,4|!99");
+        assert_eq!(put_snapshot(b"3,4", 5), b"3,4|!5");
+        assert_eq!(put_snapshot(b"", 5), b"|!5");
+    }
 }

@@ -3,7 +3,48 @@
 //! as foreign: refused or replaced, never an error reply.
 //!
 //! Keys: `{ns}:v:{key}` holds a value (a hash: generations `g`, schema `s`, kind `k`, payload
-//! `p`); `{ns}:t:{tag}` holds a tag's generation, a decimal counter created at a random start.
+//! `p`, and the put fence `w` once a put wrote it); `{ns}:t:{tag}` holds a tag's generation, a
+//! decimal counter created at a random start.
+//!
+//! **Snapshots.** A read answers with a snapshot, `generations|fence`: the tags' generations
+//! joined by commas, then the key's put fence (empty when it has none). A value computed after
+//! that read is written only if both still hold: no invalidation of its tags, and no `put` of
+//! its key in between. A put's own write sends `generations|!token`: it is checked against the
+//! generations only (the last put wins) and sets the fence to `token`, so that every fill that
+//! read before it is refused. The fence goes with the hash: a value that expires or is removed
+//! takes it along, which is as old as anything a late fill could still bring.
+
+/// The Lua helpers both topologies' scripts share: a key's put fence (`''` unless it holds a
+/// hash with a `w` field), and a snapshot split into its generations and fence (no `|`: the
+/// generations alone, no fence to check).
+macro_rules! fence_lua {
+    () => {
+        r"
+local function fence_of(key, kind)
+  if kind ~= 'hash' then return '' end
+  return redis.call('HGET', key, 'w') or ''
+end
+local function split_snapshot(snapshot)
+  local bar = string.find(snapshot, '|', 1, true)
+  if not bar then return snapshot, nil end
+  return string.sub(snapshot, 1, bar - 1), string.sub(snapshot, bar + 1)
+end
+-- Whether a write carrying `fence` may replace what is under `key`, and the fence it leaves.
+local function fence_check(key, fence)
+  if fence == nil then return true, '' end
+  if string.sub(fence, 1, 1) == '!' then return true, string.sub(fence, 2) end
+  return fence_of(key, redis.call('TYPE', key)['ok']) == fence, fence
+end
+local function store(key, gens, fence, schema, kind, payload, ttl)
+  redis.call('DEL', key)
+  redis.call('HSET', key, 'g', gens, 's', schema, 'k', kind, 'p', payload)
+  if fence ~= '' then redis.call('HSET', key, 'w', fence) end
+  redis.call('PEXPIRE', key, ttl)
+end
+"
+    };
+}
+pub(super) use fence_lua;
 
 /// The generations of the tags (created at their random start if missing) and, if asked, the
 /// value if it was computed under exactly those generations: one key's read, as a Lua function
@@ -11,9 +52,12 @@
 ///
 /// `read_one(k, tags, want, ttl, a)`: the value is `KEYS[k]`, its tags the `tags` keys after it;
 /// `want` is `'1'` to want the value, `ttl` the tags' TTL (ms); the tags' random starts are
-/// `ARGV[a]` onwards. Reply: `{status, generations, schema, kind, payload, ttl_left}`, status 1
-/// a hit, 0 a miss, 2 a miss where foreign data was found (and replaced, for a tag).
-const READ_ONE: &str = r"
+/// `ARGV[a]` onwards. Reply: `{status, snapshot, schema, kind, payload, ttl_left}`, status 1
+/// a hit, 0 a miss, 2 a miss where foreign data was found (and replaced, for a tag); the
+/// snapshot is `generations|fence` (see the module's docs).
+const READ_ONE: &str = concat!(
+    fence_lua!(),
+    r"
 local function read_one(k, tags, want, ttl, a)
   local gens = {}
   local foreign = false
@@ -36,23 +80,25 @@ local function read_one(k, tags, want, ttl, a)
     gens[#gens + 1] = g
   end
   local joined = table.concat(gens, ',')
+  local kind = redis.call('TYPE', KEYS[k])['ok']
+  local snapshot = joined .. '|' .. fence_of(KEYS[k], kind)
   if want == '1' then
-    local kind = redis.call('TYPE', KEYS[k])['ok']
     if kind == 'hash' then
       local v = redis.call('HMGET', KEYS[k], 'g', 's', 'k', 'p')
       if not (v[1] and v[2] and v[3] and v[4]) then
         foreign = true
       elseif v[1] == joined then
-        return {1, joined, v[2], v[3], v[4], redis.call('PTTL', KEYS[k])}
+        return {1, snapshot, v[2], v[3], v[4], redis.call('PTTL', KEYS[k])}
       end
     elseif kind ~= 'none' then
       foreign = true
     end
   end
-  if foreign then return {2, joined} end
-  return {0, joined}
+  if foreign then return {2, snapshot} end
+  return {0, snapshot}
 end
-";
+"
+);
 
 /// One key's read (see [`READ_ONE`]).
 ///
@@ -84,17 +130,22 @@ return replies
 }
 
 /// Writes a batch of values, each only if its tags still have the generations it was computed
-/// under; whatever was under a value's key (ours or not) is replaced. One round trip for the
+/// under and no put fenced its key since it was read (its snapshot); whatever was under a
+/// value's key (ours or not) is replaced. One round trip for the
 /// whole batch: what lets the write-behind queue keep up with thousands of misses per second.
 ///
 /// Per value, in order: `KEYS` the value's key, then its tags' keys; `ARGV` (after `ARGV[1]`,
 /// the number of values) the number of tags, the generations, schema, kind, payload and TTL
-/// (ms). Reply: how many were written (the others were refused: a generation moved, or a tag
-/// counter is missing or foreign).
-pub(super) const WRITE: &str = r"
+/// (ms), where "the generations" is the snapshot the value was computed under. Reply: how many
+/// were written (the others were refused: a generation moved, a tag counter is missing or
+/// foreign, or a put fenced the key).
+pub(super) const WRITE: &str = concat!(
+    fence_lua!(),
+    r"
 local k, a, written = 1, 2, 0
 for _ = 1, tonumber(ARGV[1]) do
   local tags = tonumber(ARGV[a])
+  local wanted, fence = split_snapshot(ARGV[a + 1])
   local gens, current = {}, true
   for i = 1, tags do
     local g = redis.pcall('GET', KEYS[k + i])
@@ -104,17 +155,17 @@ for _ = 1, tonumber(ARGV[1]) do
     end
     gens[#gens + 1] = g
   end
-  if current and table.concat(gens, ',') == ARGV[a + 1] then
-    redis.call('DEL', KEYS[k])
-    redis.call('HSET', KEYS[k], 'g', ARGV[a + 1], 's', ARGV[a + 2], 'k', ARGV[a + 3], 'p', ARGV[a + 4])
-    redis.call('PEXPIRE', KEYS[k], ARGV[a + 5])
+  local unfenced, leaves = fence_check(KEYS[k], fence)
+  if current and unfenced and table.concat(gens, ',') == wanted then
+    store(KEYS[k], wanted, leaves, ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5])
     written = written + 1
   end
   k = k + 1 + tags
   a = a + 6
 end
 return written
-";
+"
+);
 
 /// Bumps each tag, then publishes the message. A missing counter is left missing: the next read
 /// creates it at a fresh random start, which no stored value carries (an `INCR` would restart

@@ -58,6 +58,7 @@ impl SharedTier {
     }
 
     async fn write_values(&self, batch: Vec<Write>) {
+        let sent = batch.len() as u64;
         let written = if self.is_cluster() {
             self.cluster_write_batch(batch).await
         } else {
@@ -65,8 +66,15 @@ impl SharedTier {
             self.eval(&self.write_script, keys, args).await
         };
         if let Ok(written) = written {
-            self.counters.writes.fetch_add(written, Relaxed);
+            self.count_written(sent, written);
         }
+    }
+
+    /// Counts `written` of `sent` values as written, the rest as refused.
+    pub(super) fn count_written(&self, sent: u64, written: u64) {
+        self.counters.writes.fetch_add(written, Relaxed);
+        let refused = sent.saturating_sub(written);
+        self.counters.writes_refused.fetch_add(refused, Relaxed);
     }
 
     /// The write script's keys and arguments for `batch` (see `scripts::WRITE`).
