@@ -44,14 +44,20 @@ const SHARDS: usize = 16;
 
 type Shard = Mutex<HashMap<u128, Arc<Flight>>>;
 
+/// Computations that run outside single-flight (`refresh`), by key: nobody waits on them, but
+/// a `doom` must reach them too.
+type Watched = Mutex<HashMap<u128, Vec<Arc<Flight>>>>;
+
 pub(crate) struct Flights {
     shards: Box<[Shard]>,
+    watched: Box<[Watched]>,
 }
 
 impl Default for Flights {
     fn default() -> Self {
         Self {
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            watched: (0..SHARDS).map(|_| Mutex::default()).collect(),
         }
     }
 }
@@ -80,7 +86,46 @@ impl Flights {
             key,
             flight,
             sender: Some(sender),
+            role: Role::Leads,
         })
+    }
+
+    /// Registers a computation of `key` that runs outside single-flight (`refresh`): it
+    /// publishes to no one, but [`doom`](Self::doom) reaches it like a leader, so that a `put`
+    /// or a `forget` of the key while it runs keeps its older result out of the store.
+    pub(crate) fn watch(&'static self, key: u128) -> Leader {
+        let (_, published) = watch::channel(Published::Pending);
+        let flight = Arc::new(Flight {
+            published,
+            doomed: AtomicBool::new(false),
+        });
+        self.watched(key)
+            .entry(key)
+            .or_default()
+            .push(Arc::clone(&flight));
+        Leader {
+            flights: self,
+            key,
+            flight,
+            sender: None,
+            role: Role::Watched,
+        }
+    }
+
+    fn watched(&self, key: u128) -> std::sync::MutexGuard<'_, HashMap<u128, Vec<Arc<Flight>>>> {
+        self.watched[(key as usize) % SHARDS]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn unwatch(&self, key: u128, flight: &Arc<Flight>) {
+        let mut watched = self.watched(key);
+        if let Some(flights) = watched.get_mut(&key) {
+            flights.retain(|f| !Arc::ptr_eq(f, flight));
+            if flights.is_empty() {
+                watched.remove(&key);
+            }
+        }
     }
 
     /// Marks the running computation of `key`, if any, so that its result is not stored.
@@ -91,6 +136,12 @@ impl Flights {
             .unwrap_or_else(PoisonError::into_inner);
         if let Some(flight) = shard.get(&key) {
             flight.doomed.store(true, Ordering::SeqCst);
+        }
+        drop(shard);
+        if let Some(flights) = self.watched(key).get(&key) {
+            for flight in flights {
+                flight.doomed.store(true, Ordering::SeqCst);
+            }
         }
     }
 
@@ -112,6 +163,14 @@ pub(crate) struct Leader {
     key: u128,
     flight: Arc<Flight>,
     sender: Option<watch::Sender<Published>>,
+    role: Role,
+}
+
+/// How a computation is registered: as the key's single flight, or only watched for `doom`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Leads,
+    Watched,
 }
 
 impl Leader {
@@ -126,7 +185,9 @@ impl Leader {
     }
 
     pub(crate) fn publish(mut self, published: Published) {
-        self.flights.remove(self.key, &self.flight);
+        if self.role == Role::Leads {
+            self.flights.remove(self.key, &self.flight);
+        }
         if let Some(sender) = self.sender.take() {
             sender.send_replace(published);
         }
@@ -135,8 +196,10 @@ impl Leader {
 
 impl Drop for Leader {
     fn drop(&mut self) {
-        if self.sender.is_some() {
-            self.flights.remove(self.key, &self.flight);
+        match self.role {
+            Role::Leads if self.sender.is_some() => self.flights.remove(self.key, &self.flight),
+            Role::Leads => {}
+            Role::Watched => self.flights.unwatch(self.key, &self.flight),
         }
     }
 }

@@ -314,3 +314,29 @@ async fn a_read_computing_from_the_old_data_while_the_put_lands_is_not_stored() 
         "the old read finished after the put: it was not stored over it"
     );
 }
+
+#[tokio::test]
+async fn a_refresh_computing_from_the_old_data_while_the_put_lands_is_not_stored() {
+    SLOW_DB.save(7, "old");
+    assert_eq!(put_slow_read(7).await, "old");
+    let (started_tx, started) = tokio::sync::oneshot::channel();
+    let (release, gate) = tokio::sync::oneshot::channel();
+    *SLOW_STARTED.lock().unwrap() = Some(started_tx);
+    *SLOW_GATE.lock().unwrap() = Some(gate);
+
+    // A refresh runs outside single-flight; the put must still keep its result out.
+    let refresh = tokio::spawn(cached_query::refresh(put_slow_read(7)));
+    started.await.unwrap(); // it has read "old"
+    assert_eq!(put_slow_write(7, "new".into()).await, "new");
+    release.send(()).unwrap();
+    assert_eq!(
+        refresh.await.unwrap(),
+        "old",
+        "its caller gets what it read"
+    );
+    assert_eq!(
+        put_slow_read(7).await,
+        "new",
+        "the refresh finished after the put: it was not stored over it"
+    );
+}

@@ -14,7 +14,12 @@ impl<R> Miss<R> {
     pub(super) async fn run_single_flight<F: Future<Output = R>>(self, body: F) -> R {
         match self.kind {
             MissKind::Uncached => return body.await,
-            MissKind::Refresh => return self.compute(None, body).await,
+            // Not single-flight (a refresh recomputes whatever runs), but watched: a put or a
+            // forget of the key meanwhile keeps its result out of the store.
+            MissKind::Refresh => {
+                let watched = self.runtime.flights.watch(self.hash);
+                return self.compute(Some(watched), body).await;
+            }
             MissKind::Put => return self.prepare_put().await,
             MissKind::Compute => {}
             // `early_refresh` on a function without `stale_while_revalidate`: this caller

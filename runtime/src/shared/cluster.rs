@@ -367,6 +367,53 @@ mod tests {
     }
 
     #[test]
+    fn the_value_scripts_fence_a_key_put_since_a_fill_read_it() {
+        let Some(mut redis) = super::super::test_redis::TestRedis::start() else {
+            return;
+        };
+        let read = |redis: &mut super::super::test_redis::TestRedis, want: &str| -> Vec<Value> {
+            Script::new(VALUE_READ)
+                .key("c:v:1")
+                .arg(want)
+                .invoke(&mut redis.connection)
+                .unwrap()
+        };
+        let write = |redis: &mut super::super::test_redis::TestRedis, snapshot: &str| -> i64 {
+            Script::new(VALUE_WRITE)
+                .key("c:v:1")
+                .arg(snapshot)
+                .arg("schema")
+                .arg("v")
+                .arg(format!("from {snapshot}"))
+                .arg("60000")
+                .invoke(&mut redis.connection)
+                .unwrap()
+        };
+        assert_eq!(read(&mut redis, "0"), vec![Value::Int(0), bulk("")]);
+        assert_eq!(write(&mut redis, "5|"), 1);
+        assert_eq!(write(&mut redis, "5|!9"), 1, "a put");
+        assert_eq!(
+            write(&mut redis, "5|"),
+            0,
+            "a fill that read before the put"
+        );
+        assert_eq!(read(&mut redis, "0"), vec![Value::Int(0), bulk("9")]);
+        let hit = read(&mut redis, "1");
+        assert_eq!(hit[0], Value::Int(1));
+        assert_eq!(
+            hit[1],
+            bulk("5"),
+            "the generations stored without the fence"
+        );
+        assert_eq!(hit[4], bulk("from 5|!9"));
+        assert_eq!(hit[6], bulk("9"));
+        let reply = judge(Value::Array(hit), "5".into(), false).unwrap();
+        assert!(matches!(reply.remote, Remote::Hit { .. }));
+        assert_eq!(snapshot(&reply), b"5|9");
+        assert_eq!(write(&mut redis, "5|9"), 1, "a fill that read after it");
+    }
+
+    #[test]
     fn a_read_of_generations_only_is_a_miss_carrying_them_and_the_fence() {
         let fence_only = Value::Array(vec![Value::Int(0), bulk("77")]);
         let reply = judge(fence_only, "4,5".into(), false).unwrap();

@@ -35,6 +35,8 @@ mod plain_read;
 mod protocol;
 mod put;
 mod scripts;
+#[cfg(test)]
+mod test_redis;
 mod tier_impl;
 mod write_behind;
 

@@ -203,3 +203,102 @@ if ARGV[2] ~= '0' and redis.call('PTTL', KEYS[1]) == -1 then
 end
 return n
 ";
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_redis::TestRedis;
+    use super::*;
+    use redis::{Script, Value};
+
+    const VALUE: &str = "t:v:1";
+    const TAG: &str = "t:t:a";
+
+    fn read(redis: &mut TestRedis) -> Vec<Value> {
+        Script::new(&super::read())
+            .key(VALUE)
+            .key(TAG)
+            .arg("1")
+            .arg("60000")
+            .arg("100")
+            .invoke(&mut redis.connection)
+            .unwrap()
+    }
+
+    fn write(redis: &mut TestRedis, snapshot: &str, payload: &str) -> u64 {
+        Script::new(WRITE)
+            .key(VALUE)
+            .key(TAG)
+            .arg("1")
+            .arg("1")
+            .arg(snapshot)
+            .arg("schema")
+            .arg("v")
+            .arg(payload)
+            .arg("60000")
+            .invoke(&mut redis.connection)
+            .unwrap()
+    }
+
+    fn text(value: &Value) -> String {
+        match value {
+            Value::BulkString(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+            Value::Int(n) => n.to_string(),
+            other => format!("{other:?}"),
+        }
+    }
+
+    /// Status, snapshot and (for a hit) payload of a read.
+    fn summary(reply: &[Value]) -> (String, String, Option<String>) {
+        (text(&reply[0]), text(&reply[1]), reply.get(4).map(text))
+    }
+
+    #[test]
+    fn a_put_fences_its_key_against_fills_that_read_before_it() {
+        let Some(mut redis) = TestRedis::start() else {
+            return;
+        };
+        assert_eq!(
+            summary(&read(&mut redis)),
+            ("0".into(), "100|".into(), None)
+        );
+        assert_eq!(write(&mut redis, "100|", "first"), 1);
+        let hit = ("1".into(), "100|".into(), Some("first".into()));
+        assert_eq!(summary(&read(&mut redis)), hit);
+
+        // A fill read "100|"; a put lands (checked against the generations only) before the
+        // fill's write, which is then refused.
+        assert_eq!(write(&mut redis, "100|!777", "put"), 1);
+        assert_eq!(write(&mut redis, "100|", "older"), 0);
+        let fenced = ("1".into(), "100|777".into(), Some("put".into()));
+        assert_eq!(summary(&read(&mut redis)), fenced);
+
+        // A fill that read after the put is written, and keeps the fence.
+        assert_eq!(write(&mut redis, "100|777", "newer"), 1);
+        assert_eq!(write(&mut redis, "100|", "older"), 0);
+        let kept = ("1".into(), "100|777".into(), Some("newer".into()));
+        assert_eq!(summary(&read(&mut redis)), kept);
+
+        // A moved generation refuses a put as any write.
+        let _: i64 = redis::cmd("INCR")
+            .arg(TAG)
+            .query(&mut redis.connection)
+            .unwrap();
+        assert_eq!(write(&mut redis, "100|!778", "put"), 0);
+
+        // Foreign data carries no fence: a fill replaces it.
+        let _: () = redis::cmd("SET")
+            .arg(VALUE)
+            .arg("junk")
+            .query(&mut redis.connection)
+            .unwrap();
+        assert_eq!(
+            summary(&read(&mut redis)),
+            ("2".into(), "101|".into(), None)
+        );
+        assert_eq!(write(&mut redis, "101|", "replaced"), 1);
+
+        // A snapshot without a fence part (the generations alone) is not checked against one.
+        assert_eq!(write(&mut redis, "101|!5", "put"), 1);
+        assert_eq!(write(&mut redis, "101", "unfenced"), 1);
+    }
+}
