@@ -174,6 +174,11 @@ enum Role {
 }
 
 impl Leader {
+    /// Whether this is the key's single flight (others wait on it), not a watched refresh.
+    pub(crate) fn leads(&self) -> bool {
+        self.role == Role::Leads
+    }
+
     pub(crate) fn is_doomed(&self) -> bool {
         self.flight.doomed.load(Ordering::SeqCst)
     }

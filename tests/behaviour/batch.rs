@@ -224,6 +224,33 @@ async fn refresh_recomputes_and_bypass_runs_uncached() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_item_forgotten_while_a_refresh_computes_it_is_not_stored() {
+    let (cache, db) = (own(), Arc::new(Db::gated()));
+    let refresh = {
+        let db = Arc::clone(&db);
+        tokio::spawn(async move {
+            let refreshed = cached_query::refresh(get_users(&db, vec![7, 8]));
+            cache.scope(refreshed).await
+        })
+    };
+    until(|| db.queries().len() == 1).await; // the refresh has read 7 and 8
+    let forgotten = cached_query::forget(get_users(&db, vec![7]));
+    let _nothing_stored_yet = cache.scope(forgotten).await;
+    db.gate.as_ref().unwrap().add_permits(10);
+    assert_eq!(
+        refresh.await.unwrap().unwrap().len(),
+        2,
+        "its caller gets both"
+    );
+    cache.scope(get_users(&db, vec![7, 8])).await.unwrap();
+    assert_eq!(
+        db.queries(),
+        vec![vec![7, 8], vec![7]],
+        "7, forgotten while the refresh ran, was not stored; 8 was"
+    );
+}
+
 #[tokio::test]
 async fn duplicates_are_asked_for_once_and_an_empty_batch_runs_nothing() {
     let (cache, db) = (own(), Db::default());

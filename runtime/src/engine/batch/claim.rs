@@ -43,10 +43,13 @@ impl<R, K, V, C> BatchMiss<R, K, V, C> {
         mut missing: Vec<Missing<K, V>>,
     ) -> Result<Vec<Claimed<K, V>>, Stop<R, K, V>> {
         if self.kind == MissKind::Refresh {
+            // No single-flight for a refresh, but each item is watched: a `forget` of it while
+            // the body runs keeps the older result out of the store.
+            let flights = &self.runtime.flights;
             let claimed = missing.into_iter().map(|m| Claimed {
+                leader: Some(flights.watch(m.hash())),
                 item: m.item,
                 miss: m.miss,
-                leader: None,
                 own: true,
             });
             return Ok(claimed.collect());

@@ -13,6 +13,7 @@ use super::claim::Waiting;
 use super::{BatchMiss, Claimed, Missing};
 use crate::clock;
 use crate::engine::miss::Miss;
+use crate::flight::Leader;
 use crate::windows::{Group, Window, Windows};
 use std::any::Any;
 use std::future::Future;
@@ -74,7 +75,9 @@ impl<R, K, V, C> BatchMiss<R, K, V, C> {
         };
         let mergeable = !claimed.is_empty()
             && claimed.len() < merging.max_batch
-            && claimed.iter().all(|c| c.leader.is_some())
+            && claimed
+                .iter()
+                .all(|c| c.leader.as_ref().is_some_and(Leader::leads))
             && clock::alarms_ring(manual);
         if !mergeable {
             return Merged::Compute(claimed);
