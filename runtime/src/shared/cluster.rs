@@ -186,8 +186,13 @@ impl SharedTier {
         Ok(replies)
     }
 
-    /// Writes `batch` on a cluster: one script per value, all at once. How many were written.
-    pub(super) async fn cluster_write_batch(&self, batch: Vec<Write>) -> Result<u64, TierError> {
+    /// Writes `batch` on a cluster within `budget`: one script per value, all at once. How many
+    /// were written.
+    pub(super) async fn cluster_write_batch(
+        &self,
+        budget: Duration,
+        batch: Vec<Write>,
+    ) -> Result<u64, TierError> {
         let script = &self.cluster_scripts.value_write;
         let calls: Vec<_> = batch
             .into_iter()
@@ -204,7 +209,7 @@ impl SharedTier {
             })
             .collect();
         let written: Vec<Value> = self
-            .run_within(self.config.operation_timeout, move |connection| {
+            .run_within(budget, move |connection| {
                 try_join_all(
                     calls.into_iter().map(move |(script, key, args)| {
                         invoke(script, key, args, connection.clone())

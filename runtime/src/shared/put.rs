@@ -17,18 +17,17 @@ impl SharedTier {
         write.generations = put_snapshot(&write.generations, random_u62());
         let budget = self.config.operation_timeout;
         self.replayed_within(budget).await?;
-        if self.is_cluster() {
-            // Unchecked on a cluster (a script touches one slot): a read refuses the value
-            // if one of its generations moved, which keeps a racing invalidation's promise.
-            let written = self.cluster_write_batch(vec![write]).await?;
-            self.count_written(1, written);
-            return Ok(written == 1);
-        }
-        let (keys, args) = self.write_arguments(vec![write]);
         let left = budget.saturating_sub(started.elapsed());
-        let written: u64 = self
-            .eval_within(left, &self.write_script, keys, args)
-            .await?;
+        let written = if self.is_cluster() {
+            // The generations are unchecked on a cluster (a script touches one slot): a read
+            // refuses the value if one of them moved, which keeps a racing invalidation's
+            // promise. The fence is checked: it is in the value's own slot.
+            self.cluster_write_batch(left, vec![write]).await?
+        } else {
+            let (keys, args) = self.write_arguments(vec![write]);
+            self.eval_within(left, &self.write_script, keys, args)
+                .await?
+        };
         self.count_written(1, written);
         Ok(written == 1)
     }

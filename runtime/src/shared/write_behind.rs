@@ -60,7 +60,8 @@ impl SharedTier {
     async fn write_values(&self, batch: Vec<Write>) {
         let sent = batch.len() as u64;
         let written = if self.is_cluster() {
-            self.cluster_write_batch(batch).await
+            let budget = self.config.operation_timeout;
+            self.cluster_write_batch(budget, batch).await
         } else {
             let (keys, args) = self.write_arguments(batch);
             self.eval(&self.write_script, keys, args).await
