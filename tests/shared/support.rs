@@ -19,6 +19,23 @@ struct Node {
     child: Option<Child>,
 }
 
+/// The process id of the redis-server answering on `port` (`INFO server`).
+fn server_pid(port: u16) -> Option<u32> {
+    let mut connection = redis::Client::open(node_url(port))
+        .and_then(|client| client.get_connection_with_timeout(Duration::from_secs(2)))
+        .ok()?;
+    connection
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .ok()?;
+    let info: String = redis::cmd("INFO")
+        .arg("server")
+        .query(&mut connection)
+        .ok()?;
+    info.lines()
+        .find_map(|line| line.strip_prefix("process_id:"))
+        .and_then(|pid| pid.trim().parse().ok())
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -77,15 +94,28 @@ impl RedisServer {
         server.spawn_all();
         let mut create = Command::new("redis-cli");
         create.arg("--cluster").arg("create");
-        for port in &ports {
-            create.arg(format!("127.0.0.1:{port}"));
+        for node in &server.nodes {
+            create.arg(format!("127.0.0.1:{}", node.port));
         }
-        let status = create
+        let mut creating = create
             .args(["--cluster-replicas", "0", "--cluster-yes"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .status()
+            .spawn()
             .expect("redis-cli on PATH: run `bash scripts/test.sh`, which installs it");
+        // Bounded: a node that is not ours (see `spawn_node`) would keep it waiting forever.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = creating.try_wait().expect("redis-cli's status") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = creating.kill();
+                let _ = creating.wait();
+                panic!("redis-cli --cluster create did not finish within 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
         assert!(status.success(), "redis-cli --cluster create failed");
         server.wait_cluster_ok();
         server
@@ -95,13 +125,35 @@ impl RedisServer {
         self.cluster_dir.is_some()
     }
 
+    /// Starts every node, each on a port of its own: a port another process took between
+    /// `free_port` and the start (tests start servers in parallel) is replaced by a new one.
     fn spawn_all(&mut self) {
         for i in 0..self.nodes.len() {
-            self.spawn_node(i);
+            let mut attempts = 0;
+            while !self.spawn_node(i) {
+                attempts += 1;
+                assert!(attempts < 10, "no free port for a redis-server");
+                let port = free_port();
+                self.nodes[i].port = port;
+                if i == 0 {
+                    self.port = port;
+                }
+            }
         }
     }
 
-    fn spawn_node(&mut self, i: usize) {
+    /// Starts node `i` again on its own port (a restart keeps the node's address).
+    fn respawn_node(&mut self, i: usize) {
+        assert!(
+            self.spawn_node(i),
+            "port {} was taken while its node was down",
+            self.nodes[i].port
+        );
+    }
+
+    /// Starts node `i` on its port: whether the server answering there is the one started
+    /// (`false`: it exited, or another process's server answers on that port).
+    fn spawn_node(&mut self, i: usize) -> bool {
         let port = self.nodes[i].port;
         let mut command = Command::new("redis-server");
         command
@@ -116,17 +168,30 @@ impl RedisServer {
                 .arg("--dir")
                 .arg(dir);
         }
-        let child = command
+        let mut child = command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("redis-server on PATH: run `bash scripts/test.sh`, which installs it");
-        self.nodes[i].child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        loop {
+            if child.try_wait().ok().flatten().is_some() {
+                return false; // it exited: the port was taken
+            }
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
             assert!(Instant::now() < deadline, "redis-server did not start");
             std::thread::sleep(Duration::from_millis(5));
         }
+        let ours = server_pid(port) == Some(child.id());
+        if ours {
+            self.nodes[i].child = Some(child);
+        } else {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        ours
     }
 
     /// Waits until every node reports `cluster_state:ok` (no-op for one server).
@@ -188,14 +253,16 @@ impl RedisServer {
     /// `nodes.conf` survives).
     pub fn restart_node(&mut self, i: usize) {
         self.kill_node(i);
-        self.spawn_node(i);
+        self.respawn_node(i);
         self.wait_cluster_ok();
     }
 
     /// Starts every node again on the same ports, empty.
     pub fn restart(&mut self) {
         self.kill();
-        self.spawn_all();
+        for i in 0..self.nodes.len() {
+            self.respawn_node(i);
+        }
         self.wait_cluster_ok();
     }
 
@@ -381,4 +448,26 @@ pub async fn ready(caches: &[&Cache]) {
     for cache in caches {
         eventually("subscribed to invalidations", || shared(cache).subscribed).await;
     }
+}
+
+#[test]
+fn a_port_another_process_answers_on_is_replaced() {
+    // Another server already listens where the node is to start: its redis-server exits (the
+    // port is taken) or the answer is not from it, and the node moves to a new port.
+    let squatter = TcpListener::bind("127.0.0.1:0").expect("a port to squat");
+    let taken = squatter.local_addr().expect("its address").port();
+    let mut server = RedisServer {
+        port: taken,
+        nodes: vec![Node {
+            port: taken,
+            child: None,
+        }],
+        cluster_dir: None,
+    };
+    server.spawn_all();
+    assert_ne!(server.port, taken);
+    assert_eq!(
+        server_pid(server.port),
+        server.nodes[0].child.as_ref().map(std::process::Child::id)
+    );
 }
