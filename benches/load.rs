@@ -29,7 +29,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
-use support::servers::Servers;
+use support::servers::{self, RedisServer};
 
 /// A child's orders: `dir|index|ops|database url|cache url,url,...`.
 const ORDERS: &str = "CQ_LOAD_CHILD";
@@ -261,13 +261,15 @@ fn run(topology: &'static str, processes: usize, ops: u64) -> Option<Figures> {
     let _ = std::fs::remove_dir_all(&root);
     let work = root.join("work");
     std::fs::create_dir_all(&work).unwrap();
-    let db_dir = root.join("db");
-    let cache_dir = root.join("cache");
-    std::fs::create_dir_all(&db_dir).unwrap();
-    std::fs::create_dir_all(&cache_dir).unwrap();
-    let database = Servers::start(1, false, &db_dir)?;
-    let cluster = topology == "cluster";
-    let cache = Servers::start(if cluster { 3 } else { 1 }, cluster, &cache_dir)?;
+    if !servers::available() {
+        return None;
+    }
+    let database = RedisServer::start_single();
+    let cache = if topology == "cluster" {
+        RedisServer::start_cluster()
+    } else {
+        RedisServer::start_single()
+    };
     let exe = std::env::current_exe().unwrap();
     let per_process = ops / processes as u64;
     let children: Vec<_> = (0..processes)

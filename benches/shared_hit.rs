@@ -25,7 +25,7 @@ use criterion::{BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
 use redis::aio::ConnectionLike;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
-use support::servers::Servers;
+use support::servers::{self, RedisServer};
 
 /// Concurrent callers on each side.
 const CALLERS: u64 = 16;
@@ -50,7 +50,7 @@ fn delta(before: &HashMap<String, u64>, after: &HashMap<String, u64>) -> Vec<(St
     ran
 }
 
-fn redis_config(servers: &Servers) -> RedisConfig {
+fn redis_config(servers: &RedisServer) -> RedisConfig {
     let urls = servers.urls();
     let config = if urls.len() > 1 {
         RedisConfig::cluster(urls)
@@ -60,7 +60,7 @@ fn redis_config(servers: &Servers) -> RedisConfig {
     config.operation_timeout(Duration::from_secs(2))
 }
 
-fn instance(servers: &Servers) -> Cache {
+fn instance(servers: &RedisServer) -> Cache {
     Cache::new(
         Config::new()
             .namespace("bench-hit")
@@ -124,7 +124,7 @@ where
 }
 
 /// A direct connection for filling Redis (a cluster connection on a cluster).
-fn direct(servers: &Servers) -> Box<dyn redis::ConnectionLike> {
+fn direct(servers: &RedisServer) -> Box<dyn redis::ConnectionLike> {
     let urls = servers.urls();
     if urls.len() > 1 {
         Box::new(
@@ -143,7 +143,7 @@ fn direct(servers: &Servers) -> Box<dyn redis::ConnectionLike> {
 
 /// Fills Redis: our values (computed once by another instance), and the same payload bytes
 /// under plain keys for the raw side.
-async fn warm(servers: &Servers) {
+async fn warm(servers: &RedisServer) {
     let writer = instance(servers);
     for id in 0..KEYS {
         writer.scope(blob(id)).await;
@@ -187,7 +187,7 @@ async fn subscribed(caches: &[&Cache]) {
 /// One topology: the two sides under criterion, then the counts (as TSV lines).
 fn topology(
     name: &str,
-    servers: &Servers,
+    servers: &RedisServer,
     rt: &tokio::runtime::Runtime,
     group: &mut BenchmarkGroup<'_, WallTime>,
 ) -> String {
@@ -234,13 +234,13 @@ fn topology(
     let mut extra = String::new();
     // Commands per hit: 1,000 hits, one at a time.
     let hits = 1_000u64;
-    let before = servers.commands();
+    let before = servers.command_calls();
     rt.block_on(async {
         for n in 0..hits {
             std::hint::black_box(cache.scope(blob((n % u64::from(KEYS)) as u32)).await);
         }
     });
-    for (command, n) in delta(&before, &servers.commands()) {
+    for (command, n) in delta(&before, &servers.command_calls()) {
         extra.push_str(&format!(
             "{name}\thit\t{command}\t{}\n",
             n as f64 / hits as f64
@@ -253,10 +253,10 @@ fn topology(
     rt.block_on(subscribed(&[&cache, &other]));
     rt.block_on(cache.scope(cached_query::invalidate_tag("blob:0")))
         .expect("confirmed by every instance");
-    let before = servers.commands();
+    let before = servers.command_calls();
     rt.block_on(cache.scope(cached_query::invalidate_tag("blob:1")))
         .expect("confirmed by every instance");
-    for (command, n) in delta(&before, &servers.commands()) {
+    for (command, n) in delta(&before, &servers.command_calls()) {
         extra.push_str(&format!("{name}\tinvalidation\t{command}\t{n}\n"));
     }
 
@@ -275,16 +275,11 @@ fn topology(
 }
 
 fn main() {
-    let dir = std::env::temp_dir().join(format!("cq-shared-hit-{}", std::process::id()));
-    let single_dir = dir.join("single");
-    let cluster_dir = dir.join("cluster");
-    for d in [&single_dir, &cluster_dir] {
-        std::fs::create_dir_all(d).unwrap();
-    }
-    let Some(single) = Servers::start(1, false, &single_dir) else {
+    if !servers::available() {
         eprintln!("shared_hit: no redis-server on PATH, skipped");
         return;
-    };
+    }
+    let single = RedisServer::start_single();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -297,7 +292,7 @@ fn main() {
     drop(single);
     // The cluster only in a full run: `cargo test --all-targets` smoke-tests one server.
     if support::full_run() {
-        let cluster = Servers::start(3, true, &cluster_dir).expect("redis-server");
+        let cluster = RedisServer::start_cluster();
         extra.push_str(&topology("cluster", &cluster, &rt, &mut group));
     }
     group.finish();
@@ -305,5 +300,4 @@ fn main() {
     if support::full_run() {
         support::write_extra("shared_hit.tsv", &extra);
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -3,6 +3,8 @@
 //! figures criterion does not record are written for `scripts/bench.sh`.
 #![allow(dead_code, unreachable_pub)] // each bench binary uses part of it, from its own root
 
+/// The tests' redis-server processes (one server or a cluster), shared rather than copied.
+#[path = "../../tests/shared/servers.rs"]
 pub mod servers;
 
 use cached_query::{Config, Engine};

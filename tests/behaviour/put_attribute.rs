@@ -34,6 +34,8 @@ impl Db {
 
 static DB: Db = Db::new();
 static READS: Runs = Runs::new();
+/// The tests on `put_get_user` share its counts: one at a time.
+static USER_TESTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 #[cached_query(ttl = "5m", tags = ["put_users", "put_user:{id}"], skip(db))]
 async fn put_get_user(db: &Db, id: u64) -> Result<User, String> {
@@ -55,8 +57,10 @@ async fn put_update_user(db: &Db, id: u64, name: String) -> Result<User, String>
 
 #[tokio::test]
 async fn after_ok_the_read_is_a_hit_with_the_new_value_after_err_nothing_changes() {
+    let _alone = USER_TESTS.lock().await;
+    let reads = READS.get();
     let old = put_get_user(&DB, 1).await;
-    assert_eq!(READS.get(), 1);
+    assert_eq!(READS.get(), reads + 1);
     let hits = counts("put_get_user").hits;
 
     let new = put_update_user(&DB, 1, "Grace".into()).await;
@@ -66,17 +70,18 @@ async fn after_ok_the_read_is_a_hit_with_the_new_value_after_err_nothing_changes
         new,
         "the read returns the new value"
     );
-    assert_eq!(READS.get(), 1, "without running its body");
+    assert_eq!(READS.get(), reads + 1, "without running its body");
     assert_eq!(counts("put_get_user").hits, hits + 1, "counted as a hit");
     assert_ne!(old, new);
 
     assert!(put_update_user(&DB, 1, String::new()).await.is_err());
     assert_eq!(put_get_user(&DB, 1).await, new, "`Err` changed nothing");
-    assert_eq!(READS.get(), 1);
+    assert_eq!(READS.get(), reads + 1);
 }
 
 #[tokio::test]
 async fn the_entry_carries_the_read_functions_tags() {
+    let _alone = USER_TESTS.lock().await;
     put_update_user(&DB, 2, "Ada".into()).await.unwrap();
     assert_eq!(put_get_user(&DB, 2).await.unwrap().name, "Ada");
     let reads = READS.get();
@@ -91,8 +96,58 @@ async fn the_entry_carries_the_read_functions_tags() {
 
 static RACE_READS: Runs = Runs::new();
 static RACE_DB: Db = Db::new();
-static RACE_GATE: Mutex<Option<tokio::sync::oneshot::Receiver<()>>> = Mutex::new(None);
-static RACE_STARTED: Mutex<Option<tokio::sync::oneshot::Sender<()>>> = Mutex::new(None);
+/// A point where a function waits, once armed for one id: it tells the test it got there, then
+/// waits until the test lets it go on. For other ids (tests run in parallel) it passes
+/// straight through.
+struct Pause {
+    armed: Mutex<Vec<Armed>>,
+}
+
+struct Armed {
+    id: u64,
+    reached: tokio::sync::oneshot::Sender<()>,
+    gate: tokio::sync::oneshot::Receiver<()>,
+}
+
+impl Pause {
+    const fn new() -> Pause {
+        Pause {
+            armed: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Arms the pause for the next call with `id`: a receiver told when it gets there, and a
+    /// sender that lets it go on.
+    fn arm(
+        &self,
+        id: u64,
+    ) -> (
+        tokio::sync::oneshot::Receiver<()>,
+        tokio::sync::oneshot::Sender<()>,
+    ) {
+        let (reached, told) = tokio::sync::oneshot::channel();
+        let (release, gate) = tokio::sync::oneshot::channel();
+        self.armed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Armed { id, reached, gate });
+        (told, release)
+    }
+
+    async fn here(&self, id: u64) {
+        let armed = {
+            let mut armed = self.armed.lock().unwrap_or_else(PoisonError::into_inner);
+            let mine = armed.iter().position(|a| a.id == id);
+            mine.map(|at| armed.swap_remove(at))
+        };
+        if let Some(Armed { reached, gate, .. }) = armed {
+            let _ = reached.send(());
+            let _ = gate.await;
+        }
+    }
+}
+
+static RACE_PAUSE: Pause = Pause::new();
 
 #[cached_query(ttl = "5m", tags = ["put_race:{id}"])]
 async fn put_race_read(id: u64) -> String {
@@ -104,18 +159,7 @@ async fn put_race_read(id: u64) -> String {
 #[cache_put(put_race_read(id))]
 async fn put_race_write(id: u64, name: String) -> String {
     RACE_DB.save(id, &name);
-    let started = RACE_STARTED
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .take();
-    let gate = RACE_GATE
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .take();
-    if let (Some(started), Some(gate)) = (started, gate) {
-        let _ = started.send(());
-        let _ = gate.await;
-    }
+    RACE_PAUSE.here(id).await;
     name
 }
 
@@ -123,10 +167,7 @@ async fn put_race_write(id: u64, name: String) -> String {
 async fn a_put_racing_an_invalidation_never_makes_an_older_value_visible() {
     RACE_DB.save(5, "before");
     assert_eq!(put_race_read(5).await, "before");
-    let (started_tx, started) = tokio::sync::oneshot::channel();
-    let (release, gate) = tokio::sync::oneshot::channel();
-    *RACE_STARTED.lock().unwrap() = Some(started_tx);
-    *RACE_GATE.lock().unwrap() = Some(gate);
+    let (started, release) = RACE_PAUSE.arm(5);
 
     let write = tokio::spawn(put_race_write(5, "written".into()));
     started.await.unwrap();
@@ -267,25 +308,13 @@ async fn a_put_to_a_function_with_result_tags_removes_its_entry_instead() {
 }
 
 static SLOW_DB: Db = Db::new();
-static SLOW_GATE: Mutex<Option<tokio::sync::oneshot::Receiver<()>>> = Mutex::new(None);
-static SLOW_STARTED: Mutex<Option<tokio::sync::oneshot::Sender<()>>> = Mutex::new(None);
+static SLOW_PAUSE: Pause = Pause::new();
 
 /// Reads the row, then waits (after telling the test it read) until the test lets it return.
 #[cached_query(ttl = "5m")]
 async fn put_slow_read(id: u64) -> String {
     let name = SLOW_DB.name(id);
-    let started = SLOW_STARTED
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .take();
-    let gate = SLOW_GATE
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .take();
-    if let (Some(started), Some(gate)) = (started, gate) {
-        let _ = started.send(());
-        let _ = gate.await;
-    }
+    SLOW_PAUSE.here(id).await;
     name
 }
 
@@ -298,10 +327,7 @@ async fn put_slow_write(id: u64, name: String) -> String {
 #[tokio::test]
 async fn a_read_computing_from_the_old_data_while_the_put_lands_is_not_stored() {
     SLOW_DB.save(6, "old");
-    let (started_tx, started) = tokio::sync::oneshot::channel();
-    let (release, gate) = tokio::sync::oneshot::channel();
-    *SLOW_STARTED.lock().unwrap() = Some(started_tx);
-    *SLOW_GATE.lock().unwrap() = Some(gate);
+    let (started, release) = SLOW_PAUSE.arm(6);
 
     let read = tokio::spawn(put_slow_read(6));
     started.await.unwrap(); // it has read "old"
@@ -319,10 +345,7 @@ async fn a_read_computing_from_the_old_data_while_the_put_lands_is_not_stored() 
 async fn a_refresh_computing_from_the_old_data_while_the_put_lands_is_not_stored() {
     SLOW_DB.save(7, "old");
     assert_eq!(put_slow_read(7).await, "old");
-    let (started_tx, started) = tokio::sync::oneshot::channel();
-    let (release, gate) = tokio::sync::oneshot::channel();
-    *SLOW_STARTED.lock().unwrap() = Some(started_tx);
-    *SLOW_GATE.lock().unwrap() = Some(gate);
+    let (started, release) = SLOW_PAUSE.arm(7);
 
     // A refresh runs outside single-flight; the put must still keep its result out.
     let refresh = tokio::spawn(cached_query::refresh(put_slow_read(7)));

@@ -92,6 +92,26 @@ fn instance(namespace: &str, urls: &[&str], lease: Duration) -> Cache {
 /// The child: one instance, 250 concurrent calls once every process is ready; what its tier
 /// counted is written to `stats-{index}`. Index `hang`: it takes the lease of `slow_report(8)`
 /// and never finishes computing it (until it is killed).
+/// This test binary again, running only [`child_process`] with its orders: the shared
+/// directory, the namespace, the child's role (its index, or `hang`), the Redis URLs.
+fn spawn_child(dir: &std::path::Path, namespace: &str, role: &str, urls: &[String]) -> Command {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
+        .args([
+            "coalesce::child_process",
+            "--exact",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env(
+            ORDERS,
+            format!("{}|{namespace}|{role}|{}", dir.display(), urls.join(",")),
+        )
+        .stdout(Stdio::null());
+    command
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn child_process() {
     let Ok(orders) = std::env::var(ORDERS) else {
@@ -147,22 +167,9 @@ fn four_processes(urls: &[String], namespace: &str, redis_down: bool) -> (usize,
     if redis_down {
         std::fs::write(dir.join("redis-down"), "").unwrap();
     }
-    let exe = std::env::current_exe().unwrap();
     let children: Vec<_> = (0..PROCESSES)
         .map(|index| {
-            Command::new(&exe)
-                .args([
-                    "coalesce::child_process",
-                    "--exact",
-                    "--nocapture",
-                    "--test-threads",
-                    "1",
-                ])
-                .env(
-                    ORDERS,
-                    format!("{}|{namespace}|{index}|{}", dir.display(), urls.join(",")),
-                )
-                .stdout(Stdio::null())
+            spawn_child(&dir, namespace, &index.to_string(), urls)
                 .stderr(Stdio::piped())
                 .spawn()
                 .unwrap()
@@ -236,19 +243,7 @@ async fn a_waiter_takes_over_when_the_lease_holder_dies() {
     let dir = std::env::temp_dir().join(format!("cached-query-takeover-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let mut holder = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "coalesce::child_process",
-            "--exact",
-            "--nocapture",
-            "--test-threads",
-            "1",
-        ])
-        .env(
-            ORDERS,
-            format!("{}|takeover|hang|{}", dir.display(), urls.join(",")),
-        )
-        .stdout(Stdio::null())
+    let mut holder = spawn_child(&dir, "takeover", "hang", &urls)
         .spawn()
         .unwrap();
     let holding = dir.join("holding");

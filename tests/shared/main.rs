@@ -16,6 +16,7 @@ mod foreign;
 mod outage;
 mod put;
 mod resubscribe;
+mod servers;
 mod support;
 mod two_instances;
 mod write_behind;

@@ -129,6 +129,23 @@ async fn invoke(
     invocation.invoke_async(&mut connection).await
 }
 
+/// One single-key script call: the script, its key, its arguments.
+type ScriptCall = (Script, String, Vec<Vec<u8>>);
+
+/// Every call at once, each on its own clone of the connection (the cluster connection routes
+/// each to its key's node): one wait, for the slowest. The replies in the calls' order.
+async fn invoke_all(
+    calls: Vec<ScriptCall>,
+    connection: Connection,
+) -> redis::RedisResult<Vec<Value>> {
+    try_join_all(
+        calls
+            .into_iter()
+            .map(|(script, key, args)| invoke(script, key, args, connection.clone())),
+    )
+    .await
+}
+
 impl SharedTier {
     /// [`read_many`](SharedTier::read_many) on a cluster: every key's script at once, the
     /// answers put together here.
@@ -159,13 +176,7 @@ impl SharedTier {
             }
         }
         let answers: Vec<Value> = self
-            .run_within(budget, move |connection| {
-                try_join_all(
-                    calls.into_iter().map(move |(script, key, args)| {
-                        invoke(script, key, args, connection.clone())
-                    }),
-                )
-            })
+            .run_within(budget, move |connection| invoke_all(calls, connection))
             .await?;
         let unexpected = || TierError::Failed("unexpected reply to a read script".into());
         let mut answers = answers.into_iter();
@@ -209,13 +220,7 @@ impl SharedTier {
             })
             .collect();
         let written: Vec<Value> = self
-            .run_within(budget, move |connection| {
-                try_join_all(
-                    calls.into_iter().map(move |(script, key, args)| {
-                        invoke(script, key, args, connection.clone())
-                    }),
-                )
-            })
+            .run_within(budget, move |connection| invoke_all(calls, connection))
             .await?;
         Ok(written
             .iter()
@@ -239,14 +244,8 @@ impl SharedTier {
         self.run_within(
             self.config.operation_timeout,
             move |connection| async move {
-                let publisher = connection.clone();
-                try_join_all(
-                    calls.into_iter().map(move |(script, key, args)| {
-                        invoke(script, key, args, connection.clone())
-                    }),
-                )
-                .await?;
-                let mut publisher = publisher;
+                let mut publisher = connection.clone();
+                invoke_all(calls, connection).await?;
                 redis::cmd("SPUBLISH")
                     .arg(channel)
                     .arg(message)

@@ -23,14 +23,10 @@ use redis::Value;
 use std::time::Duration;
 
 impl SharedTier {
-    /// The value of `key` if it is a hit under the tags' current generations; `None` when the
-    /// read script must decide.
-    pub(super) async fn plain_hit(
-        &self,
-        budget: Duration,
-        key: u128,
-        tags: &[Box<str>],
-    ) -> Result<Option<ReadReply>, TierError> {
+    /// The pipeline that reads a value's fields and its TTL (one key, so one slot): `HMGET`
+    /// of generations, schema, kind and payload, then `PTTL`. Errors are replies, not failures:
+    /// a key of another type is judged foreign.
+    fn value_fields(&self, key: u128) -> redis::Pipeline {
         let value_key = self.value_key(key);
         let mut pipe = redis::pipe();
         pipe.ignore_errors();
@@ -41,7 +37,19 @@ impl SharedTier {
             .arg("k")
             .arg("p")
             .cmd("PTTL")
-            .arg(&value_key);
+            .arg(value_key);
+        pipe
+    }
+
+    /// The value of `key` if it is a hit under the tags' current generations; `None` when the
+    /// read script must decide.
+    pub(super) async fn plain_hit(
+        &self,
+        budget: Duration,
+        key: u128,
+        tags: &[Box<str>],
+    ) -> Result<Option<ReadReply>, TierError> {
+        let mut pipe = self.value_fields(key);
         if !tags.is_empty() {
             let mget = pipe.cmd("MGET");
             for tag in tags {
@@ -64,18 +72,7 @@ impl SharedTier {
         key: u128,
         tags: &[Box<str>],
     ) -> Result<Option<ReadReply>, TierError> {
-        let value_key = self.value_key(key);
-        let mut value = redis::pipe();
-        value.ignore_errors();
-        value
-            .cmd("HMGET")
-            .arg(&value_key)
-            .arg("g")
-            .arg("s")
-            .arg("k")
-            .arg("p")
-            .cmd("PTTL")
-            .arg(&value_key);
+        let value = self.value_fields(key);
         let tag_keys: Vec<String> = tags.iter().map(|tag| self.tag_key(tag)).collect();
         let (fields, generations) = self
             .run_within(budget, move |connection| async move {
