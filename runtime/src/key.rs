@@ -56,11 +56,20 @@ impl<M: Fn()> KeyBuilder<M> {
     pub fn with_instance<I: Fn()>(site: &'static Site, id: I, instance: M) -> KeyBuilder<M> {
         let _ = (id, instance);
         let name = std::any::type_name::<M>();
-        let mut builder = KeyBuilder::start(site.function::<I>(Some(name)));
-        if builder.function.instantiation.is_some() {
-            builder.fold_instantiation(name);
+        let function = site.function::<I>(Some(name));
+        // Built in one expression, with no call taking the builder by reference: the caller
+        // then builds it where it keeps it, instead of moving its inline bytes around.
+        let digest = function
+            .instantiation
+            .as_ref()
+            .map(|first| first.digest_of(name));
+        KeyBuilder {
+            function,
+            bytes: KeyBytes::starting_with(digest),
+            failed: false,
+            skip: false,
+            marker: PhantomData,
         }
-        builder
     }
 }
 
@@ -76,15 +85,6 @@ impl<M> KeyBuilder<M> {
         }
     }
 
-    /// Out of line: non-generic functions never take this path, and keep their hit path as
-    /// short as before.
-    #[inline(never)]
-    fn fold_instantiation(&mut self, name: &'static str) {
-        if let Some(first) = &self.function.instantiation {
-            self.bytes.push(&first.digest_of(name));
-        }
-    }
-
     #[inline]
     fn encode<T: Serialize + ?Sized>(&mut self, value: &T) {
         if self.bytes.encode(value).is_err() {
@@ -92,12 +92,15 @@ impl<M> KeyBuilder<M> {
         }
     }
 
-    /// Adds an argument.
+    /// Adds an argument. Inlined, as its steps are: a call here made the caller move the
+    /// whole builder (its inline bytes) to pass it, and back.
+    #[inline(always)]
     pub fn arg<T: KeyArg<M> + ?Sized>(&mut self, value: &T) {
         self.encode(value);
     }
 
-    /// Adds the receiver.
+    /// Adds the receiver (inlined, as [`arg`](Self::arg)).
+    #[inline(always)]
     pub fn receiver<T: KeyReceiver<M> + ?Sized>(&mut self, value: &T) {
         self.encode(value);
     }
@@ -109,9 +112,10 @@ impl<M> KeyBuilder<M> {
 
     /// The key: the bytes hashed with xxh3-128 seeded by the function's identity, the result
     /// masked with the rest of it, so that two functions never share a key space (a 64-bit
-    /// seed alone could, for one pair in 2⁶⁴).
-    #[inline]
-    pub fn finish(self) -> Key {
+    /// seed alone could, for one pair in 2⁶⁴). Always inlined: a builder passed to a call is
+    /// copied first (its inline bytes), and the copy's loads stall on the argument just stored.
+    #[inline(always)]
+    pub fn finish(&mut self) -> Key {
         let function = self.function;
         let hash = (!self.failed).then(|| hash_of(function, self.bytes.as_slice()));
         self.bytes.recycle();
@@ -176,7 +180,7 @@ impl<M> BatchKeyBuilder<M> {
     pub fn finish(self) -> BatchKeys {
         let KeyBuilder {
             function,
-            bytes,
+            mut bytes,
             failed,
             skip,
             ..

@@ -9,7 +9,7 @@
 //! interned by name and options, and live as long as the process.
 
 use crate::bounds::{CacheValue, KeyArg};
-use crate::engine::{Enter, enter};
+use crate::engine::{Enter, cooperate, enter};
 use crate::key::{Key, KeyBuilder};
 use crate::policy::ValuePolicy;
 use crate::site::{Site, SiteConfig};
@@ -147,8 +147,10 @@ impl Keyspace {
         F: FnOnce() -> Fut,
         Fut: Future<Output = V> + Send + 'static,
     {
-        match enter(&self.site, self.key_of(key), codec::<ValuePolicy, V>()).await {
+        cooperate().await;
+        match enter(&self.site, self.key_of(key), codec::<ValuePolicy, V>()) {
             Enter::Hit(value) => value,
+            Enter::Forget(removal) => removal.await,
             Enter::Miss(mut miss) => {
                 for tag in tags {
                     miss.tag(tag);

@@ -9,7 +9,7 @@
 //! a miss.
 
 use crate::bounds::{CacheValue, KeyArg};
-use crate::engine::{Access, Enter, enter, enter_as};
+use crate::engine::{Access, Enter, cooperate, enter, enter_as};
 use crate::key::{Key, KeyBuilder};
 use crate::policy::ValuePolicy;
 use crate::runtime::{Runtime, runtime};
@@ -58,8 +58,10 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = V>,
 {
-    match enter(&MANUAL, key_of(key), codec::<ValuePolicy, V>()).await {
+    cooperate().await;
+    match enter(&MANUAL, key_of(key), codec::<ValuePolicy, V>()) {
         Enter::Hit(value) => value,
+        Enter::Forget(removal) => removal.await,
         Enter::Miss(mut miss) => {
             for tag in tags {
                 miss.tag(tag);
@@ -83,16 +85,16 @@ where
     K: KeyArg + ?Sized,
     V: CacheValue,
 {
+    cooperate().await;
     match enter_as(
         &MANUAL,
         key_of(key),
         codec::<ValuePolicy, V>(),
         Access::Read,
-    )
-    .await
-    {
+    ) {
         Enter::Hit(value) => Some(value),
-        Enter::Miss(_) => None,
+        // A read takes no calling mode: never a removal.
+        Enter::Miss(_) | Enter::Forget(_) => None,
     }
 }
 
@@ -117,9 +119,7 @@ where
         key_of(key),
         codec::<ValuePolicy, V>(),
         Access::Store,
-    )
-    .await
-    {
+    ) {
         for tag in tags {
             miss.tag(tag);
         }

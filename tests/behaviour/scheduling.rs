@@ -1,6 +1,6 @@
 //! A hit never waits, so without help a task that only hits would hold its worker for good.
-//! Every hit spends one unit of tokio's cooperative budget: such a task yields regularly, and
-//! other tasks on the same worker get to run.
+//! Cached calls spend tokio's cooperative budget (a unit per 16 calls): such a task yields
+//! regularly, and other tasks on the same worker get to run.
 
 use crate::Runs;
 use cached_query::cached_query;

@@ -38,6 +38,9 @@ pub(crate) fn body(user_stmts: &[syn::Stmt], plan: &Plan) -> TokenStream {
     // The helper items (`__CQ_SITE`, `__cq_id`) live in blocks next to the user's body, not
     // around it, so the body can't name them (`mixed_site` hides only locals).
     quote! {
+        // The task's tokio budget, spent before anything is held across an await: a hit then
+        // returns from the lookup's own answer, with no other future built or moved.
+        #krate::__private::cooperate().await;
         let #site = {
             static __CQ_SITE: #krate::__private::Site = #krate::__private::Site::new(#site_config);
             &__CQ_SITE
@@ -91,7 +94,7 @@ pub(super) fn condition(plan: &Plan, key: &Ident) -> Option<TokenStream> {
     })
 }
 
-/// `let mut __cq_miss = match enter(site, key, codec).await { Hit => return, Miss(m) => m };`
+/// `let mut __cq_miss = match enter(site, key, codec) { Hit => return, Miss(m) => m, .. };`
 ///
 /// The value-type bounds live on `codec` alone, so an unstorable return type is one error,
 /// spanned at the stored type (`T` of `Result<T, E>`, else the return type); `enter` itself has
@@ -100,6 +103,7 @@ fn enter(plan: &Plan, [site, key, miss, instance]: [&Ident; 4]) -> TokenStream {
     let krate = &plan.krate;
     let ret_ty = &plan.ret_ty;
     let value = Ident::new("__cq_value", Span::mixed_site());
+    let removal = Ident::new("__cq_removal", Span::mixed_site());
     let enter_span = Span::call_site().located_at(plan.value_ty.span());
     let codec = if plan.local {
         "codec_local_for"
@@ -124,9 +128,10 @@ fn enter(plan: &Plan, [site, key, miss, instance]: [&Ident; 4]) -> TokenStream {
             #site,
             #key,
             #codec,
-        ).await {
+        ) {
             #krate::__private::Enter::Hit(#value) => return #value,
             #krate::__private::Enter::Miss(#miss) => #miss,
+            #krate::__private::Enter::Forget(#removal) => return #removal.await,
         };
     }
 }

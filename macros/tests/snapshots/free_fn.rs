@@ -1,6 +1,7 @@
 /// Loads a user.
 pub async fn get_user(db: &Pool, id: u64, user: UserRef) -> Result<User, DbError> {
     #![allow(clippy::needless_return)]
+    ::cached_query::__private::cooperate().await;
     let __cq_site = {
         static __CQ_SITE: ::cached_query::__private::Site = ::cached_query::__private::Site::new(::cached_query::__private::SiteConfig {
             name: ::core::option::Option::None,
@@ -31,18 +32,19 @@ pub async fn get_user(db: &Pool, id: u64, user: UserRef) -> Result<User, DbError
         __cq_key.finish()
     };
     let mut __cq_miss = match ::cached_query::__private::enter(
-            __cq_site,
-            __cq_key,
-            ::cached_query::__private::codec_for::<
-                ::cached_query::__private::ResultPolicy,
-                Result<User, DbError>,
-                _,
-            >(__cq_instance),
-        )
-        .await
-    {
+        __cq_site,
+        __cq_key,
+        ::cached_query::__private::codec_for::<
+            ::cached_query::__private::ResultPolicy,
+            Result<User, DbError>,
+            _,
+        >(__cq_instance),
+    ) {
         ::cached_query::__private::Enter::Hit(__cq_value) => return __cq_value,
         ::cached_query::__private::Enter::Miss(__cq_miss) => __cq_miss,
+        ::cached_query::__private::Enter::Forget(__cq_removal) => {
+            return __cq_removal.await;
+        }
     };
     __cq_miss.tag("users");
     __cq_miss.tag_fmt(::core::format_args!("user:{}", id));

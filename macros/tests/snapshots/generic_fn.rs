@@ -3,6 +3,7 @@ async fn load<T: Serialize, const N: usize>(
     mut value: T,
     query: impl AsRef<str>,
 ) -> Option<Vec<T>> {
+    ::cached_query::__private::cooperate().await;
     let __cq_site = {
         static __CQ_SITE: ::cached_query::__private::Site = ::cached_query::__private::Site::new(::cached_query::__private::SiteConfig {
             name: ::core::option::Option::None,
@@ -34,18 +35,19 @@ async fn load<T: Serialize, const N: usize>(
         __cq_key.finish()
     };
     let mut __cq_miss = match ::cached_query::__private::enter(
-            __cq_site,
-            __cq_key,
-            ::cached_query::__private::codec_local_for::<
-                ::cached_query::__private::OptionPolicy,
-                Option<Vec<T>>,
-                _,
-            >(__cq_instance),
-        )
-        .await
-    {
+        __cq_site,
+        __cq_key,
+        ::cached_query::__private::codec_local_for::<
+            ::cached_query::__private::OptionPolicy,
+            Option<Vec<T>>,
+            _,
+        >(__cq_instance),
+    ) {
         ::cached_query::__private::Enter::Hit(__cq_value) => return __cq_value,
         ::cached_query::__private::Enter::Miss(__cq_miss) => __cq_miss,
+        ::cached_query::__private::Enter::Forget(__cq_removal) => {
+            return __cq_removal.await;
+        }
     };
     __cq_miss.tag_fmt(::core::format_args!("{{literal}}:{}", self.id));
     __cq_miss

@@ -1,4 +1,5 @@
 async fn find(&self, (a, b): (u8, u8), Point { x, y: _ }: Point) -> Option<Row> {
+    ::my_lib::cq::__private::cooperate().await;
     let __cq_site = {
         static __CQ_SITE: ::my_lib::cq::__private::Site = ::my_lib::cq::__private::Site::new(::my_lib::cq::__private::SiteConfig {
             name: ::core::option::Option::Some("repo.find"),
@@ -30,18 +31,17 @@ async fn find(&self, (a, b): (u8, u8), Point { x, y: _ }: Point) -> Option<Row> 
         __cq_key.finish()
     };
     let mut __cq_miss = match ::my_lib::cq::__private::enter(
-            __cq_site,
-            __cq_key,
-            ::my_lib::cq::__private::codec_for::<
-                ::my_lib::cq::__private::OptionPolicy,
-                Option<Row>,
-                _,
-            >(__cq_instance),
-        )
-        .await
-    {
+        __cq_site,
+        __cq_key,
+        ::my_lib::cq::__private::codec_for::<
+            ::my_lib::cq::__private::OptionPolicy,
+            Option<Row>,
+            _,
+        >(__cq_instance),
+    ) {
         ::my_lib::cq::__private::Enter::Hit(__cq_value) => return __cq_value,
         ::my_lib::cq::__private::Enter::Miss(__cq_miss) => __cq_miss,
+        ::my_lib::cq::__private::Enter::Forget(__cq_removal) => return __cq_removal.await,
     };
     __cq_miss
         .share_clones({

@@ -1,4 +1,5 @@
 async fn get_user(db: Arc<Pool>, id: u64) -> Result<User, DbError> {
+    ::cached_query::__private::cooperate().await;
     let __cq_site = {
         static __CQ_SITE: ::cached_query::__private::Site = ::cached_query::__private::Site::new(::cached_query::__private::SiteConfig {
             name: ::core::option::Option::None,
@@ -28,18 +29,19 @@ async fn get_user(db: Arc<Pool>, id: u64) -> Result<User, DbError> {
         __cq_key.finish()
     };
     let mut __cq_miss = match ::cached_query::__private::enter(
-            __cq_site,
-            __cq_key,
-            ::cached_query::__private::codec_for::<
-                ::cached_query::__private::ResultPolicy,
-                Result<User, DbError>,
-                _,
-            >(__cq_instance),
-        )
-        .await
-    {
+        __cq_site,
+        __cq_key,
+        ::cached_query::__private::codec_for::<
+            ::cached_query::__private::ResultPolicy,
+            Result<User, DbError>,
+            _,
+        >(__cq_instance),
+    ) {
         ::cached_query::__private::Enter::Hit(__cq_value) => return __cq_value,
         ::cached_query::__private::Enter::Miss(__cq_miss) => __cq_miss,
+        ::cached_query::__private::Enter::Forget(__cq_removal) => {
+            return __cq_removal.await;
+        }
     };
     __cq_miss
         .share_clones({

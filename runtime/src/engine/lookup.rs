@@ -2,7 +2,7 @@
 //! rule, shared by the hit path and by the re-reads of the single-flight protocol.
 
 use super::invalidation::invalidate_names;
-use super::miss::{Enter, Miss, MissKind};
+use super::miss::{Enter, Forgetting, Miss, MissKind};
 use super::mode::{self, Mode};
 use crate::function::FunctionState;
 use crate::key::Key;
@@ -12,8 +12,6 @@ use crate::site::Site;
 use crate::stats::{Counters, bump};
 use crate::store::Entry;
 use crate::value::Codec;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 /// How the engine is asked for a key.
@@ -69,19 +67,8 @@ enum Start {
     Put(Option<u128>),
 }
 
-#[inline]
+/// What a call that is not a plain one (a calling mode, no key, the manual API's access) asks.
 fn start(access: Access, key: &Key, counters: &Counters) -> Start {
-    // The common case first: a plain call, no calling mode, a key.
-    if let (Access::Call, false, Some(hash)) = (access, key.skip, key.hash)
-        && mode::is_plain()
-    {
-        return Start::Look(hash);
-    }
-    start_otherwise(access, key, counters)
-}
-
-#[cold]
-fn start_otherwise(access: Access, key: &Key, counters: &Counters) -> Start {
     let bypassed = |counter| {
         bump(counter);
         let hash = key.hash.unwrap_or_default();
@@ -119,50 +106,79 @@ fn start_otherwise(access: Access, key: &Key, counters: &Counters) -> Start {
     }
 }
 
-/// What a lookup decided, without waiting for anything.
-pub(super) enum Looked<R> {
-    /// A hit, or a miss to compute.
-    Now(Enter<R>),
-    /// `forget(call)`/`forget_all(call)`: the removal to run (it ends the calling mode's call).
-    Forget(Forgetting),
-}
-
-/// A removal on behalf of `forget`, boxed: it is rare, and the future of the hit path must stay
-/// small (it is moved on every call).
-pub(super) type Forgetting = Pin<Box<dyn Future<Output = ()> + Send>>;
-
 /// The lookup of one call, all of it synchronous: the calling mode, then the entry in memory.
+///
+/// Inlined into the caller: a plain call that finds a fresh entry is answered here, with no
+/// other call and nothing moved but the answer; everything else (a calling mode, a miss, an
+/// entry to judge further) goes on out of line in [`look_up_further`]. In a `forget` calling
+/// mode the answer is the removal to await.
+#[inline]
 pub(super) fn look_up<R>(
     site: &'static Site,
     key: &Key,
     codec: Codec<R>,
     access: Access,
-) -> Looked<R> {
+) -> Enter<R> {
+    let (Access::Call, false, Some(hash)) = (access, key.skip, key.hash) else {
+        return look_up_further(site, key, codec, access, None);
+    };
+    if !mode::is_plain() {
+        return look_up_further(site, key, codec, access, None);
+    }
+    let runtime = runtime();
+    let Some(entry) = runtime.store.get(hash) else {
+        return look_up_further(site, key, codec, access, Some((hash, None)));
+    };
+    if site.config.early_refresh.is_none() && entry.is_fresh(runtime.now_nanos()) {
+        // A value of another type under this key (a 128-bit collision) is judged further.
+        if let Some(hit) = codec.load(&entry) {
+            // The entry's counters are its function's in this instance: the call's own.
+            entry.counters().hits.add_one();
+            observe::call(key.function, hash, CallOutcome::Hit, Tier::Memory, None);
+            return Enter::Hit(hit);
+        }
+    }
+    look_up_further(site, key, codec, access, Some((hash, Some(entry))))
+}
+
+/// The rest of [`look_up`]: the calling mode when one is in force, then the entry judged by
+/// [`freshness`]. `found`: the key's hash and what the plain call's lookup already found.
+#[inline(never)]
+fn look_up_further<R>(
+    site: &'static Site,
+    key: &Key,
+    codec: Codec<R>,
+    access: Access,
+    found: Option<(u128, Option<Arc<Entry>>)>,
+) -> Enter<R> {
     let function = key.function;
     let runtime = runtime();
     let counters = runtime.counters(function);
     let miss = |kind, previous| {
-        Looked::Now(Enter::Miss(Box::new(Miss::new(
+        Enter::Miss(Box::new(Miss::new(
             site, key, counters, kind, codec, previous,
-        ))))
+        )))
     };
-    let hash = match start(access, key, counters) {
-        Start::Look(hash) => hash,
-        Start::Uncached => return miss(MissKind::Uncached, None),
-        Start::Refresh => return miss(MissKind::Refresh, None),
-        Start::Put(Some(_)) => return miss(MissKind::Put, None),
-        Start::Put(None) => {
-            return Looked::Forget(Box::pin(async { mode::finish(false) }));
-        }
-        Start::Forget(mode) => {
-            let (shared, hash) = (codec.shared_enabled(), key.hash);
-            return Looked::Forget(Box::pin(async move {
-                let removed = forget(runtime, function, hash, shared, mode).await;
-                mode::finish(removed);
-            }));
-        }
+    let (hash, found) = match found {
+        Some(found) => found,
+        None => match start(access, key, counters) {
+            Start::Look(hash) => (hash, runtime.store.get(hash)),
+            Start::Uncached => return miss(MissKind::Uncached, None),
+            Start::Refresh => return miss(MissKind::Refresh, None),
+            Start::Put(Some(_)) => return miss(MissKind::Put, None),
+            Start::Put(None) => {
+                return Enter::Forget(Forgetting::new(async { mode::finish(false) }));
+            }
+            Start::Forget(mode) => {
+                let (shared, hash) = (codec.shared_enabled(), key.hash);
+                return Enter::Forget(Forgetting::new(async move {
+                    let removed = forget(runtime, function, hash, shared, mode).await;
+                    mode::finish(removed);
+                }));
+            }
+        },
     };
-    if let Some(entry) = runtime.store.get(hash) {
+    if let Some(entry) = found {
         let now = runtime.now_nanos();
         match freshness(site, &entry, now) {
             // A value of another type under this key (a 128-bit collision) is a miss.
@@ -175,7 +191,7 @@ pub(super) fn look_up<R>(
                     }
                     counters.hits.add_one();
                     observe::call(function, hash, CallOutcome::Hit, Tier::Memory, None);
-                    return Looked::Now(Enter::Hit(hit));
+                    return Enter::Hit(hit);
                 }
             }
             Freshness::Revalidatable => return miss(MissKind::Revalidate, Some(entry)),

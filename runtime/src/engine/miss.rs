@@ -17,8 +17,10 @@ use crate::weigh::Weigher;
 use std::cell::Cell;
 use std::fmt::{self, Write as _};
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 /// The first step of a cached call: a hit, or what is needed to compute the result.
@@ -29,6 +31,40 @@ pub enum Enter<R> {
     /// the codec, the function's rules), and an unboxed one would make every caller's future,
     /// moved on every call, hits included, that much larger.
     Miss(Box<Miss<R>>),
+    /// In a `forget` calling mode: the removal, awaited in place of the call's value (it
+    /// never completes; the calling mode's wrapper ends the call).
+    Forget(Forgetting<R>),
+}
+
+/// `forget(call)`/`forget_all(call)`: the removal a call makes instead of producing a value.
+/// Boxed: it is rare, and the hit path's answer stays small. Awaited, it removes, then never
+/// completes: the calling mode's wrapper ends the call once the removal is done.
+#[must_use = "nothing is removed until awaited"]
+pub struct Forgetting<R> {
+    removal: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    result: PhantomData<fn() -> R>,
+}
+
+impl<R> Forgetting<R> {
+    pub(super) fn new(removal: impl Future<Output = ()> + Send + 'static) -> Self {
+        Forgetting {
+            removal: Some(Box::pin(removal)),
+            result: PhantomData,
+        }
+    }
+}
+
+impl<R> Future for Forgetting<R> {
+    type Output = R;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<R> {
+        let this = self.get_mut();
+        if let Some(removal) = &mut this.removal {
+            ready!(removal.as_mut().poll(cx));
+            this.removal = None;
+        }
+        Poll::Pending
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

@@ -23,7 +23,7 @@ mod tests;
 
 pub use batch::{BatchEnter, BatchMiss, enter_batch};
 pub(crate) use entering::enter_as;
-pub use entering::{Entering, enter};
+pub use entering::{Cooperate, cooperate, enter};
 pub(crate) use lookup::{Access, remove};
-pub use miss::{Enter, Miss};
+pub use miss::{Enter, Forgetting, Miss};
 pub use put::{PreparedPut, Storing, prepare_put, store_put};

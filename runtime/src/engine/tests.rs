@@ -3,7 +3,7 @@
 
 use crate::Cache;
 use crate::Config;
-use crate::engine::{Enter, enter};
+use crate::engine::{Enter, cooperate, enter};
 use crate::key::KeyBuilder;
 use crate::policy::ValuePolicy;
 use crate::site::{Site, SiteConfig};
@@ -200,8 +200,10 @@ static SITE: Site = Site::new(SiteConfig {
 async fn price(id: u32, runs: &AtomicU32) -> u32 {
     let mut key = KeyBuilder::new(&SITE, || {});
     key.arg(&id);
-    match enter(&SITE, key.finish(), codec::<ValuePolicy, u32>()).await {
+    cooperate().await;
+    match enter(&SITE, key.finish(), codec::<ValuePolicy, u32>()) {
         Enter::Hit(value) => value,
+        Enter::Forget(removal) => removal.await,
         Enter::Miss(mut miss) => {
             miss.tag_fmt(format_args!("item:{id}"));
             miss.run(async {

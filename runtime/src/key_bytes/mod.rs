@@ -44,6 +44,25 @@ impl KeyBytes {
         }
     }
 
+    /// The bytes of a key that starts with `prefix` (an instantiation digest), if any.
+    #[inline]
+    pub(crate) fn starting_with(prefix: Option<[u8; 16]>) -> KeyBytes {
+        let mut inline = [0; INLINE];
+        let len = match prefix {
+            Some(prefix) => {
+                let (start, _) = inline.split_at_mut(prefix.len());
+                start.copy_from_slice(&prefix);
+                prefix.len()
+            }
+            None => 0,
+        };
+        KeyBytes {
+            inline,
+            len,
+            spill: None,
+        }
+    }
+
     #[inline]
     pub(crate) fn push(&mut self, bytes: &[u8]) {
         if let Some(spill) = &mut self.spill {
@@ -103,8 +122,8 @@ impl KeyBytes {
     /// Gives a spill buffer back to this thread for the next large key. (Without this, as when
     /// a key is abandoned half-built, the buffer is simply freed.)
     #[inline]
-    pub(crate) fn recycle(self) {
-        if let Some(spill) = self.spill {
+    pub(crate) fn recycle(&mut self) {
+        if let Some(spill) = self.spill.take() {
             recycle_spill(spill);
         }
     }
