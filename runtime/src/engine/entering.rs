@@ -13,8 +13,11 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 /// Looks `key` up: a hit, or what the caller needs to compute the value (or, in a `forget`
-/// calling mode, the removal to await).
-#[inline]
+/// calling mode, the removal to await). Always inlined (as the lookup's hot path is): left to
+/// the compiler, a crate with many cached functions called it out of line, and its answer was
+/// moved through memory (measured: 90 ns a hit in the benchmarks' crate, against 50 in a crate
+/// with one cached function).
+#[inline(always)]
 pub fn enter<R>(site: &'static Site, key: Key, codec: Codec<R>) -> Enter<R> {
     look_up(site, &key, codec, Access::Call)
 }

@@ -112,7 +112,7 @@ fn start(access: Access, key: &Key, counters: &Counters) -> Start {
 /// other call and nothing moved but the answer; everything else (a calling mode, a miss, an
 /// entry to judge further) goes on out of line in [`look_up_further`]. In a `forget` calling
 /// mode the answer is the removal to await.
-#[inline]
+#[inline(always)]
 pub(super) fn look_up<R>(
     site: &'static Site,
     key: &Key,
@@ -126,30 +126,34 @@ pub(super) fn look_up<R>(
         return look_up_further(site, key, codec, access, None);
     }
     let runtime = runtime();
-    let Some(entry) = runtime.store.get(hash) else {
-        return look_up_further(site, key, codec, access, Some((hash, None)));
-    };
-    if site.config.early_refresh.is_none() && entry.is_fresh(runtime.now_nanos()) {
+    let now = runtime.now_nanos();
+    // Judged and cloned out where the engine lends the entry: no reference to it is taken.
+    let hit = runtime.store.read(hash, |entry| {
         // A value of another type under this key (a 128-bit collision) is judged further.
-        if let Some(hit) = codec.load(&entry) {
+        let fresh = site.config.early_refresh.is_none() && entry.is_fresh(now);
+        fresh.then(|| Some((codec.load(entry)?, entry.counters())))?
+    });
+    match hit {
+        Some((hit, counters)) => {
             // The entry's counters are its function's in this instance: the call's own.
-            entry.counters().hits.add_one();
+            counters.hits.add_one();
             observe::call(key.function, hash, CallOutcome::Hit, Tier::Memory, None);
-            return Enter::Hit(hit);
+            Enter::Hit(hit)
         }
+        None => look_up_further(site, key, codec, access, Some(hash)),
     }
-    look_up_further(site, key, codec, access, Some((hash, Some(entry))))
 }
 
 /// The rest of [`look_up`]: the calling mode when one is in force, then the entry judged by
-/// [`freshness`]. `found`: the key's hash and what the plain call's lookup already found.
+/// [`freshness`]. `plain`: the key's hash, when the call is a plain one that found no fresh
+/// entry (its entry is read again here, to be judged in full).
 #[inline(never)]
 fn look_up_further<R>(
     site: &'static Site,
     key: &Key,
     codec: Codec<R>,
     access: Access,
-    found: Option<(u128, Option<Arc<Entry>>)>,
+    plain: Option<u128>,
 ) -> Enter<R> {
     let function = key.function;
     let runtime = runtime();
@@ -159,10 +163,10 @@ fn look_up_further<R>(
             site, key, counters, kind, codec, previous,
         )))
     };
-    let (hash, found) = match found {
-        Some(found) => found,
+    let hash = match plain {
+        Some(hash) => hash,
         None => match start(access, key, counters) {
-            Start::Look(hash) => (hash, runtime.store.get(hash)),
+            Start::Look(hash) => hash,
             Start::Uncached => return miss(MissKind::Uncached, None),
             Start::Refresh => return miss(MissKind::Refresh, None),
             Start::Put(Some(_)) => return miss(MissKind::Put, None),
@@ -178,7 +182,7 @@ fn look_up_further<R>(
             }
         },
     };
-    if let Some(entry) = found {
+    if let Some(entry) = runtime.store.get(hash) {
         let now = runtime.now_nanos();
         match freshness(site, &entry, now) {
             // A value of another type under this key (a 128-bit collision) is a miss.

@@ -96,6 +96,26 @@ impl Store {
         engine!(self, store => store.get(slot)).filter(|entry| entry.meta.key_high == high)
     }
 
+    /// `read` applied to the entry under `key`, if any, lent by the engine without taking a
+    /// reference to it (the hit path). `read` must not call into the cache: on quick_cache it
+    /// runs under the shard's read lock.
+    #[inline(always)]
+    pub(crate) fn read<T>(&self, key: u128, read: impl FnOnce(&Entry) -> Option<T>) -> Option<T> {
+        let (slot, high) = split(key);
+        match self {
+            Store::Quick(store) => {
+                let shard = store.read_shard(slot);
+                let entry = shard.get(&slot)?;
+                (entry.meta.key_high == high).then(|| read(entry))?
+            }
+            #[cfg(feature = "moka")]
+            Store::Moka(store) => {
+                let entry = store.get(slot)?;
+                (entry.meta.key_high == high).then(|| read(&entry))?
+            }
+        }
+    }
+
     /// Builds the entry (counting it in) and stores it under `key`, replacing any other.
     pub(crate) fn insert(&self, key: u128, parts: NewEntry) -> Arc<Entry> {
         let (slot, high) = split(key);
@@ -248,5 +268,63 @@ mod tests {
         );
         assert!(store.remove(second));
         assert!(store.get(second).is_none());
+    }
+
+    #[test]
+    fn a_read_lends_the_entry_without_taking_a_reference() {
+        for engine in engines() {
+            let store = Store::new(engine, 1 << 20);
+            let key = (3u128 << 64) | 9;
+            let held = store.insert(key, parts(5));
+            let references = Arc::strong_count(&held);
+            let read = store.read(key, |entry| {
+                // moka has no borrowing read: it hands out a clone of the `Arc`.
+                if engine == Engine::QuickCache {
+                    assert_eq!(Arc::strong_count(&held), references, "none taken");
+                }
+                value_of(entry)
+            });
+            assert_eq!(read, Some(5), "{engine:?}");
+            let other_key_in_the_slot = (4u128 << 64) | 9;
+            assert_eq!(
+                store.read(other_key_in_the_slot, value_of),
+                None,
+                "{engine:?}"
+            );
+            assert_eq!(
+                store.read(key, |_| None::<u32>),
+                None,
+                "{engine:?}: read declined"
+            );
+        }
+    }
+
+    #[test]
+    fn entries_spread_over_every_shard() {
+        let Store::Quick(quick) = Store::new(Engine::QuickCache, 1 << 30) else {
+            unreachable!("asked for quick_cache")
+        };
+        let store = Store::Quick(quick);
+        for i in 0..4096u64 {
+            // The slot keys' high bits vary as xxh3's do.
+            let slot = i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            store.insert(u128::from(slot), parts(1));
+        }
+        let Store::Quick(quick) = &store else {
+            unreachable!("built as quick_cache")
+        };
+        assert!(
+            quick.shard_lengths().iter().all(|&len| len > 0),
+            "{:?}",
+            quick.shard_lengths()
+        );
+    }
+
+    fn engines() -> Vec<Engine> {
+        vec![
+            Engine::QuickCache,
+            #[cfg(feature = "moka")]
+            Engine::Moka,
+        ]
     }
 }
