@@ -40,7 +40,7 @@ p = print
 OURS, OURS_MOKA = "cached_query", "cached_query_moka"
 sides = [OURS, OURS_MOKA, "raw_quick_cache", "raw_moka", "cached", "cached_sync_writes", "cached_lru_ttl", "hashmap_mutex"]
 what = {
-    OURS: "`#[cached_query(ttl = \"1h\")]` on quick_cache (the default engine): key from the argument, mode check, `get`, freshness stamps, downcast, clone out, hit counter",
+    OURS: "`#[cached_query(ttl = \"1h\")]` on quick_cache (the default engine): key from the argument, mode check, the entry read where the engine lends it, freshness stamps, downcast, clone out, hit counter",
     OURS_MOKA: "the same function, the application having chosen `Engine::Moka` (`moka::sync::Cache`)",
     "raw_quick_cache": "`quick_cache::sync::Cache<u64, Small>` (default hasher) `get(&key)` on a prebuilt key: the floor of our default engine",
     "raw_moka": "`moka::future::Cache<u64, Arc<Small>>` (default hasher) `get(&key)`, value cloned out of the `Arc`",
@@ -215,9 +215,10 @@ p()
 p(f"{mem_header[3].strip('()')}, small value; a process-wide counting allocator (`stats_alloc`);")
 p("(bytes held after − before) / entries, after each store's pending maintenance has run, so the")
 p("store's own bookkeeping (moka's deques, timer wheel, frequency sketch; quick_cache's slab) is")
-p("counted. Our process-wide store, sized for its capacity when the runtime starts, is created")
-p("before the measurement, as the raw moka cache's initial tables are not; the raw quick_cache is")
-p("built inside it (its tables sized for its entries).")
+p("counted. Our process-wide store is created before the measurement (its tables first sized for")
+p("a few thousand entries a shard, grown as entries come, and counted as they grow), as the raw")
+p("moka cache's initial tables are not; the raw quick_cache is built inside it (its tables sized")
+p("for its entries).")
 p()
 p("| side | bytes per entry | store |")
 p("|---|---:|---|")
