@@ -30,9 +30,6 @@ fn shard_count(max_capacity_bytes: u64) -> usize {
 /// bits place the key, its top seven tag it), so keys spread over shards and within each alike.
 const SHARD_SHIFT: u32 = 40;
 
-/// The most entries a shard's tables are first sized for; they grow past it as needed.
-const MAX_FIRST_ITEMS_PER_SHARD: usize = 4096;
-
 /// quick_cache's own bookkeeping per entry (the key, the slot, the queue links: about 51 B
 /// measured, BENCHMARKS.md), plus the `Arc`'s two counts.
 const OVERHEAD: usize = 64;
@@ -71,15 +68,12 @@ impl QuickStore {
     pub(super) fn new(max_capacity_bytes: u64) -> Self {
         let count = shard_count(max_capacity_bytes);
         let shards = u64::try_from(count).unwrap_or(1);
-        // The tables' first size, grown as entries come: entries of small values weigh ~200 B,
-        // and a capacity is a ceiling, not what a process holds. Tables sized for a large
-        // capacity from the start held little and spread it thin: every hit reached for lines
-        // and pages nobody else used (measured: a 1 k-key hit at 90 ns under a 4 GiB capacity,
-        // against 50 ns in tables that fit the keys).
+        // An estimate of how many entries fit (entries of small values weigh ~200 B): it sizes
+        // each shard's ghost list, the keys recently evicted that the policy readmits.
         let estimated_items = usize::try_from(max_capacity_bytes / 256)
             .unwrap_or(usize::MAX)
-            .div_ceil(count)
-            .clamp(64, MAX_FIRST_ITEMS_PER_SHARD);
+            .clamp(64, 1 << 24)
+            .div_ceil(count);
         let shard_bytes = (max_capacity_bytes / shards).max(1);
         let shards = (0..count)
             .map(|_| RwLock::new(new_shard(estimated_items, shard_bytes)))
