@@ -13,6 +13,7 @@ mod breaker;
 mod coalesce;
 mod faults;
 mod foreign;
+mod mirror;
 mod outage;
 mod put;
 mod resubscribe;

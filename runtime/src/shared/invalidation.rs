@@ -28,6 +28,9 @@ impl SharedTier {
         if tags.is_empty() {
             return Ok(());
         }
+        // Its own message forgets them too; until it arrives, nothing here reads them from
+        // the mirror.
+        self.mirror.forget(tags);
         let (reply, answer) = oneshot::channel();
         // Queued before anything is awaited: a caller dropped from here on leaves it to the
         // rounds, which do not depend on it.

@@ -54,7 +54,7 @@ impl SharedTier {
                     )
                     .await;
                 }
-                self.subscribed.store(false, Relaxed);
+                self.unsubscribed();
             }
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(LAST_BACKOFF);
@@ -133,7 +133,7 @@ impl SharedTier {
                 }
             }
             PushKind::SSubscribe => self.subscribed_again(tags),
-            PushKind::Disconnection => self.subscribed.store(false, Relaxed),
+            PushKind::Disconnection => self.unsubscribed(),
             _ => {}
         }
     }
@@ -142,7 +142,14 @@ impl SharedTier {
     /// functions is treated as stale (local ones never depended on a message).
     fn subscribed_again(&self, tags: &TagRegistry) {
         tags.invalidate(SHARED_EPOCH_TAG);
+        self.mirror.clear();
         self.subscribed.store(true, Relaxed);
+    }
+
+    /// The subscription dropped: the mirror is neither used nor trusted until it is back.
+    fn unsubscribed(&self) {
+        self.subscribed.store(false, Relaxed);
+        self.mirror.clear();
     }
 
     /// One message: an invalidation (applied, then acknowledged) or an acknowledgement of one
@@ -160,6 +167,9 @@ impl SharedTier {
             for tag in &decoded.tags {
                 tags.invalidate(tag);
             }
+            // Before the acknowledgement: once the invalidating call has every one, no
+            // instance's mirror holds the old generations.
+            self.mirror.forget(&decoded.tags);
             self.acknowledge(&decoded).await;
         } else if decoded.origin == self.instance {
             let acks = self.acks.lock().unwrap_or_else(PoisonError::into_inner);

@@ -4,7 +4,9 @@
 //!   under (`g`), a schema fingerprint (`s`), the kind (`k`: value or cached `None`) and the
 //!   bincode payload (`p`). Tag generations live in `{ns}:t:{tag}`, starting from a random value
 //!   so that an evicted and recreated counter cannot match an old snapshot.
-//! * A hit costs one round trip of plain commands (`plain_read.rs`); anything else, one more: a
+//! * A hit costs one round trip of plain commands (`plain_read.rs`): the value's fields, compared
+//!   with the tags' generations this instance last read (`mirror.rs`, kept current by the
+//!   invalidation broadcast), or read with them when it does not know them; anything else, one more: a
 //!   script reads the tags' generations (creating missing ones) and returns the value only if
 //!   it was computed under exactly those generations. On a Redis Cluster (`cluster.rs`) every
 //!   key is read by its own single-key command, all at once, and compared here.
@@ -29,6 +31,7 @@ mod connection;
 mod counter;
 mod invalidation;
 mod listener;
+mod mirror;
 mod operation;
 mod pending;
 mod plain_read;
@@ -86,6 +89,8 @@ pub(crate) struct SharedTier {
     breaker: Arc<Breaker>,
     counters: Arc<Counters>,
     subscribed: AtomicBool,
+    /// The tags' generations as last read, kept current by the broadcast (`mirror.rs`).
+    mirror: mirror::Mirror,
     next_message: AtomicU64,
     acks: Mutex<HashMap<u64, watch::Sender<u64>>>,
     /// Invalidations not applied to Redis yet.
@@ -155,6 +160,7 @@ impl SharedTier {
             subscriber,
             counters: Arc::default(),
             subscribed: AtomicBool::new(false),
+            mirror: mirror::Mirror::default(),
             next_message: AtomicU64::new(0),
             acks: Mutex::default(),
             pending: Pending::default(),

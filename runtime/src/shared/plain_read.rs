@@ -16,10 +16,12 @@
 //! stale on arrival, and one applied before is seen by the counters read after it.
 
 use super::SharedTier;
+use super::mirror::Since;
 use super::protocol::{ReadReply, parse_read};
 use crate::tier::TierError;
 use futures_util::future::try_join_all;
 use redis::Value;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 impl SharedTier {
@@ -42,38 +44,58 @@ impl SharedTier {
     }
 
     /// The value of `key` if it is a hit under the tags' current generations; `None` when the
-    /// read script must decide.
+    /// read script must decide. When the mirror knows every tag, the value's fields alone.
     pub(super) async fn plain_hit(
         &self,
         budget: Duration,
         key: u128,
         tags: &[Box<str>],
     ) -> Result<Option<ReadReply>, TierError> {
+        let (known, since) = self.mirrored(tags);
         let mut pipe = self.value_fields(key);
-        if !tags.is_empty() {
+        if known.is_none() && !tags.is_empty() {
             let mget = pipe.cmd("MGET");
             for tag in tags {
                 mget.arg(self.tag_key(tag));
             }
         }
-        let replies: Vec<Value> = self
+        let mut replies: Vec<Value> = self
             .run_within(budget, move |mut connection| async move {
                 pipe.query_async(&mut connection).await
             })
             .await?;
-        Ok(judge_plain(replies, tags.len()))
+        let mirrored = known.is_some();
+        let current = match known {
+            Some(known) => known,
+            None => {
+                let generations = match replies.get(2) {
+                    Some(Value::Array(generations)) => generations.as_slice(),
+                    _ => &[],
+                };
+                let Some(current) = self.learned(since, tags, generations) else {
+                    return Ok(None);
+                };
+                current
+            }
+        };
+        replies.truncate(2);
+        Ok(self.judged(replies, &current, tags, mirrored))
     }
 
     /// [`plain_hit`](Self::plain_hit) on a cluster: the value's fields and TTL (one slot, one
-    /// pipeline) and each tag's `GET`, sent side by side.
+    /// pipeline) and, unless the mirror knows them, each tag's `GET`, sent side by side.
     pub(super) async fn cluster_plain_hit(
         &self,
         budget: Duration,
         key: u128,
         tags: &[Box<str>],
     ) -> Result<Option<ReadReply>, TierError> {
+        let (known, since) = self.mirrored(tags);
         let value = self.value_fields(key);
-        let tag_keys: Vec<String> = tags.iter().map(|tag| self.tag_key(tag)).collect();
+        let tag_keys: Vec<String> = match known {
+            Some(_) => Vec::new(),
+            None => tags.iter().map(|tag| self.tag_key(tag)).collect(),
+        };
         let (fields, generations) = self
             .run_within(budget, move |connection| async move {
                 let mut for_value = connection.clone();
@@ -95,42 +117,78 @@ impl SharedTier {
                 futures_util::future::try_join(value, generations).await
             })
             .await?;
-        let mut replies = fields;
-        if !tags.is_empty() {
-            replies.push(Value::Array(generations));
+        let mirrored = known.is_some();
+        let current = match known {
+            Some(known) => known,
+            None => match self.learned(since, tags, &generations) {
+                Some(current) => current,
+                None => return Ok(None),
+            },
+        };
+        Ok(self.judged(fields, &current, tags, mirrored))
+    }
+
+    /// The generations the mirror knows for `tags` (joined as a value stores them), while this
+    /// instance is subscribed; and where a read that finds them out stands.
+    fn mirrored(&self, tags: &[Box<str>]) -> (Option<Vec<u8>>, Since) {
+        let (known, since) = self.mirror.joined(tags);
+        (known.filter(|_| self.subscribed.load(Relaxed)), since)
+    }
+
+    /// The generations a read found (joined), learned by the mirror while subscribed; `None` if
+    /// one is missing (the script creates it).
+    fn learned(&self, since: Since, tags: &[Box<str>], generations: &[Value]) -> Option<Vec<u8>> {
+        let generations = generations
+            .iter()
+            .map(|generation| match generation {
+                Value::BulkString(generation) => Some(generation.as_slice()),
+                _ => None, // missing (or not a string): the script recreates it
+            })
+            .collect::<Option<Vec<&[u8]>>>()?;
+        if generations.len() != tags.len() {
+            return None;
         }
-        Ok(judge_plain(replies, tags.len()))
+        if self.subscribed.load(Relaxed) {
+            self.mirror.learn(since, tags, &generations);
+        }
+        Some(generations.join(&b','))
+    }
+
+    /// [`judge_plain`] of the value's fields against the current generations. A value stored
+    /// under other generations than the mirror's (`mirrored`) may mean the mirror is behind (a
+    /// message lost without the subscription dropping): its tags are forgotten, and read from
+    /// Redis next time.
+    fn judged(
+        &self,
+        fields: Vec<Value>,
+        current: &[u8],
+        tags: &[Box<str>],
+        mirrored: bool,
+    ) -> Option<ReadReply> {
+        if mirrored && stored_under_other(&fields, current) {
+            self.mirror.forget(tags);
+        }
+        judge_plain(fields, current)
     }
 }
 
-/// A hit if every field and every generation is there and they match; `None` otherwise.
-fn judge_plain(replies: Vec<Value>, tags: usize) -> Option<ReadReply> {
+/// Whether the value's fields hold a value stored under other generations than `current`.
+fn stored_under_other(replies: &[Value], current: &[u8]) -> bool {
+    matches!(replies.first(), Some(Value::Array(fields))
+        if matches!(fields.first(), Some(Value::BulkString(stored)) if stored.as_slice() != current))
+}
+
+/// A hit if every field is there and the value was stored under `current`, the tags' current
+/// generations (joined); `None` otherwise.
+fn judge_plain(replies: Vec<Value>, current: &[u8]) -> Option<ReadReply> {
     let mut replies = replies.into_iter();
     let Some(Value::Array(fields)) = replies.next() else {
         return None;
     };
     let ttl_left = replies.next()?;
-    let generations = if tags == 0 {
-        Vec::new()
-    } else {
-        let Some(Value::Array(generations)) = replies.next() else {
-            return None;
-        };
-        generations
-    };
-    let mut joined = Vec::new();
-    for (i, generation) in generations.iter().enumerate() {
-        let Value::BulkString(generation) = generation else {
-            return None; // missing (or not a string): the script recreates it
-        };
-        if i > 0 {
-            joined.push(b',');
-        }
-        joined.extend_from_slice(generation);
-    }
     let [stored, schema, kind, payload]: [Value; 4] = fields.try_into().ok()?;
     match &stored {
-        Value::BulkString(stored) if *stored == joined => {}
+        Value::BulkString(stored) if stored.as_slice() == current => {}
         _ => return None,
     }
     if [&schema, &kind, &payload]
@@ -141,7 +199,7 @@ fn judge_plain(replies: Vec<Value>, tags: usize) -> Option<ReadReply> {
     }
     parse_read(Value::Array(vec![
         Value::Int(1),
-        Value::BulkString(joined),
+        Value::BulkString(current.to_vec()),
         schema,
         kind,
         payload,
@@ -159,17 +217,16 @@ mod tests {
         Value::BulkString(s.as_bytes().to_vec())
     }
 
-    fn replies(stored: &str, generations: &[Value]) -> Vec<Value> {
+    fn fields(stored: &str) -> Vec<Value> {
         vec![
             Value::Array(vec![bulk(stored), bulk("schema"), bulk("v"), bulk("bytes")]),
             Value::Int(9000),
-            Value::Array(generations.to_vec()),
         ]
     }
 
     #[test]
     fn a_value_under_exactly_the_current_generations_is_a_hit() {
-        let hit = judge_plain(replies("3,4", &[bulk("3"), bulk("4")]), 2).unwrap();
+        let hit = judge_plain(fields("3,4"), b"3,4").unwrap();
         assert!(
             matches!(hit.remote, Remote::Hit { ref payload, ttl_left, .. }
                 if payload.as_deref() == Some(&b"bytes"[..])
@@ -179,15 +236,20 @@ mod tests {
 
     #[test]
     fn anything_else_is_left_to_the_script() {
-        assert!(judge_plain(replies("3,4", &[bulk("3"), bulk("5")]), 2).is_none());
-        assert!(judge_plain(replies("3,4", &[bulk("3"), Value::Nil]), 2).is_none());
+        assert!(judge_plain(fields("3,4"), b"3,5").is_none());
+        assert!(judge_plain(fields("3,4"), b"3").is_none());
         let missing = vec![
             Value::Array(vec![Value::Nil, Value::Nil, Value::Nil, Value::Nil]),
             Value::Int(-2),
-            Value::Array(vec![bulk("3")]),
         ];
-        assert!(judge_plain(missing, 1).is_none());
-        let foreign = vec![Value::Int(0), Value::Int(-1), Value::Array(vec![bulk("3")])];
-        assert!(judge_plain(foreign, 1).is_none());
+        assert!(judge_plain(missing.clone(), b"3").is_none());
+        assert!(
+            !stored_under_other(&missing, b"3"),
+            "a missing value is no mismatch"
+        );
+        let foreign = vec![Value::Int(0), Value::Int(-1)];
+        assert!(judge_plain(foreign, b"3").is_none());
+        assert!(stored_under_other(&fields("3,4"), b"3,5"));
+        assert!(!stored_under_other(&fields("3,4"), b"3,4"));
     }
 }

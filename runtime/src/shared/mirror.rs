@@ -1,0 +1,174 @@
+//! The tags' generations this instance last read from Redis, so that a hit reads only its value:
+//! a value whose stored generations equal the mirror's is current, with no counter read.
+//!
+//! Kept current by the invalidation broadcast: a message forgets its tags before it is
+//! acknowledged, so once `invalidate_tag` returns `Ok` no instance's mirror holds the old
+//! generation. Used only while the instance is subscribed (messages sent while it is not are
+//! lost), and emptied whenever the subscription starts or drops. A read that learns
+//! generations learns them only if no message (and no subscription change) arrived since it
+//! started: a counter read before a bump, answered after that bump's message was applied, would
+//! otherwise put the old generation back.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+/// Tags remembered at most: templated tags (`user:{id}`) are many. Past it the mirror starts
+/// over (a read it cannot answer reads the counters, as without it).
+const MAX_TAGS: usize = 65_536;
+
+#[derive(Default)]
+pub(super) struct Mirror {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    generations: HashMap<Box<str>, Vec<u8>>,
+    /// Moved by every forgetting: what a read started under no longer may be learned.
+    sequence: u64,
+}
+
+/// Where a read stood when it started (see [`Mirror::learn`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) struct Since(u64);
+
+impl Mirror {
+    fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // Nothing in here panics half-way; a poisoned lock still holds a whole map.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The generations of `tags`, comma-separated in their order (as a value stores them), if
+    /// every one is known; and where the read stands, to learn what it reads if not.
+    pub(super) fn joined(&self, tags: &[Box<str>]) -> (Option<Vec<u8>>, Since) {
+        let inner = self.inner();
+        let since = Since(inner.sequence);
+        let mut joined = Vec::new();
+        for (i, tag) in tags.iter().enumerate() {
+            let Some(generation) = inner.generations.get(tag) else {
+                return (None, since);
+            };
+            if i > 0 {
+                joined.push(b',');
+            }
+            joined.extend_from_slice(generation);
+        }
+        (Some(joined), since)
+    }
+
+    /// Remembers the generations a read found for `tags` (same order), unless something was
+    /// forgotten since the read started: then what it read may be older than a message already
+    /// applied, and is dropped.
+    pub(super) fn learn(&self, since: Since, tags: &[Box<str>], generations: &[&[u8]]) {
+        let mut inner = self.inner();
+        if inner.sequence != since.0 || tags.len() != generations.len() {
+            return;
+        }
+        if inner.generations.len() + tags.len() > MAX_TAGS {
+            inner.generations.clear();
+        }
+        for (tag, generation) in tags.iter().zip(generations) {
+            inner.generations.insert(tag.clone(), generation.to_vec());
+        }
+    }
+
+    /// An invalidation of `tags` (received, or sent by this instance): their generations are
+    /// no longer known.
+    pub(super) fn forget<T: AsRef<str>>(&self, tags: &[T]) {
+        let mut inner = self.inner();
+        inner.sequence += 1;
+        for tag in tags {
+            inner.generations.remove(tag.as_ref());
+        }
+    }
+
+    /// The subscription started or dropped: messages may have been missed, nothing is known.
+    pub(super) fn clear(&self) {
+        let mut inner = self.inner();
+        inner.sequence += 1;
+        inner.generations.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tags(names: &[&str]) -> Vec<Box<str>> {
+        names.iter().map(|n| (*n).into()).collect()
+    }
+
+    #[test]
+    fn generations_are_joined_in_the_tags_order_once_all_are_known() {
+        let mirror = Mirror::default();
+        let both = tags(&["f", "e"]);
+        let (none, since) = mirror.joined(&both);
+        assert_eq!(none, None);
+        mirror.learn(since, &both, &[b"7", b"12"]);
+        assert_eq!(mirror.joined(&both).0.as_deref(), Some(&b"7,12"[..]));
+        assert_eq!(mirror.joined(&tags(&["e"])).0.as_deref(), Some(&b"12"[..]));
+        assert_eq!(mirror.joined(&tags(&["e", "x"])).0, None, "x is unknown");
+        assert_eq!(mirror.joined(&[]).0.as_deref(), Some(&b""[..]));
+    }
+
+    #[test]
+    fn a_message_forgets_its_tags_and_what_reads_started_before_it_found() {
+        let mirror = Mirror::default();
+        let both = tags(&["f", "e"]);
+        let (_, before) = mirror.joined(&both);
+        mirror.learn(before, &both, &[b"1", b"2"]);
+        let (_, read_started) = mirror.joined(&tags(&["g"]));
+        mirror.forget(&["e"]);
+        assert_eq!(mirror.joined(&both).0, None, "e forgotten");
+        assert_eq!(mirror.joined(&tags(&["f"])).0.as_deref(), Some(&b"1"[..]));
+        // The read sent its counter reads before the message's bump, and is answered after it.
+        mirror.learn(read_started, &tags(&["e"]), &[b"2"]);
+        assert_eq!(
+            mirror.joined(&both).0,
+            None,
+            "an old generation is not learned back"
+        );
+        let (_, after) = mirror.joined(&both);
+        mirror.learn(after, &tags(&["e"]), &[b"3"]);
+        assert_eq!(mirror.joined(&both).0.as_deref(), Some(&b"1,3"[..]));
+    }
+
+    #[test]
+    fn a_subscription_change_empties_it_and_refuses_reads_started_before() {
+        let mirror = Mirror::default();
+        let one = tags(&["f"]);
+        let (_, since) = mirror.joined(&one);
+        mirror.learn(since, &one, &[b"1"]);
+        let (_, read_started) = mirror.joined(&one);
+        mirror.clear();
+        assert_eq!(mirror.joined(&one).0, None);
+        mirror.learn(read_started, &one, &[b"1"]);
+        assert_eq!(mirror.joined(&one).0, None);
+    }
+
+    #[test]
+    fn it_starts_over_when_full() {
+        let mirror = Mirror::default();
+        for i in 0..MAX_TAGS + 10 {
+            let tag = tags(&[&format!("user:{i}")]);
+            let (_, since) = mirror.joined(&tag);
+            mirror.learn(since, &tag, &[b"1"]);
+        }
+        let inner = mirror.inner();
+        assert!(inner.generations.len() <= MAX_TAGS);
+        assert!(
+            inner
+                .generations
+                .contains_key(&*format!("user:{}", MAX_TAGS + 9))
+        );
+    }
+
+    #[test]
+    fn a_reply_of_another_length_is_not_learned() {
+        let mirror = Mirror::default();
+        let both = tags(&["f", "e"]);
+        let (_, since) = mirror.joined(&both);
+        mirror.learn(since, &both, &[b"1"]);
+        assert_eq!(mirror.joined(&tags(&["f"])).0, None);
+    }
+}

@@ -1,0 +1,54 @@
+//! The generations mirror: a Redis hit reads only its value once this instance has read its
+//! tags' generations, and an invalidation is seen through it as through the counters.
+
+use crate::support::{RedisServer, eventually, pair, ready, shared};
+use cached_query::cached_query;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+
+static SHELF: AtomicU64 = AtomicU64::new(1);
+
+#[cached_query(ttl = "10m", tags = ["shelf"])]
+async fn shelf_item(slot: u32) -> u64 {
+    SHELF.load(SeqCst) * 1_000 + u64::from(slot)
+}
+
+/// Commands that read tag counters (`MGET` on one server, `GET` on a cluster) and value
+/// fields (`HMGET`) run between two readings.
+fn reads(before: &HashMap<String, u64>, after: &HashMap<String, u64>) -> (u64, u64) {
+    let ran = |name: &str| after.get(name).unwrap_or(&0) - before.get(name).unwrap_or(&0);
+    (ran("mget") + ran("get"), ran("hmget"))
+}
+
+#[tokio::test]
+async fn a_redis_hit_reads_only_its_value_once_its_tags_generations_are_known() {
+    let server = RedisServer::start();
+    let (a, b) = pair(&server, "mirror");
+    ready(&[&a, &b]).await;
+    for slot in 1..=3 {
+        a.scope(shelf_item(slot)).await;
+    }
+    eventually("written to Redis", || shared(&a).writes >= 3).await;
+
+    // b has none of them in memory: each is a Redis hit. The first reads the counters too.
+    let before = server.command_calls();
+    assert_eq!(b.scope(shelf_item(1)).await, 1_001);
+    let (counters, fields) = reads(&before, &server.command_calls());
+    assert!(counters >= 1, "the first hit reads the tags' counters");
+    assert_eq!(fields, 1);
+
+    let before = server.command_calls();
+    assert_eq!(b.scope(shelf_item(2)).await, 1_002);
+    let (counters, fields) = reads(&before, &server.command_calls());
+    assert_eq!(counters, 0, "the same tags, already known: no counter read");
+    assert_eq!(fields, 1, "the value's fields, one command");
+
+    // Invalidated from a: when it returns, b's mirror no longer holds the old generation, so
+    // the value in Redis (stored under it) is not b's hit.
+    SHELF.store(2, SeqCst);
+    a.invalidate_tag("shelf").await.unwrap();
+    assert_eq!(b.scope(shelf_item(3)).await, 2_003);
+    let counts = b.scope(async { cached_query::stats() }).await;
+    let counts = counts.function("shelf_item").unwrap().counts;
+    assert_eq!(counts.remote_hits, 2, "the third read was not a hit");
+}
