@@ -61,5 +61,5 @@ verdict = "**holds**" if ratio <= 2.0 else "**does not hold**"
 p(f"- A fully warm 200-item batch: {us(batch)} per call, {per_item:.1f} ns per item (the caller's")
 p(f"  `Vec` clone, {clone:.0f} ns, taken out), against {single:.1f} ns for a single hit: **{ratio:.2f}x** per item")
 p(f"  (target ≤ 2x): {verdict}. Per item: its key (the shared prefix copied, the item encoded,")
-p("  xxh3), the engine's `get`, the freshness check, the clone out, and its insertion into the")
-p("  returned `HashMap`.")
+p("  xxh3), the engine's read (the entry lent, as for a single hit), the freshness check, the")
+p("  clone out, and its insertion into the returned `HashMap`.")

@@ -217,6 +217,11 @@ impl Hasher for FoldHasher {
     fn write_u64(&mut self, key: u64) {
         self.0 ^= key;
     }
+    /// A whole 128-bit key (a batch's set of distinct items): its halves folded, not its bytes
+    /// looped over.
+    fn write_u128(&mut self, key: u128) {
+        self.0 ^= key as u64 ^ (key >> 64) as u64;
+    }
 }
 
 #[cfg(test)]

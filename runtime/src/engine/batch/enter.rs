@@ -141,20 +141,27 @@ impl<R, K, V, C> BatchMiss<R, K, V, C> {
     /// Each item in memory: a fresh entry answers it (a cached absence too), anything else is
     /// a miss of its own.
     fn look_up(&mut self, items: Vec<(K, u128)>) {
-        let (runtime, counters) = (self.runtime, self.counters);
+        let (runtime, counters, site, codec) =
+            (self.runtime, self.counters, self.site, self.codec.item);
         let now = runtime.now_nanos();
         for (item, hash) in items {
-            if let Some(entry) = runtime.store.get(hash) {
-                if freshness(self.site, &entry, now) != Freshness::Fresh {
-                    drop_unfresh(self.function, runtime, counters, hash, &entry, now);
-                } else if let Some(found) = self.codec.item.load(&entry) {
-                    counters.hits.add_one();
-                    observe::call(self.function, hash, CallOutcome::Hit, Tier::Memory, None);
-                    if let Some(value) = found {
-                        self.answered.push((item, value));
-                    }
-                    continue;
+            // A fresh entry is read where the engine lends it, as a single call's hit is.
+            let fresh = runtime.store.read(hash, |entry| {
+                (freshness(site, entry, now) == Freshness::Fresh).then(|| codec.load(entry))?
+            });
+            if let Some(found) = fresh {
+                counters.hits.add_one();
+                observe::call(self.function, hash, CallOutcome::Hit, Tier::Memory, None);
+                if let Some(value) = found {
+                    self.answered.push((item, value));
                 }
+                continue;
+            }
+            // Not fresh (dropped on the way), absent, or of another type (a 128-bit collision).
+            if let Some(entry) = runtime.store.get(hash)
+                && freshness(site, &entry, now) != Freshness::Fresh
+            {
+                drop_unfresh(self.function, runtime, counters, hash, &entry, now);
             }
             bump(&counters.misses);
             self.missing.push(self.missing_item(item, hash));
