@@ -46,9 +46,8 @@ thread_local! {
     static CALLS_UNTIL_CHARGED: Cell<u8> = const { Cell::new(0) };
 }
 
-/// Spends the task's tokio budget for one cached call (a unit per [`CALLS_PER_BUDGET_UNIT`]
-/// calls), yielding once when it is exhausted. Outside a tokio runtime there is no budget and
-/// it never waits.
+/// Spends the task's tokio budget for one cached call (a unit per 16 calls), yielding once
+/// when it is exhausted. Outside a tokio runtime there is no budget and it never waits.
 #[inline]
 pub fn cooperate() -> Cooperate {
     Cooperate
