@@ -42,7 +42,7 @@ impl<I: Fn()> KeyBuilder<I> {
     /// manual API, benchmarks). Its path is the function's identity; nothing else is folded in.
     pub fn new(site: &'static Site, id: I) -> KeyBuilder<I> {
         let _ = id;
-        KeyBuilder::start(site.function::<I>(None))
+        KeyBuilder::start(site.function::<I>(None), None)
     }
 }
 
@@ -57,28 +57,22 @@ impl<M: Fn()> KeyBuilder<M> {
         let _ = (id, instance);
         let name = std::any::type_name::<M>();
         let function = site.function::<I>(Some(name));
-        // Built in one expression, with no call taking the builder by reference: the caller
-        // then builds it where it keeps it, instead of moving its inline bytes around.
         let digest = function
             .instantiation
             .as_ref()
             .map(|first| first.digest_of(name));
-        KeyBuilder {
-            function,
-            bytes: KeyBytes::starting_with(digest),
-            failed: false,
-            skip: false,
-            marker: PhantomData,
-        }
+        KeyBuilder::start(function, digest)
     }
 }
 
 impl<M> KeyBuilder<M> {
+    /// Built in one expression, with no call taking the builder by reference: the caller then
+    /// builds it where it keeps it, instead of moving its inline bytes around.
     #[inline]
-    fn start(function: &'static FunctionState) -> KeyBuilder<M> {
+    fn start(function: &'static FunctionState, prefix: Option<[u8; 16]>) -> KeyBuilder<M> {
         KeyBuilder {
             function,
-            bytes: KeyBytes::new(),
+            bytes: KeyBytes::starting_with(prefix),
             failed: false,
             skip: false,
             marker: PhantomData,

@@ -19,11 +19,11 @@ use std::task::{Context, Poll, ready};
 /// with one cached function).
 #[inline(always)]
 pub fn enter<R>(site: &'static Site, key: Key, codec: Codec<R>) -> Enter<R> {
-    look_up(site, &key, codec, Access::Call)
+    enter_as(site, key, codec, Access::Call)
 }
 
 /// [`enter`], for the manual API, which says what it wants instead of relying on calling modes.
-#[inline]
+#[inline(always)]
 pub(crate) fn enter_as<R>(
     site: &'static Site,
     key: Key,

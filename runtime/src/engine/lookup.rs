@@ -128,32 +128,42 @@ pub(super) fn look_up<R>(
     let runtime = runtime();
     let now = runtime.now_nanos();
     // Judged and cloned out where the engine lends the entry: no reference to it is taken.
-    let hit = runtime.store.read(hash, |entry| {
+    let read = runtime.store.read(hash, |entry| {
         // A value of another type under this key (a 128-bit collision) is judged further.
         let fresh = site.config.early_refresh.is_none() && entry.is_fresh(now);
         fresh.then(|| Some((codec.load(entry)?, entry.counters())))?
     });
-    match hit {
-        Some((hit, counters)) => {
+    match read {
+        Some(Some((hit, counters))) => {
             // The entry's counters are its function's in this instance: the call's own.
             counters.hits.add_one();
             observe::call(key.function, hash, CallOutcome::Hit, Tier::Memory, None);
             Enter::Hit(hit)
         }
-        None => look_up_further(site, key, codec, access, Some(hash)),
+        Some(None) => look_up_further(site, key, codec, access, Some((hash, Found::ToJudge))),
+        None => look_up_further(site, key, codec, access, Some((hash, Found::Nothing))),
     }
 }
 
+/// What a plain call's inline lookup found, when it was not a hit.
+enum Found {
+    /// No entry under the key.
+    Nothing,
+    /// An entry that is not fresh (or of another type, or to be refreshed early): judged in
+    /// full.
+    ToJudge,
+}
+
 /// The rest of [`look_up`]: the calling mode when one is in force, then the entry judged by
-/// [`freshness`]. `plain`: the key's hash, when the call is a plain one that found no fresh
-/// entry (its entry is read again here, to be judged in full).
+/// [`freshness`]. `plain`: the key's hash and what the inline lookup found, when the call is a
+/// plain one that found no fresh entry (an entry there is read again, to be judged in full).
 #[inline(never)]
 fn look_up_further<R>(
     site: &'static Site,
     key: &Key,
     codec: Codec<R>,
     access: Access,
-    plain: Option<u128>,
+    plain: Option<(u128, Found)>,
 ) -> Enter<R> {
     let function = key.function;
     let runtime = runtime();
@@ -163,10 +173,10 @@ fn look_up_further<R>(
             site, key, counters, kind, codec, previous,
         )))
     };
-    let hash = match plain {
-        Some(hash) => hash,
+    let (hash, found) = match plain {
+        Some(plain) => plain,
         None => match start(access, key, counters) {
-            Start::Look(hash) => hash,
+            Start::Look(hash) => (hash, Found::ToJudge),
             Start::Uncached => return miss(MissKind::Uncached, None),
             Start::Refresh => return miss(MissKind::Refresh, None),
             Start::Put(Some(_)) => return miss(MissKind::Put, None),
@@ -182,7 +192,11 @@ fn look_up_further<R>(
             }
         },
     };
-    if let Some(entry) = runtime.store.get(hash) {
+    let entry = match found {
+        Found::Nothing => None,
+        Found::ToJudge => runtime.store.get(hash),
+    };
+    if let Some(entry) = entry {
         let now = runtime.now_nanos();
         match freshness(site, &entry, now) {
             // A value of another type under this key (a 128-bit collision) is a miss.

@@ -37,11 +37,7 @@ pub(crate) struct KeyBytes {
 impl KeyBytes {
     #[inline]
     pub(crate) fn new() -> KeyBytes {
-        KeyBytes {
-            inline: [0; INLINE],
-            len: 0,
-            spill: None,
-        }
+        KeyBytes::starting_with(None)
     }
 
     /// The bytes of a key that starts with `prefix` (an instantiation digest), if any.

@@ -59,27 +59,17 @@ impl SharedTier {
                 mget.arg(self.tag_key(tag));
             }
         }
-        let mut replies: Vec<Value> = self
+        let mut fields: Vec<Value> = self
             .run_within(budget, move |mut connection| async move {
                 pipe.query_async(&mut connection).await
             })
             .await?;
-        let mirrored = known.is_some();
-        let current = match known {
-            Some(known) => known,
-            None => {
-                let generations = match replies.get(2) {
-                    Some(Value::Array(generations)) => generations.as_slice(),
-                    _ => &[],
-                };
-                let Some(current) = self.learned(since, tags, generations) else {
-                    return Ok(None);
-                };
-                current
-            }
+        let generations = match fields.get_mut(2) {
+            Some(Value::Array(generations)) => std::mem::take(generations),
+            _ => Vec::new(),
         };
-        replies.truncate(2);
-        Ok(self.judged(replies, &current, tags, mirrored))
+        fields.truncate(2);
+        Ok(self.judged(fields, known, since, tags, &generations))
     }
 
     /// [`plain_hit`](Self::plain_hit) on a cluster: the value's fields and TTL (one slot, one
@@ -117,15 +107,7 @@ impl SharedTier {
                 futures_util::future::try_join(value, generations).await
             })
             .await?;
-        let mirrored = known.is_some();
-        let current = match known {
-            Some(known) => known,
-            None => match self.learned(since, tags, &generations) {
-                Some(current) => current,
-                None => return Ok(None),
-            },
-        };
-        Ok(self.judged(fields, &current, tags, mirrored))
+        Ok(self.judged(fields, known, since, tags, &generations))
     }
 
     /// The generations the mirror knows for `tags` (joined as a value stores them), while this
@@ -154,21 +136,29 @@ impl SharedTier {
         Some(generations.join(&b','))
     }
 
-    /// [`judge_plain`] of the value's fields against the current generations. A value stored
-    /// under other generations than the mirror's (`mirrored`) may mean the mirror is behind (a
-    /// message lost without the subscription dropping): its tags are forgotten, and read from
-    /// Redis next time.
+    /// [`judge_plain`] of the value's fields against the tags' current generations: the
+    /// mirror's (`known`), else the ones the read found (`generations`, learned). A value stored
+    /// under other generations than the mirror's may mean the mirror is behind (a message lost
+    /// without the subscription dropping): its tags are forgotten, and read from Redis next
+    /// time.
     fn judged(
         &self,
         fields: Vec<Value>,
-        current: &[u8],
+        known: Option<Vec<u8>>,
+        since: Since,
         tags: &[Box<str>],
-        mirrored: bool,
+        generations: &[Value],
     ) -> Option<ReadReply> {
-        if mirrored && stored_under_other(&fields, current) {
-            self.mirror.forget(tags);
-        }
-        judge_plain(fields, current)
+        let current = match known {
+            Some(known) => {
+                if stored_under_other(&fields, &known) {
+                    self.mirror.forget(tags);
+                }
+                known
+            }
+            None => self.learned(since, tags, generations)?,
+        };
+        judge_plain(fields, &current)
     }
 }
 

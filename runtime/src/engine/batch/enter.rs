@@ -93,7 +93,8 @@ pub async fn enter_batch<R, K, V, C>(
         _ => batch.look_up(distinct),
     }
     if batch.missing.is_empty() {
-        // A hit never waits: spend the task's budget, as a single hit does.
+        // A hit never waits: spend a unit of the task's budget (a whole one: a batch is the
+        // work of many single hits, which spend one per 16 calls).
         std::future::poll_fn(|cx| tokio::task::coop::poll_proceed(cx).map(|r| r.made_progress()))
             .await;
         return BatchEnter::Hit((batch.codec.wrap)(std::mem::take(&mut batch.answered)));
@@ -146,22 +147,27 @@ impl<R, K, V, C> BatchMiss<R, K, V, C> {
         let now = runtime.now_nanos();
         for (item, hash) in items {
             // A fresh entry is read where the engine lends it, as a single call's hit is.
-            let fresh = runtime.store.read(hash, |entry| {
+            let read = runtime.store.read(hash, |entry| {
                 (freshness(site, entry, now) == Freshness::Fresh).then(|| codec.load(entry))?
             });
-            if let Some(found) = fresh {
-                counters.hits.add_one();
-                observe::call(self.function, hash, CallOutcome::Hit, Tier::Memory, None);
-                if let Some(value) = found {
-                    self.answered.push((item, value));
+            match read {
+                Some(Some(found)) => {
+                    counters.hits.add_one();
+                    observe::call(self.function, hash, CallOutcome::Hit, Tier::Memory, None);
+                    if let Some(value) = found {
+                        self.answered.push((item, value));
+                    }
+                    continue;
                 }
-                continue;
-            }
-            // Not fresh (dropped on the way), absent, or of another type (a 128-bit collision).
-            if let Some(entry) = runtime.store.get(hash)
-                && freshness(site, &entry, now) != Freshness::Fresh
-            {
-                drop_unfresh(self.function, runtime, counters, hash, &entry, now);
+                // Not fresh (dropped on the way), or of another type (a 128-bit collision).
+                Some(None) => {
+                    if let Some(entry) = runtime.store.get(hash)
+                        && freshness(site, &entry, now) != Freshness::Fresh
+                    {
+                        drop_unfresh(self.function, runtime, counters, hash, &entry, now);
+                    }
+                }
+                None => {}
             }
             bump(&counters.misses);
             self.missing.push(self.missing_item(item, hash));
