@@ -1,6 +1,7 @@
-//! A hit without a script: the value's fields, its TTL and the tags' generations read by plain
-//! commands (one server: three in one pipeline; a cluster: the value's pipeline and a `GET` per
-//! tag, side by side), compared here.
+//! A hit without a script: the value's fields and its TTL read by plain commands, compared with
+//! the tags' generations from the mirror (`mirror.rs`), or read with them when the mirror does
+//! not know them (one server: `MGET` in the same pipeline; a cluster: a `GET` per tag, side by
+//! side).
 //!
 //! The read script costs Redis about 11 µs a call (the Lua calls, creating missing counters,
 //! extending their TTLs), against 0.2–0.4 µs for a plain `GET`/`HMGET`: on the hit path, where
@@ -52,8 +53,28 @@ impl SharedTier {
         tags: &[Box<str>],
     ) -> Result<Option<ReadReply>, TierError> {
         let (known, since) = self.mirrored(tags);
+        let read_generations = known.is_none();
+        let (fields, generations) = if self.is_cluster() {
+            self.cluster_fields(budget, key, tags, read_generations)
+                .await?
+        } else {
+            self.server_fields(budget, key, tags, read_generations)
+                .await?
+        };
+        Ok(self.judged(fields, known, since, tags, &generations))
+    }
+
+    /// One server: the value's fields and TTL and, if `read_generations`, the tags' `MGET`, in
+    /// one pipeline.
+    async fn server_fields(
+        &self,
+        budget: Duration,
+        key: u128,
+        tags: &[Box<str>],
+        read_generations: bool,
+    ) -> Result<(Vec<Value>, Vec<Value>), TierError> {
         let mut pipe = self.value_fields(key);
-        if known.is_none() && !tags.is_empty() {
+        if read_generations && !tags.is_empty() {
             let mget = pipe.cmd("MGET");
             for tag in tags {
                 mget.arg(self.tag_key(tag));
@@ -69,45 +90,44 @@ impl SharedTier {
             _ => Vec::new(),
         };
         fields.truncate(2);
-        Ok(self.judged(fields, known, since, tags, &generations))
+        Ok((fields, generations))
     }
 
-    /// [`plain_hit`](Self::plain_hit) on a cluster: the value's fields and TTL (one slot, one
-    /// pipeline) and, unless the mirror knows them, each tag's `GET`, sent side by side.
-    pub(super) async fn cluster_plain_hit(
+    /// A cluster: the value's fields and TTL (one slot, one pipeline) and, if
+    /// `read_generations`, each tag's `GET`, sent side by side.
+    async fn cluster_fields(
         &self,
         budget: Duration,
         key: u128,
         tags: &[Box<str>],
-    ) -> Result<Option<ReadReply>, TierError> {
-        let (known, since) = self.mirrored(tags);
+        read_generations: bool,
+    ) -> Result<(Vec<Value>, Vec<Value>), TierError> {
         let value = self.value_fields(key);
-        let tag_keys: Vec<String> = match known {
-            Some(_) => Vec::new(),
-            None => tags.iter().map(|tag| self.tag_key(tag)).collect(),
+        let tag_keys: Vec<String> = if read_generations {
+            tags.iter().map(|tag| self.tag_key(tag)).collect()
+        } else {
+            Vec::new()
         };
-        let (fields, generations) = self
-            .run_within(budget, move |connection| async move {
-                let mut for_value = connection.clone();
-                let value = value.query_async::<Vec<Value>>(&mut for_value);
-                let generations = try_join_all(tag_keys.into_iter().map(|tag_key| {
-                    let mut connection = connection.clone();
-                    async move {
-                        match redis::cmd("GET")
-                            .arg(tag_key)
-                            .query_async::<Value>(&mut connection)
-                            .await
-                        {
-                            // Not a counter of ours: the script replaces it.
-                            Err(e) if e.code() == Some("WRONGTYPE") => Ok(Value::Nil),
-                            answer => answer,
-                        }
+        self.run_within(budget, move |connection| async move {
+            let mut for_value = connection.clone();
+            let value = value.query_async::<Vec<Value>>(&mut for_value);
+            let generations = try_join_all(tag_keys.into_iter().map(|tag_key| {
+                let mut connection = connection.clone();
+                async move {
+                    match redis::cmd("GET")
+                        .arg(tag_key)
+                        .query_async::<Value>(&mut connection)
+                        .await
+                    {
+                        // Not a counter of ours: the script replaces it.
+                        Err(e) if e.code() == Some("WRONGTYPE") => Ok(Value::Nil),
+                        answer => answer,
                     }
-                }));
-                futures_util::future::try_join(value, generations).await
-            })
-            .await?;
-        Ok(self.judged(fields, known, since, tags, &generations))
+                }
+            }));
+            futures_util::future::try_join(value, generations).await
+        })
+        .await
     }
 
     /// The generations the mirror knows for `tags` (joined as a value stores them), while this

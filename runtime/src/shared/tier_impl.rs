@@ -24,13 +24,13 @@ impl SharedTier {
         let started = Instant::now();
         let budget = self.config.operation_timeout;
         self.replayed_within(budget).await?;
-        if self.is_cluster() {
-            if want_value {
-                let left = budget.saturating_sub(started.elapsed());
-                if let Some(hit) = self.cluster_plain_hit(left, key, tags).await? {
-                    return Ok(hit.remote);
-                }
+        if want_value {
+            let left = budget.saturating_sub(started.elapsed());
+            if let Some(hit) = self.plain_hit(left, key, tags).await? {
+                return Ok(hit.remote);
             }
+        }
+        if self.is_cluster() {
             let read = RemoteRead {
                 key,
                 tags,
@@ -44,12 +44,6 @@ impl SharedTier {
                 .pop()
                 .ok_or_else(|| TierError::Failed("no reply to the read".into()))?;
             return Ok(self.accept_reply(reply));
-        }
-        if want_value {
-            let left = budget.saturating_sub(started.elapsed());
-            if let Some(hit) = self.plain_hit(left, key, tags).await? {
-                return Ok(hit.remote);
-            }
         }
         let mut keys = vec![self.value_key(key)];
         keys.extend(tags.iter().map(|tag| self.tag_key(tag)));
