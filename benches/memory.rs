@@ -88,7 +88,7 @@ fn main() {
     rows.push((
         "cached_query",
         per_entry(held(&region)),
-        "quick_cache slot (u64 slot key, `Arc`) + `Arc<Entry>` (metadata, 3 stamp slots, key's high half, value)",
+        "quick_cache slot (u64 slot key, `Arc`) + `Arc<Entry>` (48 B of metadata: origin, generation, deadline, key's high half, weight; the value)",
     ));
 
     #[cfg(feature = "moka")]

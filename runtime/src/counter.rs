@@ -13,7 +13,7 @@ use crate::manual::key_of;
 use crate::runtime::{Runtime, runtime};
 use crate::site::is_forever;
 use crate::stats::Counters;
-use crate::store::{NewEntry, Pending};
+use crate::store::{Implicit, NewEntry, OriginSpec, Pending, Stamps};
 use crate::value::CounterCell;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -134,19 +134,17 @@ fn keep_copy(
 fn insert(runtime: &Runtime, counters: &'static Counters, hash: u128, count: i64, ttl: Duration) {
     let now = runtime.now_nanos();
     let nanos = u64::try_from(ttl.as_nanos()).unwrap_or(u64::MAX);
-    let expires_at_nanos = now.saturating_add(nanos);
+    // No tags: invalidations do not reset counters (nor do they in Redis).
+    let spec = OriginSpec::new(counters, Implicit::Nothing, None, None, false);
+    let origin = runtime.origin(spec, counters, "");
     runtime.store.insert(
         hash,
         NewEntry {
             value: Pending::new(CounterCell::new(count)),
             value_size: std::mem::size_of::<CounterCell>(),
-            // No tags: invalidations do not reset counters (nor do they in Redis).
-            stamps: Vec::new(),
-            counters,
+            stamps: Stamps::take(origin, Vec::new()),
             stored_at_nanos: now,
-            expires_at_nanos,
-            serve_on_error_until_nanos: expires_at_nanos,
-            revalidate_until_nanos: expires_at_nanos,
+            expires_at_nanos: now.saturating_add(nanos),
             compute_nanos: 0,
         },
     );

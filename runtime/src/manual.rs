@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The one call site every manual entry belongs to.
-pub(crate) static MANUAL: Site = Site::new(SiteConfig {
+pub(crate) static MANUAL: Site = Site::keeping_ages(SiteConfig {
     name: Some("cached_query::manual"),
     ..SiteConfig::DEFAULT
 });
@@ -235,9 +235,7 @@ pub async fn age_of<K: KeyArg + ?Sized>(key: &K) -> Option<Duration> {
     let runtime = runtime();
     let entry = fresh_entry(runtime, key_of(key).hash?)?;
     Some(Duration::from_nanos(
-        runtime
-            .now_nanos()
-            .saturating_sub(entry.meta.stored_at_nanos),
+        runtime.now_nanos().saturating_sub(entry.stored_at_nanos()?),
     ))
 }
 

@@ -4,7 +4,7 @@ use crate::clock::ManualClock;
 use crate::flight::Flights;
 use crate::function::FunctionState;
 use crate::stats::{Counters, Counts, FunctionStats, Stats};
-use crate::store::{self, Engine, Store};
+use crate::store::{self, Engine, Implicit, Origin, OriginSpec, Origins, Store};
 use crate::tags::{TagCell, TagRegistry};
 use crate::tier::{Tier, TierStart};
 use crate::windows::Windows;
@@ -49,6 +49,8 @@ pub(crate) struct Runtime {
     /// `None` for the process-wide runtime, whose counters live in each [`FunctionState`];
     /// another instance counts its calls here, so that its `stats()` are its own.
     instance_counters: Option<RwLock<HashMap<usize, InstanceCounters>>>,
+    /// What the entries of each function share (see [`Origin`]).
+    origins: Origins,
 }
 
 /// One function's counters in an instance other than the process-wide one.
@@ -127,6 +129,24 @@ impl Runtime {
             None => &function.counters,
             Some(table) => instance_counters(table, function),
         }
+    }
+
+    /// The origin `spec` describes: `function_tag` names the function's implicit tag.
+    pub(crate) fn origin(
+        &self,
+        spec: OriginSpec,
+        counters: &'static Counters,
+        function_tag: &str,
+    ) -> &'static Origin {
+        self.origins.get(spec, counters, |implicit| match implicit {
+            Implicit::Nothing => Vec::new(),
+            Implicit::Memory => vec![self.tags.intern(function_tag), Arc::clone(&self.epoch)],
+            Implicit::Shared => vec![
+                self.tags.intern(function_tag),
+                Arc::clone(&self.epoch),
+                Arc::clone(&self.shared_epoch),
+            ],
+        })
     }
 
     pub(crate) fn stats(&self) -> Stats {
@@ -372,6 +392,7 @@ impl Config {
             },
             tags,
             flights,
+            origins: Origins::default(),
             merges: Windows::default(),
             memory_only_stores: self.memory_only_stores,
             default_ttl: self.default_ttl,

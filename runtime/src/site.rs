@@ -77,6 +77,9 @@ impl SiteConfig {
 /// instead.
 pub struct Site {
     pub(crate) config: SiteConfig,
+    /// Whether its entries keep when they were stored ([`age_of`](crate::age_of) asks the
+    /// manual API's entries; a function's entries do without the 8 bytes).
+    pub(crate) keeps_age: bool,
     state: OnceLock<FunctionState>,
 }
 
@@ -85,6 +88,16 @@ impl Site {
     pub const fn new(config: SiteConfig) -> Site {
         Site {
             config,
+            keeps_age: false,
+            state: OnceLock::new(),
+        }
+    }
+
+    /// A site whose entries keep when they were stored.
+    pub(crate) const fn keeping_ages(config: SiteConfig) -> Site {
+        Site {
+            config,
+            keeps_age: true,
             state: OnceLock::new(),
         }
     }

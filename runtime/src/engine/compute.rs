@@ -8,7 +8,7 @@ use crate::flight::{Leader, Published};
 use crate::observe::CallOutcome;
 use crate::policy::ResultTags;
 use crate::stats::bump;
-use crate::store::{Entry, NewEntry, Pending};
+use crate::store::{Entry, NewEntry, Pending, Stamps};
 use crate::tags::{Stamp, TagCell};
 use crate::value::{Decision, Stored};
 use std::future::Future;
@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 /// The generations an entry is stored under, read before the body runs.
 pub(super) struct Snapshot {
-    pub(super) stamps: Vec<Stamp>,
+    pub(super) stamps: Stamps,
     /// `result_tags`: where the invalidation count stood, to tell afterwards whether one of the
     /// tags the result names was invalidated while the body ran.
     sequence: Option<u64>,
@@ -92,15 +92,9 @@ impl<R> Miss<R> {
     /// makes this result stale on arrival instead of being lost.
     pub(super) fn snapshot(&self) -> Snapshot {
         let runtime = self.runtime;
-        let mut stamps = Vec::with_capacity(self.tags.len() + 3);
-        stamps.push(runtime.tags.intern(&self.function.tag).stamp());
-        stamps.push(runtime.epoch.stamp());
-        if self.shared().is_some() {
-            stamps.push(runtime.shared_epoch.stamp());
-        }
-        stamps.extend(self.tags.iter().map(TagCell::stamp));
+        let tags = self.tags.iter().map(TagCell::stamp).collect();
         Snapshot {
-            stamps,
+            stamps: Stamps::take(self.origin(), tags),
             sequence: self.result_tags.map(|_| runtime.tags.sequence()),
         }
     }
@@ -136,7 +130,7 @@ impl<R> Miss<R> {
         };
         match (decision, snapshot.sequence) {
             (Decision::Store { .. }, Some(sequence))
-                if !self.stamp_result_tags(result, sequence, &mut snapshot.stamps) =>
+                if !self.stamp_result_tags(result, sequence, &mut snapshot.stamps.tags) =>
             {
                 Decision::NotCached
             }
@@ -238,25 +232,18 @@ impl<R> Miss<R> {
         &self,
         value: Pending,
         value_size: usize,
-        stamps: Vec<Stamp>,
+        stamps: Stamps,
         ttl: Duration,
         compute_nanos: u64,
     ) -> Arc<Entry> {
         let runtime = self.runtime;
         let now = runtime.now_nanos();
-        let expires_at_nanos = now.saturating_add(nanos(ttl));
-        let window = |ms: Option<u64>| {
-            expires_at_nanos.saturating_add(ms.map_or(0, |ms| ms.saturating_mul(1_000_000)))
-        };
         let parts = NewEntry {
             value,
             value_size,
             stamps,
-            counters: self.counters,
             stored_at_nanos: now,
-            expires_at_nanos,
-            serve_on_error_until_nanos: window(self.site.config.stale_if_error_ms),
-            revalidate_until_nanos: window(self.site.config.revalidate_ms),
+            expires_at_nanos: now.saturating_add(nanos(ttl)),
             compute_nanos,
         };
         runtime.store.insert(self.hash, parts)

@@ -9,7 +9,7 @@ use crate::runtime::{Runtime, runtime};
 use crate::share::Sharer;
 use crate::site::Site;
 use crate::stats::{Counters, bump};
-use crate::store::Entry;
+use crate::store::{Entry, Implicit, Origin, OriginSpec};
 use crate::tags::TagCell;
 use crate::tier;
 use crate::value::{Codec, SharedCodec, Stored};
@@ -264,6 +264,23 @@ impl<R> Miss<R> {
         R: Send + 'static,
     {
         Box::pin(self.revalidate_in_background(body))
+    }
+
+    /// What this call's entries share with the function's others in this instance.
+    pub(super) fn origin(&self) -> &'static Origin {
+        let implicit = match self.shared() {
+            Some(_) => Implicit::Shared,
+            None => Implicit::Memory,
+        };
+        let config = &self.site.config;
+        let spec = OriginSpec::new(
+            self.counters,
+            implicit,
+            config.stale_if_error_ms,
+            config.revalidate_ms,
+            self.site.keeps_age,
+        );
+        self.runtime.origin(spec, self.counters, &self.function.tag)
     }
 
     /// The shared tier and this function's encoding, when its values are shared.

@@ -19,8 +19,8 @@ use super::mode::{self, Mode, one_shot};
 use crate::bounds::PutTarget;
 use crate::runtime::Runtime;
 use crate::stats::{Counters, bump};
-use crate::store::{NewEntry, Pending};
-use crate::tags::{Stamp, key_drop_tag};
+use crate::store::{NewEntry, Pending, Stamps};
+use crate::tags::key_drop_tag;
 use crate::tier::{self, Remote, Tier, Write};
 use crate::value::{SharedCodec, Stored};
 use crate::weigh::Weigher;
@@ -44,14 +44,12 @@ struct Prepared {
     counters: &'static Counters,
     hash: u128,
     /// The generations of the entry's tags before the write ran.
-    stamps: Vec<Stamp>,
+    stamps: Stamps,
     /// Whether a value is of the type the read function's entries hold.
     accepts: fn(&(dyn Any + Send + Sync)) -> bool,
     weigh_values: Option<Weigher>,
     /// The in-memory TTL (the read function's, capped when shared).
     memory_ttl: Duration,
-    serve_on_error_ms: Option<u64>,
-    revalidate_ms: Option<u64>,
     shared: Option<SharedPut>,
 }
 
@@ -112,8 +110,6 @@ impl<R> Miss<R> {
             accepts: self.codec.accepts,
             weigh_values: self.weigh_values,
             memory_ttl: self.capped_ttl(Stored::Value),
-            serve_on_error_ms: self.site.config.stale_if_error_ms,
-            revalidate_ms: self.site.config.revalidate_ms,
             shared,
         };
         PREPARED.with(|slot| *slot.borrow_mut() = Some(prepared));
@@ -188,21 +184,14 @@ impl Prepared {
             size = weigh(held);
         }
         let now = runtime.now_nanos();
-        let expires_at_nanos = now.saturating_add(super::compute::nanos(self.memory_ttl));
-        let window = |ms: Option<u64>| {
-            expires_at_nanos.saturating_add(ms.map_or(0, |ms| ms.saturating_mul(1_000_000)))
-        };
         runtime.store.insert(
             self.hash,
             NewEntry {
                 value,
                 value_size: size,
                 stamps: self.stamps,
-                counters: self.counters,
                 stored_at_nanos: now,
-                expires_at_nanos,
-                serve_on_error_until_nanos: window(self.serve_on_error_ms),
-                revalidate_until_nanos: window(self.revalidate_ms),
+                expires_at_nanos: now.saturating_add(super::compute::nanos(self.memory_ttl)),
                 compute_nanos: 0,
             },
         );

@@ -1,9 +1,11 @@
 //! One cached result and its accounting. The value lives in the entry's own allocation (one
-//! pointer from the engine's slot to everything a hit reads); a [`Pending`] value waits, boxed,
+//! pointer from the engine's slot to everything a hit reads, beside what every entry of its
+//! function shares in its [`Origin`]); a [`Pending`] value waits, boxed,
 //! until the entry's metadata is known. [`Entry::new`] counts the entry in; it is counted out
 //! when its engine reports it removed or when it is dropped, so `entries` and `weighted_size`
 //! hold whichever engine holds it.
 
+use super::origin::Origin;
 use super::stamps::Stamps;
 use crate::stats::Counters;
 use crate::tags::Stamp;
@@ -22,34 +24,39 @@ pub(crate) struct Entry<V: ?Sized = dyn Any + Send + Sync> {
 /// The value of a cached `None` (`cache_none`).
 pub(crate) struct Nothing;
 
-/// Everything an entry holds besides its value.
+/// Everything an entry holds besides its value: what a hit reads, inline (48 bytes); what only
+/// some entries need, behind one pointer that most leave empty.
 pub(crate) struct Meta {
-    /// Generations of the entry's tags (its function's, the global epoch, the user's) when the
-    /// computation started.
-    pub(crate) stamps: Stamps,
-    /// The counters of the entry's function in the entry's instance: counted in when the entry
-    /// is built, out when it leaves (see [`Entry::new`]).
-    pub(crate) counters: &'static Counters,
+    /// What the entry shares with every entry of its function in its instance: the counters
+    /// it is counted in (when it is built, out when it leaves: see [`Entry::new`]), the cells
+    /// of its implicit tags, its windows after the deadline.
+    pub(crate) origin: &'static Origin,
+    /// The origin's [`implicit_generation`](Origin::implicit_generation) when the computation
+    /// started.
+    implicit_generation: u64,
     /// Deadline on the runtime's clock ([`Runtime::now_nanos`](crate::runtime::Runtime));
     /// `u64::MAX` for an entry that never expires.
     pub(crate) expires_at_nanos: u64,
-    /// When it was stored, on the same clock (`age_of`).
-    pub(crate) stored_at_nanos: u64,
-    /// How long after the deadline the entry may still be served if the function fails
-    /// (`stale_if_error`), in milliseconds (windows are whole milliseconds); 0 without it.
-    serve_on_error_ms: u32,
-    /// How long after the deadline the entry is served while one background call recomputes it
-    /// (`stale_while_revalidate`), in milliseconds; 0 without it.
-    revalidate_ms: u32,
+    /// The high half of the entry's key (the engine holds it under the low half): a read of
+    /// another key sharing the slot is told apart by it.
+    pub(crate) key_high: u64,
+    /// The entry's own tags' stamps and its age, when it has either; `None` for most.
+    more: Option<Box<More>>,
+    /// What the entry is charged against the capacity (see [`Entry::new`]); 0 once counted out.
+    weight: AtomicU32,
     /// How long the computation of the value took, in microseconds on the same clock:
     /// `early_refresh` starts recomputing about this long before the deadline. 0 when unknown
     /// (read from Redis).
     compute_micros: u32,
-    /// What the entry is charged against the capacity (see [`Entry::new`]); 0 once counted out.
-    weight: AtomicU32,
-    /// The high half of the entry's key (the engine holds it under the low half): a read of
-    /// another key sharing the slot is told apart by it.
-    pub(crate) key_high: u64,
+}
+
+/// What only some entries hold.
+struct More {
+    /// The stamps of the entry's own tags.
+    stamps: Box<[Stamp]>,
+    /// When it was stored, on the runtime's clock: kept when its origin keeps ages
+    /// (`age_of`), else 0.
+    stored_at_nanos: u64,
 }
 
 /// What an entry is made of, besides its value, before it is counted in.
@@ -57,12 +64,10 @@ pub(crate) struct NewEntry {
     pub(crate) value: Pending,
     /// What the value weighs: its encoded size, or what its type's weigher says.
     pub(crate) value_size: usize,
-    pub(crate) stamps: Vec<Stamp>,
-    pub(crate) counters: &'static Counters,
+    /// The generations the entry is stored under, with its origin.
+    pub(crate) stamps: Stamps,
     pub(crate) stored_at_nanos: u64,
     pub(crate) expires_at_nanos: u64,
-    pub(crate) serve_on_error_until_nanos: u64,
-    pub(crate) revalidate_until_nanos: u64,
     pub(crate) compute_nanos: u64,
 }
 
@@ -111,32 +116,43 @@ impl Entry {
     /// one place an entry is accounted for, whichever engine holds it and however it leaves
     /// (replaced, removed, evicted, swept).
     pub(crate) fn new(parts: NewEntry, key_high: u64, engine_overhead: usize) -> Arc<Entry> {
-        let stamps = Stamps::new(parts.stamps);
-        let weight = Entry::weigh(parts.value_size, stamps.spilled_bytes(), engine_overhead);
+        let Stamps {
+            origin,
+            implicit_generation,
+            tags,
+        } = parts.stamps;
+        let more = (!tags.is_empty() || origin.keeps_age).then(|| {
+            Box::new(More {
+                stamps: tags.into_boxed_slice(),
+                stored_at_nanos: if origin.keeps_age {
+                    parts.stored_at_nanos
+                } else {
+                    0
+                },
+            })
+        });
+        let more_bytes = more.as_deref().map_or(0, More::bytes);
+        let weight = Entry::weigh(parts.value_size, more_bytes, engine_overhead);
         let meta = Meta {
-            stamps,
-            counters: parts.counters,
+            origin,
+            implicit_generation,
             expires_at_nanos: parts.expires_at_nanos,
-            stored_at_nanos: parts.stored_at_nanos,
-            serve_on_error_ms: window_ms(parts.expires_at_nanos, parts.serve_on_error_until_nanos),
-            revalidate_ms: window_ms(parts.expires_at_nanos, parts.revalidate_until_nanos),
-            compute_micros: u32::try_from(parts.compute_nanos / 1_000).unwrap_or(u32::MAX),
-            weight: AtomicU32::new(weight),
             key_high,
+            more,
+            weight: AtomicU32::new(weight),
+            compute_micros: u32::try_from(parts.compute_nanos / 1_000).unwrap_or(u32::MAX),
         };
-        meta.counters.entries.fetch_add(1, Relaxed);
-        meta.counters
-            .weighted_size
-            .fetch_add(i64::from(weight), Relaxed);
+        let counters = meta.origin.counters;
+        counters.entries.fetch_add(1, Relaxed);
+        counters.weighted_size.fetch_add(i64::from(weight), Relaxed);
         parts.value.0.into_entry(meta)
     }
 
-    /// The weight of an entry holding a value of `value_size` bytes and `spilled_stamps` bytes
-    /// of stamps beyond those it holds inline: what it really holds (its metadata, its value,
-    /// its stamps) plus the engine's own bookkeeping per entry (the key, its slot, the `Arc`'s
-    /// counts). Never 0.
-    fn weigh(value_size: usize, spilled_stamps: usize, engine_overhead: usize) -> u32 {
-        let held = std::mem::size_of::<Meta>() + value_size + spilled_stamps + engine_overhead;
+    /// The weight of an entry holding a value of `value_size` bytes and `more_bytes` bytes
+    /// beside its metadata (its own tags' stamps, its age): what it really holds plus the
+    /// engine's own bookkeeping per entry (the key, its slot, the `Arc`'s counts). Never 0.
+    fn weigh(value_size: usize, more_bytes: usize, engine_overhead: usize) -> u32 {
+        let held = std::mem::size_of::<Meta>() + value_size + more_bytes + engine_overhead;
         u32::try_from(held).unwrap_or(u32::MAX).max(1)
     }
 
@@ -149,15 +165,27 @@ impl Entry {
 
 impl<V: ?Sized> Entry<V> {
     pub(crate) fn counters(&self) -> &'static Counters {
-        self.meta.counters
+        self.meta.origin.counters
     }
 
     pub(crate) fn is_expired(&self, now: u64) -> bool {
         now >= self.meta.expires_at_nanos
     }
 
+    #[inline]
     fn tags_current(&self) -> bool {
-        self.meta.stamps.all_current()
+        self.meta.origin.implicit_generation() == self.meta.implicit_generation
+            && self
+                .meta
+                .more
+                .as_deref()
+                .is_none_or(|more| more.stamps.iter().all(Stamp::is_current))
+    }
+
+    /// When it was stored, on the runtime's clock, if its origin keeps ages.
+    pub(crate) fn stored_at_nanos(&self) -> Option<u64> {
+        let more = self.meta.more.as_deref()?;
+        self.meta.origin.keeps_age.then_some(more.stored_at_nanos)
     }
 
     /// How long its computation took, in nanoseconds on the cache's clock (0: unknown).
@@ -174,17 +202,18 @@ impl<V: ?Sized> Entry<V> {
 
     /// Expired by time (never by tags) but within its `stale_if_error` window.
     pub(crate) fn is_servable_on_error(&self, now: u64) -> bool {
-        now < self.after_deadline(self.meta.serve_on_error_ms) && self.tags_current()
+        now < self.after_deadline(self.meta.origin.serve_on_error_ms) && self.tags_current()
     }
 
     /// Expired by time (never by tags) but within its `stale_while_revalidate` window.
     pub(crate) fn is_revalidatable(&self, now: u64) -> bool {
-        now < self.after_deadline(self.meta.revalidate_ms) && self.tags_current()
+        now < self.after_deadline(self.meta.origin.revalidate_ms) && self.tags_current()
     }
 
     /// Past every window in which it may still be served: the sweep removes it.
     pub(crate) fn is_past_use(&self, now: u64) -> bool {
-        let widest = self.meta.serve_on_error_ms.max(self.meta.revalidate_ms);
+        let origin = self.meta.origin;
+        let widest = origin.serve_on_error_ms.max(origin.revalidate_ms);
         now >= self.after_deadline(widest)
     }
 
@@ -206,10 +235,9 @@ impl Meta {
     pub(crate) fn count_out(&self) {
         let weight = self.weight.swap(0, Relaxed);
         if weight != 0 {
-            self.counters.entries.fetch_sub(1, Relaxed);
-            self.counters
-                .weighted_size
-                .fetch_sub(i64::from(weight), Relaxed);
+            let counters = self.origin.counters;
+            counters.entries.fetch_sub(1, Relaxed);
+            counters.weighted_size.fetch_sub(i64::from(weight), Relaxed);
         }
     }
 }
@@ -220,8 +248,19 @@ impl Drop for Meta {
     }
 }
 
-/// A window's end, `until`, as whole milliseconds after the deadline (saturating: windows are
-/// set in milliseconds by the attribute, and 49 days is their cap here).
-fn window_ms(deadline: u64, until: u64) -> u32 {
-    u32::try_from(until.saturating_sub(deadline) / 1_000_000).unwrap_or(u32::MAX)
+impl More {
+    /// What it holds: itself and its stamps.
+    fn bytes(&self) -> usize {
+        std::mem::size_of::<More>() + std::mem::size_of_val(&*self.stamps)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_a_hit_reads_fits_in_48_bytes() {
+        assert_eq!(std::mem::size_of::<Meta>(), 48);
+    }
 }

@@ -9,10 +9,13 @@
 mod entry;
 #[cfg(feature = "moka")]
 mod moka;
+mod origin;
 mod quick;
 mod stamps;
 
 pub(crate) use entry::{Entry, NewEntry, Nothing, Pending};
+pub(crate) use origin::{Implicit, Origin, OriginSpec, Origins};
+pub(crate) use stamps::Stamps;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -232,15 +235,15 @@ mod tests {
     fn parts(value: u32) -> NewEntry {
         static COUNTERS: std::sync::LazyLock<Counters> =
             std::sync::LazyLock::new(Counters::default);
+        static ORIGINS: std::sync::LazyLock<Origins> = std::sync::LazyLock::new(Origins::default);
+        let spec = OriginSpec::new(&COUNTERS, Implicit::Nothing, None, None, false);
+        let origin = ORIGINS.get(spec, &COUNTERS, |_| Vec::new());
         NewEntry {
             value: Pending::new(value),
             value_size: 4,
-            stamps: Vec::new(),
-            counters: &COUNTERS,
+            stamps: Stamps::take(origin, Vec::new()),
             stored_at_nanos: 0,
             expires_at_nanos: u64::MAX,
-            serve_on_error_until_nanos: u64::MAX,
-            revalidate_until_nanos: u64::MAX,
             compute_nanos: 0,
         }
     }

@@ -1,59 +1,63 @@
-//! An entry's tag stamps: the first few in the entry itself (every entry has two or three: its
-//! function's, the global epoch, the shared epoch for shared functions), the rest in a slice
-//! beside it. A hit checks them all: kept inline, they cost no pointer chase to another
-//! allocation (at 100 k entries and more, a likely cache miss).
+//! The generations an entry is stored under, read when its computation started: its origin's
+//! implicit tags as one sum (see [`Origin`]), and a stamp for each of its own tags. An entry
+//! keeps the sum inline, and its own tags' stamps beside it (most entries have none): a hit
+//! reads the sum's cells through the origin, which every entry of the function shares and a
+//! busy function keeps in cache.
 
+use super::origin::Origin;
 use crate::tags::Stamp;
 
-/// Stamps held in the entry itself.
-const INLINE: usize = 3;
-
+#[derive(Clone)]
 pub(crate) struct Stamps {
-    inline: [Option<Stamp>; INLINE],
-    /// Those past the first [`INLINE`]: empty (no allocation) for most entries.
-    more: Box<[Stamp]>,
+    pub(crate) origin: &'static Origin,
+    /// [`Origin::implicit_generation`] when they were taken.
+    pub(crate) implicit_generation: u64,
+    /// The stamps of the entry's own tags (written, templated, or named by its result).
+    pub(crate) tags: Vec<Stamp>,
 }
 
 impl Stamps {
-    pub(crate) fn new(stamps: Vec<Stamp>) -> Stamps {
-        let mut all = stamps.into_iter();
-        let inline = std::array::from_fn(|_| all.next());
+    /// The generations now: the origin's sum, and a stamp for each of `tags`.
+    pub(crate) fn take(origin: &'static Origin, tags: Vec<Stamp>) -> Stamps {
         Stamps {
-            inline,
-            more: all.collect(),
+            origin,
+            implicit_generation: origin.implicit_generation(),
+            tags,
         }
     }
 
-    /// Whether no tag of the entry moved since its stamps were taken.
-    #[inline]
+    /// Whether nothing moved since they were taken.
+    #[cfg(test)]
     pub(crate) fn all_current(&self) -> bool {
-        self.inline.iter().flatten().all(Stamp::is_current)
-            && self.more.iter().all(Stamp::is_current)
-    }
-
-    /// The bytes the stamps hold beyond the entry's own fields.
-    pub(crate) fn spilled_bytes(&self) -> usize {
-        std::mem::size_of_val(&*self.more)
+        self.origin.implicit_generation() == self.implicit_generation
+            && self.tags.iter().all(Stamp::is_current)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::origin::{Implicit, OriginSpec, Origins};
     use super::*;
+    use crate::stats::Counters;
     use crate::tags::TagRegistry;
 
+    static COUNTERS: std::sync::LazyLock<Counters> = std::sync::LazyLock::new(Counters::default);
+
     #[test]
-    fn every_stamp_is_checked_inline_or_spilled() {
+    fn every_implicit_and_own_tag_is_checked() {
         let tags = TagRegistry::default();
-        let names = ["a", "b", "c", "d", "e"];
-        let stamps = Stamps::new(names.iter().map(|n| tags.intern(n).stamp()).collect());
-        assert_eq!(stamps.spilled_bytes(), 2 * std::mem::size_of::<Stamp>());
-        assert!(stamps.all_current());
-        for name in names {
-            let fresh = Stamps::new(names.iter().map(|n| tags.intern(n).stamp()).collect());
+        let origins = Origins::default();
+        let spec = OriginSpec::new(&COUNTERS, Implicit::Memory, None, None, false);
+        let origin = origins.get(spec, &COUNTERS, |_| {
+            vec![tags.intern("fn"), tags.intern("epoch")]
+        });
+        let own = ["a", "b", "c"];
+        let take = || Stamps::take(origin, own.iter().map(|n| tags.intern(n).stamp()).collect());
+        assert!(take().all_current());
+        for name in own.iter().chain(&["fn", "epoch"]) {
+            let stamps = take();
             tags.invalidate(name);
-            assert!(!fresh.all_current(), "a move of {name} is seen");
+            assert!(!stamps.all_current(), "a move of {name} is seen");
         }
-        assert!(Stamps::new(Vec::new()).all_current());
     }
 }

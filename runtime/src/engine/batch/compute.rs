@@ -10,6 +10,7 @@ use crate::engine::remote::ReadThrough;
 use crate::flight::{Leader, Published};
 use crate::observe::CallOutcome;
 use crate::stats::bump;
+use crate::store::Stamps;
 use crate::tier::RemoteRead;
 use crate::value::Decision;
 use std::any::Any;
@@ -214,7 +215,10 @@ impl<R, K, V, C> BatchMiss<R, K, V, C> {
             miss.write_remote(value.value(), generations);
         }
         let ttl = miss.capped_ttl(stored);
-        let stamps = std::mem::take(&mut slot.snapshot.stamps);
+        let stamps = Stamps {
+            tags: std::mem::take(&mut slot.snapshot.stamps.tags),
+            ..slot.snapshot.stamps
+        };
         let entry = miss.insert(value, size, stamps, ttl, timing.compute_nanos);
         slot.publish(Published::Value(entry));
         true
