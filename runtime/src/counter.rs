@@ -134,8 +134,9 @@ fn keep_copy(
 fn insert(runtime: &Runtime, counters: &'static Counters, hash: u128, count: i64, ttl: Duration) {
     let now = runtime.now_nanos();
     let nanos = u64::try_from(ttl.as_nanos()).unwrap_or(u64::MAX);
-    // No tags: invalidations do not reset counters (nor do they in Redis).
-    let spec = OriginSpec::new(counters, Implicit::Nothing, None, None, false);
+    // No tags: invalidations do not reset counters (nor do they in Redis). Counters share the
+    // manual API's keys, so `age_of` answers for them too: they keep their age.
+    let spec = OriginSpec::new(counters, Implicit::Nothing, None, None, true);
     let origin = runtime.origin(spec, counters, "");
     runtime.store.insert(
         hash,

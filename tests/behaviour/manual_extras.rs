@@ -129,6 +129,11 @@ async fn a_counter_expires_with_its_ttl_which_increments_do_not_extend() {
     clock.advance(Duration::from_secs(59));
     assert_eq!(cache.increment(&"rate", 1, MINUTE).await, 2);
     assert_eq!(cache.ttl_of(&"rate").await, Some(Duration::from_secs(1)));
+    assert_eq!(
+        cache.age_of(&"rate").await,
+        Some(Duration::from_secs(59)),
+        "a counter's age runs from its first increment"
+    );
     clock.advance(Duration::from_secs(1));
     assert_eq!(
         cache.get::<_, i64>(&"rate").await,
