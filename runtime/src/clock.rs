@@ -56,6 +56,7 @@ impl ManualClock {
 
 /// Now, in nanoseconds, on the clock TTLs are measured with: `manual` when a test installed
 /// one, else the coarse monotonic clock.
+#[inline]
 pub(crate) fn now_nanos(manual: Option<&ManualClock>) -> u64 {
     match manual {
         Some(clock) => clock.now_nanos(),
@@ -155,6 +156,8 @@ impl Alarms {
 static COARSE_ALARMS: Alarms = Alarms::new();
 /// The coarse clock's thread runs.
 static TICKING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// The coarse clock's reading, advanced by its thread.
+static NOW: AtomicU64 = AtomicU64::new(0);
 
 /// Nanoseconds since the first call, as of the last tick: a monotonic clock read with one atomic
 /// load. A thread of ours advances it every millisecond, so it lags real time by about that
@@ -162,16 +165,23 @@ static TICKING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::n
 ///
 /// Why not `Instant::now()` on every hit: it costs about as much as the rest of our hit path;
 /// moka's per-entry expiry (which does read a clock on every `get`) costs ~33 ns per hit, see
-/// ARCHITECTURE.md.
+/// ARCHITECTURE.md. Inlined (a hit reads it from the caller's crate); the start is not.
+#[inline]
 pub(crate) fn coarse_now_nanos() -> u64 {
-    use std::sync::OnceLock;
-    use std::time::Instant;
-    static NOW: AtomicU64 = AtomicU64::new(0);
-    static START: OnceLock<Instant> = OnceLock::new();
-    let elapsed = |start: &Instant| u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
     if TICKING.load(Ordering::Relaxed) {
         return NOW.load(Ordering::Relaxed);
     }
+    coarse_now_nanos_starting()
+}
+
+/// [`coarse_now_nanos`] before its thread ticks: starts it on the first call.
+#[cold]
+#[inline(never)]
+fn coarse_now_nanos_starting() -> u64 {
+    use std::sync::OnceLock;
+    use std::time::Instant;
+    static START: OnceLock<Instant> = OnceLock::new();
+    let elapsed = |start: &Instant| u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
     let mut first = false;
     let start = START.get_or_init(|| {
         first = true;

@@ -58,12 +58,24 @@ type InstanceCounters = (&'static FunctionState, &'static Counters);
 
 /// The instance calls are routed to: the one a [`Cache::scope`](crate::Cache::scope) installed, or the process-wide
 /// runtime, built from the defaults on first use unless [`Config::install`] came first.
+#[inline]
 pub(crate) fn runtime() -> &'static Runtime {
     CURRENT.with(Cell::get).unwrap_or_else(process_wide)
 }
 
 /// The process-wide runtime, built from the defaults unless [`Config::install`] came first.
+#[inline]
 pub(crate) fn process_wide() -> &'static Runtime {
+    match RUNTIME.get() {
+        Some(runtime) => runtime,
+        None => process_wide_built(),
+    }
+}
+
+/// [`process_wide`] on its first use.
+#[cold]
+#[inline(never)]
+fn process_wide_built() -> &'static Runtime {
     RUNTIME.get_or_init(|| Config::new().build(Instance::ProcessWide))
 }
 
@@ -92,6 +104,7 @@ impl Runtime {
 
     /// Now, in nanoseconds, on the clock TTLs are measured with: the manual clock when one is
     /// installed, else the coarse monotonic clock.
+    #[inline]
     pub(crate) fn now_nanos(&self) -> u64 {
         crate::clock::now_nanos(self.manual_clock.as_ref())
     }

@@ -19,6 +19,7 @@ pub(crate) struct TagCell {
 }
 
 impl TagCell {
+    #[inline]
     pub(crate) fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
     }

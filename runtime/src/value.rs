@@ -111,6 +111,7 @@ pub(crate) enum Decision {
     NotCached,
 }
 
+#[inline]
 fn load<P: Policy<R>, R>(entry: &Entry) -> Option<R>
 where
     P::Value: Clone + 'static,

@@ -35,6 +35,7 @@ thread_local! {
     static COMPUTING: RefCell<Vec<u128>> = const { RefCell::new(Vec::new()) };
 }
 
+#[inline]
 pub(crate) fn current() -> Mode {
     MODE.with(Cell::get)
 }

@@ -164,6 +164,7 @@ impl Entry {
 }
 
 impl<V: ?Sized> Entry<V> {
+    #[inline]
     pub(crate) fn counters(&self) -> &'static Counters {
         self.meta.origin.counters
     }
