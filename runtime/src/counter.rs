@@ -136,8 +136,13 @@ fn insert(runtime: &Runtime, counters: &'static Counters, hash: u128, count: i64
     let nanos = u64::try_from(ttl.as_nanos()).unwrap_or(u64::MAX);
     // No tags: invalidations do not reset counters (nor do they in Redis). Counters share the
     // manual API's keys, so `age_of` answers for them too: they keep their age.
-    let spec = OriginSpec::new(counters, Implicit::Nothing, None, None, true);
-    let origin = runtime.origin(spec, counters, "");
+    let origin = runtime.origin(OriginSpec {
+        counters,
+        implicit: Implicit::Nothing,
+        serve_on_error_ms: None,
+        revalidate_ms: None,
+        keeps_age: true,
+    });
     runtime.store.insert(
         hash,
         NewEntry {

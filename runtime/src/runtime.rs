@@ -144,17 +144,14 @@ impl Runtime {
         }
     }
 
-    /// The origin `spec` describes: `function_tag` names the function's implicit tag.
-    pub(crate) fn origin(
-        &self,
-        spec: OriginSpec,
-        counters: &'static Counters,
-        function_tag: &str,
-    ) -> &'static Origin {
-        self.origins.get(spec, counters, |implicit| match implicit {
+    /// The origin `spec` describes, its implicit tags this instance's cells.
+    pub(crate) fn origin(&self, spec: OriginSpec) -> &'static Origin {
+        self.origins.get(spec, |implicit| match implicit {
             Implicit::Nothing => Vec::new(),
-            Implicit::Memory => vec![self.tags.intern(function_tag), Arc::clone(&self.epoch)],
-            Implicit::Shared => vec![
+            Implicit::Memory(function_tag) => {
+                vec![self.tags.intern(function_tag), Arc::clone(&self.epoch)]
+            }
+            Implicit::Shared(function_tag) => vec![
                 self.tags.intern(function_tag),
                 Arc::clone(&self.epoch),
                 Arc::clone(&self.shared_epoch),

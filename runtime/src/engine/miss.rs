@@ -268,19 +268,18 @@ impl<R> Miss<R> {
 
     /// What this call's entries share with the function's others in this instance.
     pub(super) fn origin(&self) -> &'static Origin {
-        let implicit = match self.shared() {
-            Some(_) => Implicit::Shared,
-            None => Implicit::Memory,
-        };
+        let function_tag: &'static str = &self.function.tag;
         let config = &self.site.config;
-        let spec = OriginSpec::new(
-            self.counters,
-            implicit,
-            config.stale_if_error_ms,
-            config.revalidate_ms,
-            self.site.keeps_age,
-        );
-        self.runtime.origin(spec, self.counters, &self.function.tag)
+        self.runtime.origin(OriginSpec {
+            counters: self.counters,
+            implicit: match self.shared() {
+                Some(_) => Implicit::Shared(function_tag),
+                None => Implicit::Memory(function_tag),
+            },
+            serve_on_error_ms: config.stale_if_error_ms,
+            revalidate_ms: config.revalidate_ms,
+            keeps_age: self.site.keeps_age,
+        })
     }
 
     /// The shared tier and this function's encoding, when its values are shared.

@@ -6,7 +6,7 @@
 //! hold whichever engine holds it.
 
 use super::origin::Origin;
-use super::stamps::Stamps;
+use super::stamps::{self, Stamps};
 use crate::stats::Counters;
 use crate::tags::Stamp;
 use std::any::Any;
@@ -175,12 +175,8 @@ impl<V: ?Sized> Entry<V> {
 
     #[inline]
     fn tags_current(&self) -> bool {
-        self.meta.origin.implicit_generation() == self.meta.implicit_generation
-            && self
-                .meta
-                .more
-                .as_deref()
-                .is_none_or(|more| more.stamps.iter().all(Stamp::is_current))
+        let own = self.meta.more.as_deref().map(|more| &*more.stamps);
+        stamps::all_current(self.meta.origin, self.meta.implicit_generation, own)
     }
 
     /// When it was stored, on the runtime's clock, if its origin keeps ages.

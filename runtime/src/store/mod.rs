@@ -230,14 +230,11 @@ impl Hasher for FoldHasher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::Counters;
 
     fn parts(value: u32) -> NewEntry {
-        static COUNTERS: std::sync::LazyLock<Counters> =
-            std::sync::LazyLock::new(Counters::default);
-        static ORIGINS: std::sync::LazyLock<Origins> = std::sync::LazyLock::new(Origins::default);
-        let spec = OriginSpec::new(&COUNTERS, Implicit::Nothing, None, None, false);
-        let origin = ORIGINS.get(spec, &COUNTERS, |_| Vec::new());
+        static ORIGIN: std::sync::LazyLock<&'static Origin> =
+            std::sync::LazyLock::new(|| Origin::for_test(Vec::new()));
+        let origin = *ORIGIN;
         NewEntry {
             value: Pending::new(value),
             value_size: 4,

@@ -35,44 +35,54 @@ impl Origin {
     }
 }
 
-/// What an origin is made of besides its tag cells, and the key it is found by in
-/// [`Origins`].
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+/// What an origin is made of: its function's counters in the instance, which tags every entry
+/// carries, its windows, and whether its entries keep their age.
+#[derive(Clone, Copy)]
 pub(crate) struct OriginSpec {
-    /// The address of the function's counters in the instance (one per function and instance).
+    pub(crate) counters: &'static Counters,
+    pub(crate) implicit: Implicit,
+    /// `stale_if_error`, in milliseconds.
+    pub(crate) serve_on_error_ms: Option<u64>,
+    /// `stale_while_revalidate`, in milliseconds.
+    pub(crate) revalidate_ms: Option<u64>,
+    pub(crate) keeps_age: bool,
+}
+
+/// Which tags every entry of an origin carries.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Implicit {
+    /// None: counters, which invalidations do not reset.
+    Nothing,
+    /// The function's tag (named here) and the instance's epoch.
+    Memory(&'static str),
+    /// Those and the shared epoch: the function's values go to the shared tier.
+    Shared(&'static str),
+}
+
+/// What [`Origins`] finds an origin by: its spec, the counters by address (one set per function
+/// and instance, so the function's tag need not be compared).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct OriginKey {
     counters: usize,
-    /// Which tags every entry carries.
-    implicit: Implicit,
+    /// 0, 1, 2: [`Implicit`]'s variant.
+    implicit: u8,
     serve_on_error_ms: u32,
     revalidate_ms: u32,
     keeps_age: bool,
 }
 
-/// Which tags every entry of an origin carries.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub(crate) enum Implicit {
-    /// None: counters, which invalidations do not reset.
-    Nothing,
-    /// The function's tag and the instance's epoch.
-    Memory,
-    /// Those and the shared epoch: the function's values go to the shared tier.
-    Shared,
-}
-
 impl OriginSpec {
-    pub(crate) fn new(
-        counters: &'static Counters,
-        implicit: Implicit,
-        serve_on_error_ms: Option<u64>,
-        revalidate_ms: Option<u64>,
-        keeps_age: bool,
-    ) -> OriginSpec {
-        OriginSpec {
-            counters: std::ptr::from_ref(counters) as usize,
-            implicit,
-            serve_on_error_ms: whole_ms(serve_on_error_ms),
-            revalidate_ms: whole_ms(revalidate_ms),
-            keeps_age,
+    fn key(&self) -> OriginKey {
+        OriginKey {
+            counters: std::ptr::from_ref(self.counters) as usize,
+            implicit: match self.implicit {
+                Implicit::Nothing => 0,
+                Implicit::Memory(_) => 1,
+                Implicit::Shared(_) => 2,
+            },
+            serve_on_error_ms: whole_ms(self.serve_on_error_ms),
+            revalidate_ms: whole_ms(self.revalidate_ms),
+            keeps_age: self.keeps_age,
         }
     }
 }
@@ -85,42 +95,61 @@ fn whole_ms(ms: Option<u64>) -> u32 {
 /// instance lives until the process ends, and there is one origin per function and shape).
 #[derive(Default)]
 pub(crate) struct Origins {
-    made: RwLock<HashMap<OriginSpec, &'static Origin>>,
+    made: RwLock<HashMap<OriginKey, &'static Origin>>,
 }
 
 impl Origins {
-    /// The origin `spec` describes, made with `counters` and the cells `cells` gives (at most
-    /// three) the first time it is asked for.
+    /// The origin `spec` describes, made with the cells `cells` gives for its implicit tags (at
+    /// most three) the first time it is asked for.
     pub(crate) fn get(
         &self,
         spec: OriginSpec,
-        counters: &'static Counters,
         cells: impl FnOnce(Implicit) -> Vec<Arc<TagCell>>,
     ) -> &'static Origin {
+        let key = spec.key();
         if let Some(origin) = self
             .made
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .get(&spec)
+            .get(&key)
         {
             return origin;
         }
         self.made
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .entry(spec)
-            .or_insert_with(|| {
-                let mut given = cells(spec.implicit).into_iter();
-                // A cell of its own, which no tag name reaches: it never moves.
-                let mut cell = || given.next().unwrap_or_default();
-                Box::leak(Box::new(Origin {
-                    counters,
-                    implicit: [cell(), cell(), cell()],
-                    serve_on_error_ms: spec.serve_on_error_ms,
-                    revalidate_ms: spec.revalidate_ms,
-                    keeps_age: spec.keeps_age,
-                }))
-            })
+            .entry(key)
+            .or_insert_with(|| Origin::leaked(spec, cells(spec.implicit)))
+    }
+}
+
+impl Origin {
+    fn leaked(spec: OriginSpec, cells: Vec<Arc<TagCell>>) -> &'static Origin {
+        let key = spec.key();
+        let mut given = cells.into_iter();
+        // A cell of its own, which no tag name reaches: it never moves.
+        let mut cell = || given.next().unwrap_or_default();
+        Box::leak(Box::new(Origin {
+            counters: spec.counters,
+            implicit: [cell(), cell(), cell()],
+            serve_on_error_ms: key.serve_on_error_ms,
+            revalidate_ms: key.revalidate_ms,
+            keeps_age: spec.keeps_age,
+        }))
+    }
+
+    /// An origin of its own (its own counters, no windows) whose entries carry the tags of
+    /// `cells`: for tests of what holds entries.
+    #[cfg(test)]
+    pub(crate) fn for_test(cells: Vec<Arc<TagCell>>) -> &'static Origin {
+        let spec = OriginSpec {
+            counters: Box::leak(Box::default()),
+            implicit: Implicit::Nothing,
+            serve_on_error_ms: None,
+            revalidate_ms: None,
+            keeps_age: false,
+        };
+        Origin::leaked(spec, cells)
     }
 }
 
@@ -131,17 +160,25 @@ mod tests {
 
     static COUNTERS: std::sync::LazyLock<Counters> = std::sync::LazyLock::new(Counters::default);
 
+    fn spec(implicit: Implicit, serve_on_error_ms: Option<u64>) -> OriginSpec {
+        OriginSpec {
+            counters: &COUNTERS,
+            implicit,
+            serve_on_error_ms,
+            revalidate_ms: None,
+            keeps_age: false,
+        }
+    }
+
     #[test]
     fn the_sum_moves_when_any_implicit_tag_moves() {
         let tags = TagRegistry::default();
-        let origins = Origins::default();
-        let spec = OriginSpec::new(&COUNTERS, Implicit::Shared, None, None, false);
-        let origin = origins.get(spec, &COUNTERS, |_| {
+        let origin = Origin::for_test(
             ["f", "epoch", "shared"]
                 .iter()
                 .map(|name| tags.intern(name))
-                .collect()
-        });
+                .collect(),
+        );
         for name in ["f", "epoch", "shared"] {
             let before = origin.implicit_generation();
             tags.invalidate(name);
@@ -156,21 +193,14 @@ mod tests {
     #[test]
     fn one_origin_per_spec() {
         let origins = Origins::default();
-        let spec = OriginSpec::new(&COUNTERS, Implicit::Nothing, Some(5), None, false);
-        let first = origins.get(spec, &COUNTERS, |_| Vec::new());
-        let again = origins.get(spec, &COUNTERS, |_| unreachable!("made once"));
+        let first = origins.get(spec(Implicit::Nothing, Some(5)), |_| Vec::new());
+        let again = origins.get(spec(Implicit::Nothing, Some(5)), |_| {
+            unreachable!("made once")
+        });
         assert!(std::ptr::eq(first, again));
         assert_eq!((first.serve_on_error_ms, first.revalidate_ms), (5, 0));
-        let other = OriginSpec::new(&COUNTERS, Implicit::Nothing, None, None, false);
-        assert!(!std::ptr::eq(
-            first,
-            origins.get(other, &COUNTERS, |_| Vec::new())
-        ));
-        assert_eq!(
-            origins
-                .get(other, &COUNTERS, |_| Vec::new())
-                .implicit_generation(),
-            0
-        );
+        let other = spec(Implicit::Nothing, None);
+        assert!(!std::ptr::eq(first, origins.get(other, |_| Vec::new())));
+        assert_eq!(origins.get(other, |_| Vec::new()).implicit_generation(), 0);
     }
 }

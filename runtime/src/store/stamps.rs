@@ -29,28 +29,33 @@ impl Stamps {
     /// Whether nothing moved since they were taken.
     #[cfg(test)]
     pub(crate) fn all_current(&self) -> bool {
-        self.origin.implicit_generation() == self.implicit_generation
-            && self.tags.iter().all(Stamp::is_current)
+        all_current(self.origin, self.implicit_generation, Some(&self.tags))
     }
+}
+
+/// Whether none of an entry's tags moved since its stamps were taken: its origin's implicit
+/// tags (their sum against `implicit_generation`) and its own (`own`; `None` when it has
+/// none). The one freshness check by tags, whether the stamps are still a [`Stamps`] or held by
+/// an entry.
+#[inline]
+pub(crate) fn all_current(
+    origin: &Origin,
+    implicit_generation: u64,
+    own: Option<&[Stamp]>,
+) -> bool {
+    origin.implicit_generation() == implicit_generation
+        && own.is_none_or(|own| own.iter().all(Stamp::is_current))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::origin::{Implicit, OriginSpec, Origins};
     use super::*;
-    use crate::stats::Counters;
     use crate::tags::TagRegistry;
-
-    static COUNTERS: std::sync::LazyLock<Counters> = std::sync::LazyLock::new(Counters::default);
 
     #[test]
     fn every_implicit_and_own_tag_is_checked() {
         let tags = TagRegistry::default();
-        let origins = Origins::default();
-        let spec = OriginSpec::new(&COUNTERS, Implicit::Memory, None, None, false);
-        let origin = origins.get(spec, &COUNTERS, |_| {
-            vec![tags.intern("fn"), tags.intern("epoch")]
-        });
+        let origin = Origin::for_test(vec![tags.intern("fn"), tags.intern("epoch")]);
         let own = ["a", "b", "c"];
         let take = || Stamps::take(origin, own.iter().map(|n| tags.intern(n).stamp()).collect());
         assert!(take().all_current());
