@@ -7,12 +7,19 @@ use crate::support::{RedisServer, eventually, pair, patient, ready, shared};
 use cached_query::{BreakerState, Cache, Config, cached_query};
 use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 
-static RUNS: AtomicU32 = AtomicU32::new(0);
+/// Runs of `foreign_probe` per id: the tests of this file run at once and use distinct ids, so
+/// each counts only its own.
+static RUNS: [AtomicU32; 64] = [const { AtomicU32::new(0) }; 64];
 
 #[cached_query(ttl = "10m", tags = ["foreign:{id}"])]
 async fn foreign_probe(id: u32) -> u64 {
-    RUNS.fetch_add(1, SeqCst);
+    RUNS[id as usize].fetch_add(1, SeqCst);
     u64::from(id) * 11
+}
+
+/// How many times `foreign_probe` ran for the ids in `ids`.
+fn runs(ids: std::ops::Range<u32>) -> u32 {
+    ids.map(|id| RUNS[id as usize].load(SeqCst)).sum()
 }
 
 /// The value keys of `namespace`, in the order the calls `0..n` wrote them.
@@ -63,15 +70,11 @@ async fn values_of_the_wrong_redis_type_are_refused_never_errors_and_get_overwri
         let _: () = squat.query(&mut direct).unwrap();
     }
 
-    let runs = RUNS.load(SeqCst);
+    let before = runs(0..N);
     for id in 0..N {
         assert_eq!(b.scope(foreign_probe(id)).await, u64::from(id) * 11);
     }
-    assert_eq!(
-        RUNS.load(SeqCst),
-        runs + N,
-        "each squatted key was recomputed"
-    );
+    assert_eq!(runs(0..N), before + N, "each squatted key was recomputed");
     let stats = shared(&b);
     assert_eq!(
         stats.errors, 0,
@@ -93,11 +96,11 @@ async fn values_of_the_wrong_redis_type_are_refused_never_errors_and_get_overwri
     // A third instance reads them back as ours.
     let c = Cache::new(Config::new().namespace("foreign").redis(patient(&server)));
     ready(&[&c]).await;
-    let runs = RUNS.load(SeqCst);
+    let before = runs(0..N);
     for id in 0..N {
         assert_eq!(c.scope(foreign_probe(id)).await, u64::from(id) * 11);
     }
-    assert_eq!(RUNS.load(SeqCst), runs, "all read from Redis");
+    assert_eq!(runs(0..N), before, "all read from Redis");
 }
 
 #[tokio::test]
@@ -116,11 +119,11 @@ async fn a_tag_counter_of_the_wrong_type_is_replaced_never_an_error() {
         .query(&mut direct)
         .unwrap();
 
-    let runs = RUNS.load(SeqCst);
+    let before = runs(40..41);
     assert_eq!(b.scope(foreign_probe(40)).await, 440);
     assert_eq!(
-        RUNS.load(SeqCst),
-        runs + 1,
+        runs(40..41),
+        before + 1,
         "the old generations no longer hold"
     );
     assert_eq!(
