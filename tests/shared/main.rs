@@ -10,6 +10,7 @@
 
 mod batch;
 mod breaker;
+mod caller_reads;
 mod coalesce;
 mod faults;
 mod foreign;

@@ -178,6 +178,7 @@ impl Tier for FakeTier {
             invalidations_pending: 0,
             invalidations_replayed: 0,
             remote_coalesced: 0,
+            caller_runtime_reads: 0,
         }
     }
 }

@@ -57,6 +57,12 @@ impl Breaker {
         }
     }
 
+    /// Whether operations go to Redis without a probe deciding first.
+    pub(super) fn is_closed(&self) -> bool {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        matches!(*state, State::Closed { .. })
+    }
+
     /// Records an operation's outcome: `healthy` if Redis answered.
     pub(super) fn record(&self, healthy: bool) {
         self.record_at(healthy, Instant::now());

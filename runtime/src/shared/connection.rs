@@ -4,16 +4,20 @@
 
 use super::config::RedisConfig;
 use super::shared_incident;
-use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::aio::{
+    ConnectionLike, ConnectionManager, ConnectionManagerConfig, MultiplexedConnection,
+};
 use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConfig};
 use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, Pipeline, RedisFuture, Value};
 
-/// A connection to one server or to a cluster; cloning it is cheap (both multiplex).
+/// A connection to one server or to a cluster; cloning it is cheap (all multiplex).
 #[derive(Clone)]
 pub(super) enum Connection {
     Single(ConnectionManager),
     Cluster(ClusterConnection),
+    /// One server, on the calling runtime (`caller_reads.rs`).
+    Caller(MultiplexedConnection),
 }
 
 impl ConnectionLike for Connection {
@@ -21,6 +25,7 @@ impl ConnectionLike for Connection {
         match self {
             Connection::Single(c) => c.req_packed_command(cmd),
             Connection::Cluster(c) => c.req_packed_command(cmd),
+            Connection::Caller(c) => c.req_packed_command(cmd),
         }
     }
 
@@ -33,6 +38,7 @@ impl ConnectionLike for Connection {
         match self {
             Connection::Single(c) => c.req_packed_commands(pipeline, offset, count),
             Connection::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+            Connection::Caller(c) => c.req_packed_commands(pipeline, offset, count),
         }
     }
 
@@ -40,6 +46,7 @@ impl ConnectionLike for Connection {
         match self {
             Connection::Single(c) => c.get_db(),
             Connection::Cluster(c) => c.get_db(),
+            Connection::Caller(c) => c.get_db(),
         }
     }
 }

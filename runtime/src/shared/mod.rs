@@ -24,6 +24,7 @@
 //!   caller's error.
 
 mod breaker;
+mod caller_reads;
 mod cluster;
 mod coalesce;
 mod config;
@@ -48,6 +49,7 @@ pub use config::RedisConfig;
 use crate::tags::TagRegistry;
 use crate::tier::{SharedStats, Write};
 use breaker::Breaker;
+use caller_reads::CallerConnections;
 use cluster::ClusterScripts;
 use connection::{Connection, Subscriber, connect};
 use pending::Pending;
@@ -74,6 +76,7 @@ struct Counters {
     invalidations_failed: AtomicU64,
     invalidations_replayed: AtomicU64,
     remote_coalesced: AtomicU64,
+    caller_reads: AtomicU64,
 }
 
 /// The shared tier of one cache instance.
@@ -107,6 +110,8 @@ pub(crate) struct SharedTier {
     cluster_scripts: ClusterScripts,
     /// Calls waiting for another instance to release its lease on a key.
     lease_waiters: coalesce::Waiters,
+    /// Reads' connections on the callers' runtimes.
+    caller_connections: CallerConnections,
 }
 
 /// A random-enough 62-bit number (tag generation starts, instance ids) without a random crate:
@@ -139,6 +144,11 @@ impl SharedTier {
             }
         };
         let (subscriber, connection) = connect(&config, &runtime);
+        let single_server = match &subscriber {
+            Some(Subscriber::Single(client)) => Some(client.clone()),
+            _ => None,
+        };
+        let caller_connections = CallerConnections::new(single_server, &config);
         let (writes, queue) = mpsc::channel(config.write_queue);
         let prefix = if namespace.is_empty() {
             "cq".to_string()
@@ -173,6 +183,7 @@ impl SharedTier {
             invalidate_script: Script::new(INVALIDATE),
             cluster_scripts: ClusterScripts::default(),
             lease_waiters: coalesce::Waiters::default(),
+            caller_connections,
             runtime,
         });
         tier.runtime.spawn(Arc::clone(&tier).write_behind(queue));
@@ -236,6 +247,7 @@ impl SharedTier {
             invalidations_pending: self.pending.len() as u64,
             invalidations_replayed: self.counters.invalidations_replayed.load(Relaxed),
             remote_coalesced: self.counters.remote_coalesced.load(Relaxed),
+            caller_runtime_reads: self.counters.caller_reads.load(Relaxed),
         }
     }
 }

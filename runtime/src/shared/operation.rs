@@ -8,7 +8,7 @@ use crate::tier::TierError;
 use redis::Script;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 impl SharedTier {
     /// Runs one operation on the tier's runtime, under `budget` and the breaker.
@@ -40,13 +40,7 @@ impl SharedTier {
         // client gone, a `timeout`, a `select!`) still lets its probe close or reopen the
         // breaker.
         let task = self.runtime.spawn(async move {
-            let (result, answered) = match tokio::time::timeout(budget, operation).await {
-                Ok(Ok(value)) => (Ok(value), true),
-                // The client's own response timeout (the same budget) is a timeout too.
-                Ok(Err(e)) if e.is_timeout() => (Err(TierError::TimedOut), false),
-                Ok(Err(e)) => (Err(TierError::Failed(e.to_string())), redis_answered(&e)),
-                Err(_elapsed) => (Err(TierError::TimedOut), false),
-            };
+            let (result, answered) = outcome(tokio::time::timeout(budget, operation).await);
             // An error reply is Redis answering: a reason to count, not to stop asking it.
             breaker.record(answered);
             counters.record(&result, answered);
@@ -60,6 +54,49 @@ impl SharedTier {
                 Err(TierError::Failed(join.to_string()))
             }
         }
+    }
+
+    /// [`run_within`](Self::run_within) for a read: on the calling runtime's own connection when
+    /// it has one and the breaker is closed (`caller_reads.rs`), in this task, its outcome
+    /// recorded here. A read that fails there without Redis answering (that connection broke:
+    /// it does not reconnect, the tier's does) is sent again through the tier's runtime with
+    /// what is left of the budget.
+    pub(super) async fn read_within<T, F, Fut>(
+        &self,
+        budget: Duration,
+        op: F,
+    ) -> Result<T, TierError>
+    where
+        F: FnOnce(Connection) -> Fut + Clone,
+        Fut: Future<Output = redis::RedisResult<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let caller = match self.breaker.is_closed() {
+            true => self.caller_connections.current(),
+            false => None,
+        };
+        let Some(connection) = caller else {
+            return self.run_within(budget, op).await;
+        };
+        if budget.is_zero() {
+            self.counters.timeouts.fetch_add(1, Relaxed);
+            return Err(TierError::TimedOut);
+        }
+        let started = Instant::now();
+        let operation = op.clone()(Connection::Caller(connection));
+        let (result, answered) = outcome(tokio::time::timeout(budget, operation).await);
+        self.breaker.record(answered);
+        self.counters.record(&result, answered);
+        self.counters.caller_reads.fetch_add(1, Relaxed);
+        if answered {
+            return result;
+        }
+        self.caller_connections.forget_current();
+        let left = budget.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            return result;
+        }
+        self.run_within(left, op).await
     }
 
     /// Runs `script` with these keys and arguments, under the operation budget.
@@ -99,6 +136,19 @@ impl SharedTier {
             invocation.invoke_async(&mut connection).await
         })
         .await
+    }
+}
+
+/// An operation's result, and whether Redis answered it.
+fn outcome<T>(
+    timed: Result<redis::RedisResult<T>, tokio::time::error::Elapsed>,
+) -> (Result<T, TierError>, bool) {
+    match timed {
+        Ok(Ok(value)) => (Ok(value), true),
+        // The client's own response timeout (the same budget) is a timeout too.
+        Ok(Err(e)) if e.is_timeout() => (Err(TierError::TimedOut), false),
+        Ok(Err(e)) => (Err(TierError::Failed(e.to_string())), redis_answered(&e)),
+        Err(_elapsed) => (Err(TierError::TimedOut), false),
     }
 }
 

@@ -81,7 +81,7 @@ impl SharedTier {
             }
         }
         let mut fields: Vec<Value> = self
-            .run_within(budget, move |mut connection| async move {
+            .read_within(budget, move |mut connection| async move {
                 pipe.query_async(&mut connection).await
             })
             .await?;
