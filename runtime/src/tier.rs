@@ -286,8 +286,8 @@ pub struct SharedStats {
     /// [`RedisConfig::coalesce_across_instances`](crate::RedisConfig::coalesce_across_instances)),
     /// waited, and were answered with its value.
     pub remote_coalesced: u64,
-    /// Reads sent on a connection of the calling runtime (a multi-thread tokio runtime, one
-    /// server), rather than by the tier's own runtime: see
+    /// Reads sent on a connection of the calling runtime (a multi-thread tokio runtime),
+    /// rather than by the tier's own runtime: see
     /// [`RedisConfig::caller_runtime_reads`](crate::RedisConfig::caller_runtime_reads).
     pub caller_runtime_reads: u64,
 }

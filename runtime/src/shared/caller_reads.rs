@@ -1,8 +1,9 @@
-//! Reads on the caller's own runtime (one server): a Redis hit's `HMGET` + `PTTL` sent on a
-//! connection whose driver runs where the caller runs, instead of by a task on the tier's
-//! runtime that hands the answer back. That hand-off wakes another thread twice a read: a
-//! Redis hit measured 18.3–18.8 µs a call through the tier's runtime against 10.5–13.7 µs on
-//! the caller's (`benches/shared_hit.rs`, 16 callers on 2 cores, one session).
+//! Reads on the caller's own runtime: a Redis hit's `HMGET` + `PTTL` (and, on a cluster, its
+//! tags' `GET`s) sent on a connection whose driver runs where the caller runs, instead of by a
+//! task on the tier's runtime that hands the answer back. That hand-off wakes another thread
+//! twice a read: a Redis hit measured 18.3–18.8 µs a call through the tier's runtime against
+//! 10.5–12.4 µs on the caller's on one server, 19.5–20.1 against 15.1–16.6 on a cluster
+//! (`benches/shared_hit.rs`, 16 callers on 2 cores).
 //!
 //! Only where it is safe:
 //! - on a multi-thread runtime, whose workers always drive its IO and timers (a current-thread
@@ -16,11 +17,13 @@
 //!   outcome even when the caller that asked is gone.
 //!
 //! A read that fails without Redis answering drops the runtime's connection (counted by the
-//! breaker like any failure): the next read there connects again.
+//! breaker like any failure; the read is sent again through the tier's runtime): the next read
+//! there connects again.
 
 use super::config::RedisConfig;
+use super::connection::{Connection, cluster_client, cluster_config};
 use redis::AsyncConnectionConfig;
-use redis::aio::MultiplexedConnection;
+use redis::cluster::{ClusterClient, ClusterConfig};
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
@@ -32,19 +35,43 @@ const MAX_RUNTIMES: usize = 64;
 
 /// The connections of the runtimes this tier's callers run on.
 pub(super) struct CallerConnections {
-    /// `None`: reads never run on the callers' runtimes (a cluster, opted out, a bad URL).
-    client: Option<redis::Client>,
-    connection: AsyncConnectionConfig,
+    /// `None`: reads never run on the callers' runtimes (opted out, a bad URL).
+    connector: Option<Connector>,
     /// How long after a failed attempt a runtime tries to connect again.
     retry_after: Duration,
     by_runtime: Arc<RwLock<HashMap<Id, Slot>>>,
+}
+
+/// How a runtime's connection is made.
+#[derive(Clone)]
+enum Connector {
+    /// One server: a multiplexed connection (no reconnection of its own: a read that fails on
+    /// it unanswered drops it).
+    Single(redis::Client, AsyncConnectionConfig),
+    /// A cluster: its connection (which follows the slots and reconnects to nodes itself).
+    Cluster(ClusterClient, ClusterConfig),
+}
+
+impl Connector {
+    async fn connect(self) -> redis::RedisResult<Connection> {
+        match self {
+            Connector::Single(client, config) => client
+                .get_multiplexed_async_connection_with_config(&config)
+                .await
+                .map(Connection::Caller),
+            Connector::Cluster(client, config) => client
+                .get_async_connection_with_config(config)
+                .await
+                .map(Connection::Cluster),
+        }
+    }
 }
 
 #[derive(Clone)]
 enum Slot {
     /// A task on the runtime is connecting.
     Connecting,
-    Ready(MultiplexedConnection),
+    Ready(Connection),
     /// The last attempt failed: the next one after this.
     Failed {
         retry_at: Instant,
@@ -52,14 +79,22 @@ enum Slot {
 }
 
 impl CallerConnections {
-    /// For one server at `client`, unless `config` turns such reads off.
-    pub(super) fn new(client: Option<redis::Client>, config: &RedisConfig) -> CallerConnections {
-        let enabled = config.caller_runtime_reads && !config.is_cluster();
-        CallerConnections {
-            client: client.filter(|_| enabled),
-            connection: AsyncConnectionConfig::new()
+    /// For the server or cluster of `config`, unless it turns such reads off.
+    pub(super) fn new(config: &RedisConfig) -> CallerConnections {
+        let connector = if !config.caller_runtime_reads {
+            None
+        } else if config.is_cluster() {
+            (cluster_client(config).ok())
+                .map(|client| Connector::Cluster(client, cluster_config(config)))
+        } else {
+            let timeouts = AsyncConnectionConfig::new()
                 .set_connection_timeout(Some(config.connect_timeout))
-                .set_response_timeout(Some(config.operation_timeout)),
+                .set_response_timeout(Some(config.operation_timeout));
+            (redis::Client::open(config.url.as_str()).ok())
+                .map(|client| Connector::Single(client, timeouts))
+        };
+        CallerConnections {
+            connector,
             retry_after: config.breaker_cooldown,
             by_runtime: Arc::default(),
         }
@@ -67,8 +102,8 @@ impl CallerConnections {
 
     /// The connection of the runtime this call runs on, if it has one ready; if it has none
     /// and may, a task there starts making it (this call goes on without it).
-    pub(super) fn current(&self) -> Option<MultiplexedConnection> {
-        let client = self.client.as_ref()?;
+    pub(super) fn current(&self) -> Option<Connection> {
+        let connector = self.connector.as_ref()?;
         let handle = Handle::try_current().ok()?;
         if handle.runtime_flavor() != RuntimeFlavor::MultiThread {
             return None;
@@ -80,12 +115,12 @@ impl CallerConnections {
             Some(slot) if !slot.may_connect(now) => return None,
             _ => {}
         }
-        self.connect(&handle, id, client, now);
+        self.connect(&handle, id, connector, now);
         None
     }
 
     /// Starts connecting `handle`'s runtime, unless another call already has.
-    fn connect(&self, handle: &Handle, id: Id, client: &redis::Client, now: Instant) {
+    fn connect(&self, handle: &Handle, id: Id, connector: &Connector, now: Instant) {
         {
             let mut table = self
                 .by_runtime
@@ -99,13 +134,10 @@ impl CallerConnections {
             }
             table.insert(id, Slot::Connecting);
         }
-        let (client, config) = (client.clone(), self.connection.clone());
+        let connector = connector.clone();
         let (table, retry_after) = (Arc::clone(&self.by_runtime), self.retry_after);
         handle.spawn(async move {
-            let slot = match client
-                .get_multiplexed_async_connection_with_config(&config)
-                .await
-            {
+            let slot = match connector.connect().await {
                 Ok(connection) => Slot::Ready(connection),
                 Err(_) => Slot::Failed {
                     retry_at: Instant::now() + retry_after,

@@ -87,24 +87,32 @@ pub(super) fn connect(
 }
 
 fn connect_cluster(config: &RedisConfig) -> (Option<Subscriber>, Option<Connection>) {
-    let builder = ClusterClientBuilder::new(config.cluster_nodes.iter().map(String::as_str))
-        .connection_timeout(config.connect_timeout)
-        .response_timeout(config.operation_timeout)
-        .retries(1);
-    let client: ClusterClient = match builder.build() {
+    let client = match cluster_client(config) {
         Ok(client) => client,
         Err(e) => {
             shared_incident("invalid_url", &e.to_string());
             return (None, None);
         }
     };
-    let connection = client.get_pending_async_connection_with_config(
-        ClusterConfig::new()
-            .set_connection_timeout(config.connect_timeout)
-            .set_response_timeout(config.operation_timeout),
-    );
+    let connection = client.get_pending_async_connection_with_config(cluster_config(config));
     (
         Some(Subscriber::Cluster(config.cluster_nodes.clone())),
         Some(Connection::Cluster(connection)),
     )
+}
+
+/// The client of a cluster's seed nodes, with the budget's timeouts and one retry.
+pub(super) fn cluster_client(config: &RedisConfig) -> redis::RedisResult<ClusterClient> {
+    ClusterClientBuilder::new(config.cluster_nodes.iter().map(String::as_str))
+        .connection_timeout(config.connect_timeout)
+        .response_timeout(config.operation_timeout)
+        .retries(1)
+        .build()
+}
+
+/// A cluster connection's timeouts: the budget's.
+pub(super) fn cluster_config(config: &RedisConfig) -> ClusterConfig {
+    ClusterConfig::new()
+        .set_connection_timeout(config.connect_timeout)
+        .set_response_timeout(config.operation_timeout)
 }

@@ -144,11 +144,7 @@ impl SharedTier {
             }
         };
         let (subscriber, connection) = connect(&config, &runtime);
-        let single_server = match &subscriber {
-            Some(Subscriber::Single(client)) => Some(client.clone()),
-            _ => None,
-        };
-        let caller_connections = CallerConnections::new(single_server, &config);
+        let caller_connections = CallerConnections::new(&config);
         let (writes, queue) = mpsc::channel(config.write_queue);
         let prefix = if namespace.is_empty() {
             "cq".to_string()

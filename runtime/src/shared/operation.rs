@@ -83,7 +83,7 @@ impl SharedTier {
             return Err(TierError::TimedOut);
         }
         let started = Instant::now();
-        let operation = op.clone()(Connection::Caller(connection));
+        let operation = op.clone()(connection);
         let (result, answered) = outcome(tokio::time::timeout(budget, operation).await);
         self.breaker.record(answered);
         self.counters.record(&result, answered);

@@ -108,7 +108,7 @@ impl SharedTier {
         } else {
             Vec::new()
         };
-        self.run_within(budget, move |connection| async move {
+        self.read_within(budget, move |connection| async move {
             let mut for_value = connection.clone();
             let value = value.query_async::<Vec<Value>>(&mut for_value);
             let generations = try_join_all(tag_keys.into_iter().map(|tag_key| {
