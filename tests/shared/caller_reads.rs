@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 use std::time::Duration;
 
 /// Runs of `row` per id: the tests of this file run at once and use distinct ids (1 to 4 one
-/// each, 5 and 10–29 the kill, 6 and 30–49 the freeze; 63 only to let a breaker probe).
+/// each, 5 and 10–29 the kill, 6 and 30–49 the freeze, 50 and 51 a miss; 63 only to let a
+/// breaker probe).
 static RUNS: [AtomicU32; 64] = [const { AtomicU32::new(0) }; 64];
 
 #[cached_query(ttl = "10m", tags = ["row:{id}"])]
@@ -131,6 +132,23 @@ async fn on_a_multi_thread_runtime_a_redis_hit_is_read_on_its_own_connection() {
     until_read_on_caller_runtime(&reader, 1).await;
     let stats = shared(&reader);
     assert_eq!(stats.errors + stats.timeouts, 0, "{stats:?}");
+}
+
+/// A miss's two round trips (the value's read, then the read script that returns the tags'
+/// generations to write under) are both sent on the runtime's connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_miss_reads_both_its_round_trips_on_the_runtimes_connection() {
+    let server = RedisServer::start();
+    let (_writer, reader) = reading_on_caller_runtime(&server, "caller-reads-miss", 50).await;
+    let before = shared(&reader);
+    assert_eq!(read(&reader, 51).await, 357);
+    assert_eq!(runs(51), 1, "computed: in Redis neither");
+    let after = shared(&reader);
+    assert_eq!(
+        after.caller_runtime_reads - before.caller_runtime_reads,
+        2,
+        "{after:?}"
+    );
 }
 
 #[tokio::test]

@@ -176,7 +176,7 @@ impl SharedTier {
             }
         }
         let answers: Vec<Value> = self
-            .run_within(budget, move |connection| invoke_all(calls, connection))
+            .read_within(budget, move |connection| invoke_all(calls, connection))
             .await?;
         let unexpected = || TierError::Failed("unexpected reply to a read script".into());
         let mut answers = answers.into_iter();

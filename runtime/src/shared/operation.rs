@@ -124,8 +124,25 @@ impl SharedTier {
     where
         T: redis::FromRedisValue + Send + 'static,
     {
-        let script = script.clone();
-        self.run_within(budget, move |mut connection| async move {
+        self.run_within(budget, invocation(script, keys, args))
+            .await
+    }
+}
+
+/// The operation that runs `script` with these keys and arguments on a connection (for
+/// [`SharedTier::run_within`], or [`SharedTier::read_within`] for the read scripts of a miss).
+pub(super) fn invocation<T>(
+    script: &Script,
+    keys: Vec<String>,
+    args: Vec<Vec<u8>>,
+) -> impl FnOnce(Connection) -> std::pin::Pin<Box<dyn Future<Output = redis::RedisResult<T>> + Send>>
++ Clone
+where
+    T: redis::FromRedisValue + Send + 'static,
+{
+    let script = script.clone();
+    move |mut connection| {
+        Box::pin(async move {
             let mut invocation = script.prepare_invoke();
             for key in keys {
                 invocation.key(key);
@@ -135,7 +152,6 @@ impl SharedTier {
             }
             invocation.invoke_async(&mut connection).await
         })
-        .await
     }
 }
 
