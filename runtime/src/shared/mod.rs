@@ -20,8 +20,9 @@
 //!   entries carry: messages sent while it was not listening are lost, so what it holds of the
 //!   shared tier is treated as stale (`local` functions and memory-only stores keep theirs).
 //! * Every operation runs on a small runtime of our own (the tier outlives any caller's runtime),
-//!   under a timeout, behind a circuit breaker. A failure is a miss and a counter, never the
-//!   caller's error.
+//!   under a timeout, behind a circuit breaker, except reads on a multi-thread caller's runtime
+//!   that has a connection of its own (`caller_reads.rs`): those run in the caller's task, under
+//!   the same timeout and breaker. A failure is a miss and a counter, never the caller's error.
 
 mod breaker;
 mod caller_reads;
