@@ -143,10 +143,11 @@ impl CallerConnections {
                     retry_at: Instant::now() + retry_after,
                 },
             };
-            table
-                .write()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(id, slot);
+            // Unless the table started over meanwhile (it stays within its bound).
+            let mut table = table.write().unwrap_or_else(PoisonError::into_inner);
+            if let Some(waiting @ Slot::Connecting) = table.get_mut(&id) {
+                *waiting = slot;
+            }
         });
     }
 
@@ -177,6 +178,102 @@ impl Slot {
         match self {
             Slot::Connecting | Slot::Ready(_) => false,
             Slot::Failed { retry_at } => now >= *retry_at,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Nothing listens on port 1: every attempt fails at once.
+    fn unreachable() -> CallerConnections {
+        CallerConnections::new(&RedisConfig::new("redis://127.0.0.1:1"))
+    }
+
+    fn runtimes_known(connections: &CallerConnections) -> usize {
+        connections.read_table().len()
+    }
+
+    fn multi_thread() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn only_multi_thread_runtimes_connect_and_only_when_turned_on() {
+        let connections = unreachable();
+        let current_thread = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        assert!(
+            current_thread
+                .block_on(async { connections.current() })
+                .is_none()
+        );
+        assert_eq!(
+            runtimes_known(&connections),
+            0,
+            "no attempt on a current-thread runtime"
+        );
+        assert!(connections.current().is_none(), "outside a runtime");
+        assert_eq!(runtimes_known(&connections), 0);
+
+        let off = CallerConnections::new(
+            &RedisConfig::new("redis://127.0.0.1:1").caller_runtime_reads(false),
+        );
+        assert!(multi_thread().block_on(async { off.current() }).is_none());
+        assert_eq!(runtimes_known(&off), 0, "turned off: no attempt");
+
+        assert!(
+            multi_thread()
+                .block_on(async { connections.current() })
+                .is_none()
+        );
+        assert_eq!(
+            runtimes_known(&connections),
+            1,
+            "a multi-thread runtime starts one"
+        );
+    }
+
+    #[test]
+    fn a_failed_attempt_waits_before_the_next_one() {
+        let connections = unreachable();
+        let runtime = multi_thread();
+        let id = runtime.handle().id();
+        runtime.block_on(async {
+            assert!(connections.current().is_none());
+            // The attempt fails (nothing listens); wait for its task to say so.
+            while !matches!(connections.read_table().get(&id), Some(Slot::Failed { .. })) {
+                tokio::task::yield_now().await;
+            }
+            assert!(connections.current().is_none());
+            assert!(
+                matches!(connections.read_table().get(&id), Some(Slot::Failed { .. })),
+                "not tried again before the cool-down"
+            );
+        });
+        let later = Instant::now() + connections.retry_after;
+        let table = connections.read_table();
+        assert!(table.get(&id).is_some_and(|slot| slot.may_connect(later)));
+    }
+
+    #[test]
+    fn past_the_bound_the_table_starts_over() {
+        let connections = unreachable();
+        let runtimes: Vec<_> = (0..=MAX_RUNTIMES).map(|_| multi_thread()).collect();
+        for (i, runtime) in runtimes.iter().enumerate() {
+            runtime.block_on(async { connections.current() });
+            let known = runtimes_known(&connections);
+            assert!(known <= MAX_RUNTIMES, "{known} runtimes remembered");
+            if i == MAX_RUNTIMES {
+                assert_eq!(known, 1, "started over with the newest");
+            }
         }
     }
 }
