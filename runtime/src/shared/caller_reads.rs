@@ -22,6 +22,7 @@
 
 use super::config::RedisConfig;
 use super::connection::{Connection, cluster_client, cluster_config};
+use super::shared_incident;
 use redis::AsyncConnectionConfig;
 use redis::cluster::{ClusterClient, ClusterConfig};
 use std::collections::HashMap;
@@ -139,9 +140,12 @@ impl CallerConnections {
         handle.spawn(async move {
             let slot = match connector.connect().await {
                 Ok(connection) => Slot::Ready(connection),
-                Err(_) => Slot::Failed {
-                    retry_at: Instant::now() + retry_after,
-                },
+                Err(e) => {
+                    shared_incident("caller_connection_failed", &e.to_string());
+                    Slot::Failed {
+                        retry_at: Instant::now() + retry_after,
+                    }
+                }
             };
             // Unless the table started over meanwhile (it stays within its bound).
             let mut table = table.write().unwrap_or_else(PoisonError::into_inner);
