@@ -4,24 +4,23 @@
 //! frozen, calls are answered within the budget, and reads come back to that runtime's
 //! connection afterwards.
 
-use crate::support::{RedisServer, ready, shared};
+use crate::support::{RedisServer, RunsPerId, ready, shared};
 use cached_query::{BreakerState, Cache, Config, RedisConfig, cached_query};
-use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 use std::time::Duration;
 
 /// Runs of `row` per id: the tests of this file run at once and use distinct ids (1 to 4 one
 /// each, 5 and 10–29 the kill, 6 and 30–49 the freeze, 50 and 51 a miss; 63 only to let a
 /// breaker probe).
-static RUNS: [AtomicU32; 64] = [const { AtomicU32::new(0) }; 64];
+static RUNS: RunsPerId = RunsPerId::new();
 
 #[cached_query(ttl = "10m", tags = ["row:{id}"])]
 async fn row(id: u32) -> u64 {
-    RUNS[id as usize].fetch_add(1, SeqCst);
+    RUNS.ran(id);
     u64::from(id) * 7
 }
 
 fn runs(id: u32) -> u32 {
-    RUNS[id as usize].load(SeqCst)
+    RUNS.of(id..id + 1)
 }
 
 /// A writer, and a reader whose memory holds nothing (1 byte): every call of the reader's that

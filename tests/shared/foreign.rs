@@ -3,23 +3,23 @@
 //! Each is a refused value: counted in `rejected`, recomputed, overwritten by the next write;
 //! never a tier error, never a reason to open the breaker.
 
-use crate::support::{RedisServer, eventually, pair, patient, ready, shared};
+use crate::support::{RedisServer, RunsPerId, eventually, pair, patient, ready, shared};
 use cached_query::{BreakerState, Cache, Config, cached_query};
-use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
+use std::sync::atomic::Ordering::SeqCst;
 
 /// Runs of `foreign_probe` per id: the tests of this file run at once and use distinct ids, so
 /// each counts only its own.
-static RUNS: [AtomicU32; 64] = [const { AtomicU32::new(0) }; 64];
+static RUNS: RunsPerId = RunsPerId::new();
 
 #[cached_query(ttl = "10m", tags = ["foreign:{id}"])]
 async fn foreign_probe(id: u32) -> u64 {
-    RUNS[id as usize].fetch_add(1, SeqCst);
+    RUNS.ran(id);
     u64::from(id) * 11
 }
 
 /// How many times `foreign_probe` ran for the ids in `ids`.
 fn runs(ids: std::ops::Range<u32>) -> u32 {
-    ids.map(|id| RUNS[id as usize].load(SeqCst)).sum()
+    RUNS.of(ids)
 }
 
 /// The value keys of `namespace`, in the order the calls `0..n` wrote them.

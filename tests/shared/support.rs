@@ -4,6 +4,7 @@
 
 pub use crate::servers::{Direct, RedisServer, on_cluster};
 use cached_query::{Cache, Config, RedisConfig, SharedStats};
+use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
 impl RedisServer {
@@ -66,5 +67,25 @@ pub fn futures_lite_block<F: std::future::Future>(future: F) -> F::Output {
 pub async fn ready(caches: &[&Cache]) {
     for cache in caches {
         eventually("subscribed to invalidations", || shared(cache).subscribed).await;
+    }
+}
+
+/// Runs of a cached test function, counted per id: the tests of a file run at once, and each
+/// counts only the ids it uses.
+pub struct RunsPerId([AtomicU32; 64]);
+
+impl RunsPerId {
+    pub const fn new() -> RunsPerId {
+        RunsPerId([const { AtomicU32::new(0) }; 64])
+    }
+
+    /// Counts one run for `id` (below 64).
+    pub fn ran(&self, id: u32) {
+        self.0[id as usize].fetch_add(1, SeqCst);
+    }
+
+    /// The runs for the ids in `ids`.
+    pub fn of(&self, ids: std::ops::Range<u32>) -> u32 {
+        ids.map(|id| self.0[id as usize].load(SeqCst)).sum()
     }
 }

@@ -68,7 +68,6 @@ impl Connector {
     }
 }
 
-#[derive(Clone)]
 enum Slot {
     /// A task on the runtime is connecting.
     Connecting,
@@ -110,24 +109,26 @@ impl CallerConnections {
             return None;
         }
         let id = handle.id();
-        let now = Instant::now();
         match self.read_table().get(&id) {
             Some(Slot::Ready(connection)) => return Some(connection.clone()),
-            Some(slot) if !slot.may_connect(now) => return None,
+            Some(slot) if !slot.may_connect(Instant::now()) => return None,
             _ => {}
         }
-        self.connect(&handle, id, connector, now);
+        self.connect(&handle, id, connector);
         None
     }
 
     /// Starts connecting `handle`'s runtime, unless another call already has.
-    fn connect(&self, handle: &Handle, id: Id, connector: &Connector, now: Instant) {
+    fn connect(&self, handle: &Handle, id: Id, connector: &Connector) {
         {
             let mut table = self
                 .by_runtime
                 .write()
                 .unwrap_or_else(PoisonError::into_inner);
-            if table.get(&id).is_some_and(|slot| !slot.may_connect(now)) {
+            if table
+                .get(&id)
+                .is_some_and(|slot| !slot.may_connect(Instant::now()))
+            {
                 return;
             }
             if table.len() >= MAX_RUNTIMES {

@@ -171,12 +171,12 @@ impl RedisConfig {
     }
 
     /// Whether a Redis hit on a multi-thread tokio runtime is read on a connection of that
-    /// runtime (on by default). Such a read skips two hand-offs between the caller's threads
-    /// and the tier's own: a Redis hit took about 40 % less time in the shared tier's benchmark
-    /// on one server, about 20 % less on a cluster. A runtime's first read starts a task there that connects; until it
-    /// has, or if the runtime has no IO or timers enabled (that task then panics, inside the
-    /// runtime, and tokio reports it), reads go through the tier's runtime as they do with this
-    /// off. Turn it off for runtimes built without IO or timers, or with `panic = "abort"`.
+    /// runtime (on by default; a miss's read script too). Such a read skips two hand-offs
+    /// between the caller's threads and the tier's own: a Redis hit took about 40 % less time in
+    /// the shared tier's benchmark on one server, about 20 % less on a cluster. A runtime's
+    /// first read starts a task there that connects; until it has, or if the runtime has no IO
+    /// or timers enabled (that task then panics, inside the runtime, and tokio reports it),
+    /// reads go through the tier's runtime as they do with this off. Turn it off for runtimes built without IO or timers, or with `panic = "abort"`.
     ///
     /// ```
     /// use cached_query_runtime::RedisConfig;

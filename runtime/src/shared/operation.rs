@@ -71,17 +71,14 @@ impl SharedTier {
         Fut: Future<Output = redis::RedisResult<T>> + Send + 'static,
         T: Send + 'static,
     {
-        let caller = match self.breaker.is_closed() {
+        // No budget left: `run_within` counts the timeout.
+        let caller = match !budget.is_zero() && self.breaker.is_closed() {
             true => self.caller_connections.current(),
             false => None,
         };
         let Some(connection) = caller else {
             return self.run_within(budget, op).await;
         };
-        if budget.is_zero() {
-            self.counters.timeouts.fetch_add(1, Relaxed);
-            return Err(TierError::TimedOut);
-        }
         let started = Instant::now();
         let operation = op.clone()(connection);
         let (result, answered) = outcome(tokio::time::timeout(budget, operation).await);
@@ -124,35 +121,31 @@ impl SharedTier {
     where
         T: redis::FromRedisValue + Send + 'static,
     {
-        self.run_within(budget, invocation(script, keys, args))
-            .await
+        let script = script.clone();
+        self.run_within(budget, move |connection| {
+            invoke(script, keys, args, connection)
+        })
+        .await
     }
 }
 
-/// The operation that runs `script` with these keys and arguments on a connection (for
-/// [`SharedTier::run_within`], or [`SharedTier::read_within`] for the read scripts of a miss).
-pub(super) fn invocation<T>(
-    script: &Script,
+/// Runs `script` with these keys and arguments on `connection` (the operation
+/// [`SharedTier::eval_within`] runs, and the read scripts of a miss through
+/// [`SharedTier::read_within`]).
+pub(super) async fn invoke<T: redis::FromRedisValue>(
+    script: Script,
     keys: Vec<String>,
     args: Vec<Vec<u8>>,
-) -> impl FnOnce(Connection) -> std::pin::Pin<Box<dyn Future<Output = redis::RedisResult<T>> + Send>>
-+ Clone
-where
-    T: redis::FromRedisValue + Send + 'static,
-{
-    let script = script.clone();
-    move |mut connection| {
-        Box::pin(async move {
-            let mut invocation = script.prepare_invoke();
-            for key in keys {
-                invocation.key(key);
-            }
-            for arg in args {
-                invocation.arg(arg);
-            }
-            invocation.invoke_async(&mut connection).await
-        })
+    mut connection: Connection,
+) -> redis::RedisResult<T> {
+    let mut invocation = script.prepare_invoke();
+    for key in keys {
+        invocation.key(key);
     }
+    for arg in args {
+        invocation.arg(arg);
+    }
+    invocation.invoke_async(&mut connection).await
 }
 
 /// An operation's result, and whether Redis answered it.

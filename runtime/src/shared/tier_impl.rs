@@ -1,7 +1,7 @@
 //! `SharedTier` as the engine sees it: the [`Tier`] seam, and the reads and deletes behind it.
 
 use super::SharedTier;
-use super::operation::invocation;
+use super::operation::invoke;
 use super::protocol::{ReadReply, millis, parse_read};
 use super::random_u62;
 use crate::tier::{
@@ -58,8 +58,11 @@ impl SharedTier {
         ];
         args.extend(tags.iter().map(|_| random_u62().to_string().into_bytes()));
         let left = budget.saturating_sub(started.elapsed());
+        let script = self.read_script.clone();
         let value: Value = self
-            .read_within(left, invocation(&self.read_script, keys, args))
+            .read_within(left, move |connection| {
+                invoke(script, keys, args, connection)
+            })
             .await?;
         let reply = parse_read(value)
             .ok_or_else(|| TierError::Failed("unexpected reply to the read script".into()))?;
@@ -110,8 +113,11 @@ impl SharedTier {
             );
         }
         let left = budget.saturating_sub(started.elapsed());
+        let script = self.read_many_script.clone();
         let value: Value = self
-            .read_within(left, invocation(&self.read_many_script, keys, args))
+            .read_within(left, move |connection| {
+                invoke(script, keys, args, connection)
+            })
             .await?;
         let unexpected = || TierError::Failed("unexpected reply to the read script".into());
         let Value::Array(replies) = value else {
