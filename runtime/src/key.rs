@@ -5,6 +5,7 @@ use crate::bounds::{KeyArg, KeyReceiver};
 use crate::function::FunctionState;
 use crate::key_bytes::KeyBytes;
 pub(crate) use crate::key_bytes::REUSED_BUFFER_LIMIT;
+use crate::key_hash;
 use crate::site::Site;
 use serde::Serialize;
 use std::cell::Cell;
@@ -104,14 +105,13 @@ impl<M> KeyBuilder<M> {
         self.skip = true;
     }
 
-    /// The key: the bytes hashed with xxh3-128 seeded by the function's identity, the result
-    /// masked with the rest of it, so that two functions never share a key space (a 64-bit
-    /// seed alone could, for one pair in 2⁶⁴). Always inlined: a builder passed to a call is
+    /// The key: the bytes hashed to 128 bits keyed by the function's identity (see
+    /// [`key_hash`]). Always inlined: a builder passed to a call is
     /// copied first (its inline bytes), and the copy's loads stall on the argument just stored.
     #[inline(always)]
     pub fn finish(&mut self) -> Key {
         let function = self.function;
-        let hash = (!self.failed).then(|| hash_of(function, self.bytes.as_slice()));
+        let hash = (!self.failed).then(|| key_hash::of_builder(function, &self.bytes));
         self.bytes.recycle();
         Key {
             function,
@@ -119,12 +119,6 @@ impl<M> KeyBuilder<M> {
             skip: self.skip,
         }
     }
-}
-
-/// A key's bytes hashed with xxh3-128 seeded by the function's identity, and masked with it.
-#[inline]
-fn hash_of(function: &FunctionState, bytes: &[u8]) -> u128 {
-    xxhash_rust::xxh3::xxh3_128_with_seed(bytes, function.key_seed) ^ function.key_mask
 }
 
 /// Encodes the part of a batch call's keys its items share: the instantiation digest, the
@@ -215,7 +209,7 @@ impl BatchKeys {
         bytes.push(&self.suffix);
         let hash = encoded
             .ok()
-            .map(|()| hash_of(self.function, bytes.as_slice()));
+            .map(|()| key_hash::of_builder(self.function, &bytes));
         bytes.recycle();
         hash
     }
@@ -227,7 +221,7 @@ impl BatchKeys {
         bytes.extend_from_slice(&(self.prefix.len() as u64).to_le_bytes());
         bytes.extend_from_slice(&self.prefix);
         bytes.extend_from_slice(&self.suffix);
-        hash_of(self.function, &bytes)
+        key_hash::of_bytes(self.function, &bytes)
     }
 }
 

@@ -15,6 +15,7 @@ mod flight;
 mod function;
 mod key;
 mod key_bytes;
+mod key_hash;
 mod observe;
 mod policy;
 mod runtime;
