@@ -160,11 +160,10 @@ async fn warm(servers: &RedisServer) {
         .unwrap();
     assert_eq!(keys.len(), KEYS as usize);
     for (id, key) in keys.iter().enumerate() {
-        let payload: Vec<u8> = redis::cmd("HGET")
-            .arg(key)
-            .arg("p")
-            .query(direct.as_mut())
-            .unwrap();
+        let stored: Vec<u8> = redis::cmd("GET").arg(key).query(direct.as_mut()).unwrap();
+        // The payload alone, without our header line.
+        let header_end = stored.iter().position(|b| *b == b'\n').unwrap() + 1;
+        let payload = &stored[header_end..];
         let _: () = redis::cmd("SET")
             .arg(format!("raw:{id}"))
             .arg(payload)

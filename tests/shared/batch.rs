@@ -74,8 +74,10 @@ async fn a_second_instance_serves_the_whole_batch_from_redis_in_one_round_trip()
             "one script for the 50 items"
         );
     }
-    // Inside the scripts, each value read once (Redis counts a script's commands too).
-    assert_eq!(calls("hmget"), 50);
+    // Inside the scripts, each value read once and each of its 3 tags' counters once: a `GET`
+    // each (Redis counts a script's commands too), no header-only read.
+    assert_eq!(calls("get"), 50 * 4);
+    assert_eq!(calls("getrange"), 0);
     let stats = b.stats();
     let counts = stats.function("users").unwrap().counts;
     assert_eq!(

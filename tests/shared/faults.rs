@@ -253,31 +253,33 @@ fn vandalise(server: &RedisServer, namespace: &str, round: u64) -> usize {
         .unwrap();
     for (i, key) in keys.iter().enumerate() {
         let _: () = redis::cmd("DEL").arg(key).query(&mut direct).unwrap();
+        let not_ours = format!("not ours {round}");
         let mut squat = match (i as u64 + round) % 5 {
             0 => redis::cmd("SET"),
             1 => redis::cmd("LPUSH"),
             2 => redis::cmd("SADD"),
             3 => {
-                // Our fields, with garbage in them.
-                let mut hash = redis::cmd("HSET");
-                hash.arg(key)
-                    .arg("g")
-                    .arg("1,2,3")
-                    .arg("s")
-                    .arg("x")
-                    .arg("k");
-                hash
+                // Our header, with garbage in it.
+                let mut value = redis::cmd("SET");
+                value.arg(key).arg(format!("cq1|1,2,3||x|k\n{not_ours}"));
+                value
             }
             _ => {
+                // A hash, as values once were.
                 let mut hash = redis::cmd("HSET");
                 hash.arg(key).arg("owner");
                 hash
             }
         };
-        if !matches!((i as u64 + round) % 5, 3 | 4) {
-            squat.arg(key);
+        match (i as u64 + round) % 5 {
+            3 => {}
+            4 => {
+                squat.arg(not_ours);
+            }
+            _ => {
+                squat.arg(key).arg(not_ours);
+            }
         }
-        squat.arg(format!("not ours {round}"));
         let _: () = squat.query(&mut direct).unwrap();
     }
     keys.len()

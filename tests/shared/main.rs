@@ -167,10 +167,13 @@ async fn a_corrupt_value_in_redis_is_a_miss_and_gets_overwritten() {
     let garbage: &[u8] = &[
         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f, 0xff, 1, 2, 3,
     ];
-    redis::cmd("HSET")
+    // Our header, kept; the payload after it replaced.
+    let stored: Vec<u8> = redis::cmd("GET").arg(&keys[0]).query(&mut direct).unwrap();
+    let header_end = stored.iter().position(|b| *b == b'\n').unwrap() + 1;
+    let corrupt = [&stored[..header_end], garbage].concat();
+    redis::cmd("SET")
         .arg(&keys[0])
-        .arg("p")
-        .arg(garbage)
+        .arg(&corrupt)
         .exec(&mut direct)
         .unwrap();
 
@@ -182,12 +185,8 @@ async fn a_corrupt_value_in_redis_is_a_miss_and_gets_overwritten() {
     assert_eq!(PROFILE_RUNS.load(SeqCst), 2);
     assert!(shared(&b).rejected >= 1);
     eventually("overwritten", || {
-        let payload: Vec<u8> = redis::cmd("HGET")
-            .arg(&keys[0])
-            .arg("p")
-            .query(&mut direct)
-            .unwrap();
-        payload != garbage
+        let stored: Vec<u8> = redis::cmd("GET").arg(&keys[0]).query(&mut direct).unwrap();
+        stored != corrupt
     })
     .await;
 }

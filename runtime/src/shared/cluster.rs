@@ -7,12 +7,12 @@
 //! decide inside Redis is decided here:
 //!
 //! * **Read** (after `plain_read.rs` found no hit by plain commands): the tags' generations
-//!   (created at a random start if missing, TTL extended) and the value's hash are read side by
+//!   (created at a random start if missing, TTL extended) and the value are read side by
 //!   side; the value is a hit only if the generations stored
 //!   with it are exactly the ones just read. Not atomic, and it need not be: the caller
 //!   snapshotted its in-memory stamps before reading, so an invalidation acknowledged after that
 //!   makes the copy stale on arrival, and one applied before is seen by the counters read after.
-//! * **Write**: a script per value, which checks the key's put fence (in the value's own hash,
+//! * **Write**: a script per value, which checks the key's put fence (in the value's own header,
 //!   so in its slot) but not the generations: the check the one-server script makes at write
 //!   time is only an early refusal, since a value written under generations that moved since
 //!   is never read as a hit (every read compares them).
@@ -49,25 +49,21 @@ end
 return {g, foreign}
 ";
 
-/// A value's hash and its put fence (see `scripts.rs`): `{1, generations, schema, kind,
+/// A value and its put fence (see `scripts.rs`): `{1, generations, schema, kind,
 /// payload, ttl_left, fence}`, `{0, fence}` if there is none (or `ARGV[1]` is not `1`: only the
 /// fence is wanted), `{2, fence}` if the key holds something we did not write.
 const VALUE_READ: &str = concat!(
     super::scripts::fence_lua!(),
     r"
 local kind = redis.call('TYPE', KEYS[1])['ok']
-local fence = fence_of(KEYS[1], kind)
-if ARGV[1] ~= '1' then return {0, fence} end
-if kind == 'hash' then
-  local v = redis.call('HMGET', KEYS[1], 'g', 's', 'k', 'p')
-  if v[1] and v[2] and v[3] and v[4] then
-    return {1, v[1], v[2], v[3], v[4], redis.call('PTTL', KEYS[1]), fence}
-  end
-  return {2, fence}
+if ARGV[1] ~= '1' then return {0, fence_of(KEYS[1], kind)} end
+local v = value_of(KEYS[1], kind)
+if v then
+  return {1, v.g, v.s, v.k, v.p, redis.call('PTTL', KEYS[1]), v.w}
 elseif kind ~= 'none' then
-  return {2, fence}
+  return {2, ''}
 end
-return {0, fence}
+return {0, ''}
 "
 );
 

@@ -1,10 +1,10 @@
 //! The shared tier (feature `redis`): Redis behind the in-memory store (DESIGN.md §9).
 //!
-//! * Values live in Redis hashes (`{ns}:v:{key}`) holding the tag generations they were computed
-//!   under (`g`), a schema fingerprint (`s`), the kind (`k`: value or cached `None`) and the
-//!   bincode payload (`p`). Tag generations live in `{ns}:t:{tag}`, starting from a random value
+//! * Values live in Redis strings (`{ns}:v:{key}`, one `GET` reads one): a header line with the
+//!   tag generations they were computed under, the put fence, a schema fingerprint and the kind
+//!   (value or cached `None`), then the bincode payload (`scripts.rs`). Tag generations live in `{ns}:t:{tag}`, starting from a random value
 //!   so that an evicted and recreated counter cannot match an old snapshot.
-//! * A hit costs one round trip of plain commands (`plain_read.rs`): the value's fields, compared
+//! * A hit costs one round trip of plain commands (`plain_read.rs`): the value and its TTL, compared
 //!   with the tags' generations this instance last read (`mirror.rs`, kept current by the
 //!   invalidation broadcast), or read with them when it does not know them; anything else, one more: a
 //!   script reads the tags' generations (creating missing ones) and returns the value only if

@@ -1,12 +1,14 @@
-//! A hit without a script: the value's fields and its TTL read by plain commands, compared with
+//! A hit without a script: the value and its TTL read by plain commands (`GET`, `PTTL`), compared with
 //! the tags' generations from the mirror (`mirror.rs`), or read with them when the mirror does
 //! not know them (one server: `MGET` in the same pipeline; a cluster: a `GET` per tag, side by
 //! side).
 //!
 //! The read script costs Redis about 11 µs a call (the Lua calls, creating missing counters,
-//! extending their TTLs), against 0.2–0.4 µs for a plain `GET`/`HMGET`: on the hit path, where
+//! extending their TTLs), against 0.2–0.4 µs for a plain `GET`: on the hit path, where
 //! neither is needed, it made a Redis hit a fifth of a raw `GET`'s throughput
-//! (`benches/shared_hit.rs`). A hit needs neither: its tags exist (the value was written under
+//! (`benches/shared_hit.rs`). A value is one string (header and payload, see `scripts.rs`)
+//! because a `GET` is the cheapest read Redis has: an `HMGET` of a hash's fields measured 0.72
+//! of a `GET`'s throughput on its own, 0.69 with the `PTTL`. A hit needs neither: its tags exist (the value was written under
 //! them) and outlive it (their TTL was extended when its generations were read). Anything else
 //! (a counter missing, a value missing, stale or not ours) is not answered here: the read
 //! script runs, as before, and decides, creates and extends. So a miss costs a second round
@@ -18,7 +20,8 @@
 
 use super::SharedTier;
 use super::mirror::Since;
-use super::protocol::{ReadReply, parse_read};
+use super::protocol::{ReadReply, StoredValue, ttl_left};
+use crate::tier::Remote;
 use crate::tier::TierError;
 use futures_util::future::try_join_all;
 use redis::Value;
@@ -26,26 +29,18 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 impl SharedTier {
-    /// The pipeline that reads a value's fields and its TTL (one key, so one slot): `HMGET`
-    /// of generations, schema, kind and payload, then `PTTL`. Errors are replies, not failures:
-    /// a key of another type is judged foreign.
-    fn value_fields(&self, key: u128) -> redis::Pipeline {
+    /// The pipeline that reads a value and its TTL (one key, so one slot): `GET`, then `PTTL`.
+    /// Errors are replies, not failures: a key of another type is judged foreign.
+    fn value_read(&self, key: u128) -> redis::Pipeline {
         let value_key = self.value_key(key);
         let mut pipe = redis::pipe();
         pipe.ignore_errors();
-        pipe.cmd("HMGET")
-            .arg(&value_key)
-            .arg("g")
-            .arg("s")
-            .arg("k")
-            .arg("p")
-            .cmd("PTTL")
-            .arg(value_key);
+        pipe.cmd("GET").arg(&value_key).cmd("PTTL").arg(value_key);
         pipe
     }
 
     /// The value of `key` if it is a hit under the tags' current generations; `None` when the
-    /// read script must decide. When the mirror knows every tag, the value's fields alone.
+    /// read script must decide. When the mirror knows every tag, the value alone.
     pub(super) async fn plain_hit(
         &self,
         budget: Duration,
@@ -64,8 +59,8 @@ impl SharedTier {
         Ok(self.judged(fields, known, since, tags, &generations))
     }
 
-    /// One server: the value's fields and TTL and, if `read_generations`, the tags' `MGET`, in
-    /// one pipeline.
+    /// One server: the value and its TTL and, if `read_generations`, the tags' `MGET`, in one
+    /// pipeline.
     async fn server_fields(
         &self,
         budget: Duration,
@@ -73,7 +68,7 @@ impl SharedTier {
         tags: &[Box<str>],
         read_generations: bool,
     ) -> Result<(Vec<Value>, Vec<Value>), TierError> {
-        let mut pipe = self.value_fields(key);
+        let mut pipe = self.value_read(key);
         if read_generations && !tags.is_empty() {
             let mget = pipe.cmd("MGET");
             for tag in tags {
@@ -93,7 +88,7 @@ impl SharedTier {
         Ok((fields, generations))
     }
 
-    /// A cluster: the value's fields and TTL (one slot, one pipeline) and, if
+    /// A cluster: the value and its TTL (one slot, one pipeline) and, if
     /// `read_generations`, each tag's `GET`, sent side by side.
     async fn cluster_fields(
         &self,
@@ -102,7 +97,7 @@ impl SharedTier {
         tags: &[Box<str>],
         read_generations: bool,
     ) -> Result<(Vec<Value>, Vec<Value>), TierError> {
-        let value = self.value_fields(key);
+        let value = self.value_read(key);
         let tag_keys: Vec<String> = if read_generations {
             tags.iter().map(|tag| self.tag_key(tag)).collect()
         } else {
@@ -156,87 +151,92 @@ impl SharedTier {
         Some(generations.join(&b','))
     }
 
-    /// [`judge_plain`] of the value's fields against the tags' current generations: the
-    /// mirror's (`known`), else the ones the read found (`generations`, learned). A value stored
-    /// under other generations than the mirror's may mean the mirror is behind (a message lost
+    /// [`judge_plain`] of the value against the tags' current generations: the mirror's
+    /// (`known`), else the ones the read found (`generations`, learned). A value stored under
+    /// other generations than the mirror's may mean the mirror is behind (a message lost
     /// without the subscription dropping): its tags are forgotten, and read from Redis next
     /// time.
     fn judged(
         &self,
-        fields: Vec<Value>,
+        replies: Vec<Value>,
         known: Option<Vec<u8>>,
         since: Since,
         tags: &[Box<str>],
         generations: &[Value],
     ) -> Option<ReadReply> {
+        let found = Found::from_replies(replies);
         let current = match known {
             Some(known) => {
-                if stored_under_other(&fields, &known) {
+                if found.stored_under_other(&known) {
                     self.mirror.forget(tags);
                 }
                 known
             }
             None => self.learned(since, tags, generations)?,
         };
-        judge_plain(fields, &current)
+        found.judge(&current)
     }
 }
 
-/// Whether the value's fields hold a value stored under other generations than `current`.
-fn stored_under_other(replies: &[Value], current: &[u8]) -> bool {
-    matches!(replies.first(), Some(Value::Array(fields))
-        if matches!(fields.first(), Some(Value::BulkString(stored)) if stored.as_slice() != current))
+/// What the plain read found under the value's key: a value of ours, if it is one, and the
+/// `PTTL` reply.
+struct Found {
+    value: Option<StoredValue>,
+    ttl_left: Value,
 }
 
-/// A hit if every field is there and the value was stored under `current`, the tags' current
-/// generations (joined); `None` otherwise.
-fn judge_plain(replies: Vec<Value>, current: &[u8]) -> Option<ReadReply> {
-    let mut replies = replies.into_iter();
-    let Some(Value::Array(fields)) = replies.next() else {
-        return None;
-    };
-    let ttl_left = replies.next()?;
-    let [stored, schema, kind, payload]: [Value; 4] = fields.try_into().ok()?;
-    match &stored {
-        Value::BulkString(stored) if stored.as_slice() == current => {}
-        _ => return None,
+impl Found {
+    /// From the pipeline's replies, `GET` then `PTTL`.
+    fn from_replies(replies: Vec<Value>) -> Found {
+        let mut replies = replies.into_iter();
+        let value = match replies.next() {
+            Some(Value::BulkString(bytes)) => StoredValue::parse(bytes),
+            _ => None,
+        };
+        let ttl_left = replies.next().unwrap_or(Value::Nil);
+        Found { value, ttl_left }
     }
-    if [&schema, &kind, &payload]
-        .iter()
-        .any(|field| !matches!(field, Value::BulkString(_)))
-    {
-        return None;
+
+    /// Whether it holds a value stored under other generations than `current`.
+    fn stored_under_other(&self, current: &[u8]) -> bool {
+        self.value
+            .as_ref()
+            .is_some_and(|value| value.generations != current)
     }
-    parse_read(Value::Array(vec![
-        Value::Int(1),
-        Value::BulkString(current.to_vec()),
-        schema,
-        kind,
-        payload,
-        ttl_left,
-    ]))
-    .filter(|reply| matches!(reply.remote, crate::tier::Remote::Hit { .. }))
+
+    /// A hit if it holds a value stored under `current`, the tags' current generations
+    /// (joined); `None` otherwise (the read script decides).
+    fn judge(self, current: &[u8]) -> Option<ReadReply> {
+        let value = self.value.filter(|value| value.generations == current)?;
+        let payload = match value.kind.as_slice() {
+            b"v" => Some(value.payload),
+            b"n" => None,
+            _ => return None,
+        };
+        Some(ReadReply {
+            remote: Remote::Hit {
+                generations: value.generations,
+                schema: value.schema,
+                payload,
+                ttl_left: ttl_left(&self.ttl_left),
+            },
+            foreign: false,
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tier::Remote;
 
-    fn bulk(s: &str) -> Value {
-        Value::BulkString(s.as_bytes().to_vec())
-    }
-
-    fn fields(stored: &str) -> Vec<Value> {
-        vec![
-            Value::Array(vec![bulk(stored), bulk("schema"), bulk("v"), bulk("bytes")]),
-            Value::Int(9000),
-        ]
+    fn found(stored: &str) -> Found {
+        let value = format!("cq1|{stored}||schema|v\nbytes").into_bytes();
+        Found::from_replies(vec![Value::BulkString(value), Value::Int(9000)])
     }
 
     #[test]
     fn a_value_under_exactly_the_current_generations_is_a_hit() {
-        let hit = judge_plain(fields("3,4"), b"3,4").unwrap();
+        let hit = found("3,4").judge(b"3,4").unwrap();
         assert!(
             matches!(hit.remote, Remote::Hit { ref payload, ttl_left, .. }
                 if payload.as_deref() == Some(&b"bytes"[..])
@@ -246,20 +246,20 @@ mod tests {
 
     #[test]
     fn anything_else_is_left_to_the_script() {
-        assert!(judge_plain(fields("3,4"), b"3,5").is_none());
-        assert!(judge_plain(fields("3,4"), b"3").is_none());
-        let missing = vec![
-            Value::Array(vec![Value::Nil, Value::Nil, Value::Nil, Value::Nil]),
-            Value::Int(-2),
-        ];
-        assert!(judge_plain(missing.clone(), b"3").is_none());
+        assert!(found("3,4").judge(b"3,5").is_none());
+        assert!(found("3,4").judge(b"3").is_none());
+        let missing = Found::from_replies(vec![Value::Nil, Value::Int(-2)]);
         assert!(
-            !stored_under_other(&missing, b"3"),
+            !missing.stored_under_other(b"3"),
             "a missing value is no mismatch"
         );
-        let foreign = vec![Value::Int(0), Value::Int(-1)];
-        assert!(judge_plain(foreign, b"3").is_none());
-        assert!(stored_under_other(&fields("3,4"), b"3,5"));
-        assert!(!stored_under_other(&fields("3,4"), b"3,4"));
+        assert!(missing.judge(b"3").is_none());
+        let wrong_type = Found::from_replies(vec![Value::Int(0), Value::Int(-1)]);
+        assert!(wrong_type.judge(b"3").is_none());
+        let foreign = Found::from_replies(vec![Value::BulkString(b"3".to_vec()), Value::Int(5)]);
+        assert!(!foreign.stored_under_other(b"3"));
+        assert!(foreign.judge(b"3").is_none());
+        assert!(found("3,4").stored_under_other(b"3,5"));
+        assert!(!found("3,4").stored_under_other(b"3,4"));
     }
 }

@@ -86,10 +86,7 @@ pub(super) fn parse_read(value: Value) -> Option<ReadReply> {
         b"n" => None,
         _ => return miss(true),
     };
-    let ttl_left = match items.get(5) {
-        Some(Value::Int(ms)) if *ms > 0 => Some(Duration::from_millis(*ms as u64)),
-        _ => None,
-    };
+    let ttl_left = items.get(5).and_then(ttl_left);
     Some(ReadReply {
         remote: Remote::Hit {
             generations,
@@ -99,6 +96,50 @@ pub(super) fn parse_read(value: Value) -> Option<ReadReply> {
         },
         foreign: false,
     })
+}
+
+/// A `PTTL` reply as the TTL left: `None` for a key without one, or gone.
+pub(super) fn ttl_left(reply: &Value) -> Option<Duration> {
+    match reply {
+        Value::Int(ms) if *ms > 0 => Some(Duration::from_millis(*ms as u64)),
+        _ => None,
+    }
+}
+
+/// A value as the scripts store it (see `scripts.rs`): the header's fields and the payload.
+pub(super) struct StoredValue {
+    pub(super) generations: Vec<u8>,
+    pub(super) schema: Vec<u8>,
+    /// `v`: a value; `n`: a cached `None` (its payload empty).
+    pub(super) kind: Vec<u8>,
+    pub(super) payload: Vec<u8>,
+}
+
+impl StoredValue {
+    /// The value in `bytes` (a `GET`'s reply); `None` if they are not a value of ours.
+    pub(super) fn parse(mut bytes: Vec<u8>) -> Option<StoredValue> {
+        let end = bytes.iter().position(|b| *b == b'\n')?;
+        let header = bytes.get(..end)?.strip_prefix(b"cq1|")?;
+        let mut fields = header.split(|b| *b == b'|');
+        let (generations, _fence, schema, kind) = (
+            fields.next()?,
+            fields.next()?,
+            fields.next()?,
+            fields.next()?,
+        );
+        if fields.next().is_some() {
+            return None;
+        }
+        let (generations, schema, kind) = (generations.to_vec(), schema.to_vec(), kind.to_vec());
+        // The payload moved to the front of the reply's own buffer: no copy is allocated.
+        bytes.drain(..=end);
+        Some(StoredValue {
+            generations,
+            schema,
+            kind,
+            payload: bytes,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -111,5 +152,34 @@ mod tests {
         assert_eq!(put_snapshot(b"3,4|", 99), b"3,4|!99");
         assert_eq!(put_snapshot(b"3,4", 5), b"3,4|!5");
         assert_eq!(put_snapshot(b"", 5), b"|!5");
+    }
+
+    #[test]
+    fn a_stored_value_is_its_header_then_its_payload() {
+        let value = StoredValue::parse(b"cq1|3,4|77|00ff|v\npay|load\n".to_vec()).unwrap();
+        assert_eq!(value.generations, b"3,4");
+        assert_eq!(value.schema, b"00ff");
+        assert_eq!(value.kind, b"v");
+        assert_eq!(value.payload, b"pay|load\n");
+        let empty = StoredValue::parse(b"cq1|||s|n\n".to_vec()).unwrap();
+        assert_eq!((empty.generations.len(), empty.payload.len()), (0, 0));
+    }
+
+    #[test]
+    fn anything_else_is_not_a_stored_value() {
+        for foreign in [
+            &b""[..],
+            b"junk",
+            b"cq1|3|77|s|v",
+            b"cq2|3|77|s|v\np",
+            b"cq1|3|77|s\np",
+            b"cq1|3|77|s|v|x\np",
+            b"12345",
+        ] {
+            assert!(
+                StoredValue::parse(foreign.to_vec()).is_none(),
+                "{foreign:?}"
+            );
+        }
     }
 }

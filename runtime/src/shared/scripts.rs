@@ -1,28 +1,55 @@
 //! The Lua scripts: each operation is one round trip, and each treats data it did not write
-//! (a key of another Redis type, a hash with other fields, a tag counter that is not a number)
-//! as foreign: refused or replaced, never an error reply.
+//! (a key of another Redis type, a string without our header, a tag counter that is not a
+//! number) as foreign: refused or replaced, never an error reply.
 //!
-//! Keys: `{ns}:v:{key}` holds a value (a hash: generations `g`, schema `s`, kind `k`, payload
-//! `p`, and the put fence `w` once a put wrote it); `{ns}:t:{tag}` holds a tag's generation, a
-//! decimal counter created at a random start.
+//! Keys: `{ns}:v:{key}` holds a value, one string so that a hit is one `GET`: a header line
+//! `cq1|generations|fence|schema|kind` (the put fence empty until a put writes one; no field
+//! holds a `|` or a newline), a newline, then the payload. `{ns}:t:{tag}` holds a tag's
+//! generation, a decimal counter created at a random start.
 //!
 //! **Snapshots.** A read answers with a snapshot, `generations|fence`: the tags' generations
 //! joined by commas, then the key's put fence (empty when it has none). A value computed after
 //! that read is written only if both still hold: no invalidation of its tags, and no `put` of
 //! its key in between. A put's own write sends `generations|!token`: it is checked against the
 //! generations only (the last put wins) and sets the fence to `token`, so that every fill that
-//! read before it is refused. The fence goes with the hash: a value that expires or is removed
+//! read before it is refused. The fence goes with the value: a value that expires or is removed
 //! takes it along, which is as old as anything a late fill could still bring.
 
-/// The Lua helpers both topologies' scripts share: a key's put fence (`''` unless it holds a
-/// hash with a `w` field), and a snapshot split into its generations and fence (no `|`: the
-/// generations alone, no fence to check).
+/// The Lua helpers both topologies' scripts share: a value's header read and written (see the
+/// module's docs; anything else under a value's key is foreign), a key's put fence (`''`
+/// unless it holds a value of ours with one), and a snapshot split into its generations and
+/// fence (no `|`: the generations alone, no fence to check).
 macro_rules! fence_lua {
     () => {
         r"
+-- The fields of a value's header line, or nil if it is not one of ours.
+local function header_fields(line)
+  local g, w, s, k = string.match(line, '^cq1|([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
+  if not g then return nil end
+  return {g = g, w = w, s = s, k = k}
+end
+-- The value under `key` (of Redis type `kind`) with its payload, or nil if it is not ours.
+local function value_of(key, kind)
+  if kind ~= 'string' then return nil end
+  local v = redis.call('GET', key)
+  local nl = string.find(v, '\n', 1, true)
+  if not nl then return nil end
+  local fields = header_fields(string.sub(v, 1, nl - 1))
+  if fields then fields.p = string.sub(v, nl + 1) end
+  return fields
+end
 local function fence_of(key, kind)
-  if kind ~= 'hash' then return '' end
-  return redis.call('HGET', key, 'w') or ''
+  if kind ~= 'string' then return '' end
+  -- The header alone: a write does not copy the payload it replaces.
+  local head = redis.call('GETRANGE', key, 0, 1023)
+  local nl = string.find(head, '\n', 1, true)
+  if not nl then
+    head = redis.call('GET', key)
+    nl = string.find(head, '\n', 1, true)
+    if not nl then return '' end
+  end
+  local fields = header_fields(string.sub(head, 1, nl - 1))
+  return fields and fields.w or ''
 end
 local function split_snapshot(snapshot)
   local bar = string.find(snapshot, '|', 1, true)
@@ -36,10 +63,8 @@ local function fence_check(key, fence)
   return fence_of(key, redis.call('TYPE', key)['ok']) == fence, fence
 end
 local function store(key, gens, fence, schema, kind, payload, ttl)
-  redis.call('DEL', key)
-  redis.call('HSET', key, 'g', gens, 's', schema, 'k', kind, 'p', payload)
-  if fence ~= '' then redis.call('HSET', key, 'w', fence) end
-  redis.call('PEXPIRE', key, ttl)
+  local header = 'cq1|' .. gens .. '|' .. fence .. '|' .. schema .. '|' .. kind
+  redis.call('SET', key, header .. '\n' .. payload, 'PX', ttl)
 end
 "
     };
@@ -81,18 +106,17 @@ local function read_one(k, tags, want, ttl, a)
   end
   local joined = table.concat(gens, ',')
   local kind = redis.call('TYPE', KEYS[k])['ok']
-  local snapshot = joined .. '|' .. fence_of(KEYS[k], kind)
-  if want == '1' then
-    if kind == 'hash' then
-      local v = redis.call('HMGET', KEYS[k], 'g', 's', 'k', 'p')
-      if not (v[1] and v[2] and v[3] and v[4]) then
-        foreign = true
-      elseif v[1] == joined then
-        return {1, snapshot, v[2], v[3], v[4], redis.call('PTTL', KEYS[k])}
-      end
-    elseif kind ~= 'none' then
-      foreign = true
+  if want ~= '1' then
+    return {foreign and 2 or 0, joined .. '|' .. fence_of(KEYS[k], kind)}
+  end
+  local v = value_of(KEYS[k], kind)
+  local snapshot = joined .. '|' .. (v and v.w or '')
+  if v then
+    if v.g == joined then
+      return {1, snapshot, v.s, v.k, v.p, redis.call('PTTL', KEYS[k])}
     end
+  elseif kind ~= 'none' then
+    foreign = true
   end
   if foreign then return {2, snapshot} end
   return {0, snapshot}
