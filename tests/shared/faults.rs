@@ -259,9 +259,9 @@ fn vandalise(server: &RedisServer, namespace: &str, round: u64) -> usize {
             1 => redis::cmd("LPUSH"),
             2 => redis::cmd("SADD"),
             3 => {
-                // Our header, with garbage in it.
+                // Our header, with garbage in it (and an expiry long past).
                 let mut value = redis::cmd("SET");
-                value.arg(key).arg(format!("cq1|1,2,3||x|k\n{not_ours}"));
+                value.arg(key).arg(format!("cq1|1,2,3||x|k|1\n{not_ours}"));
                 value
             }
             _ => {

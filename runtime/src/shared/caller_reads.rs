@@ -1,4 +1,4 @@
-//! Reads on the caller's own runtime: a Redis hit's `GET` + `PTTL` (and, on a cluster, its
+//! Reads on the caller's own runtime: a Redis hit's `GET` (and, on a cluster, its
 //! tags' `GET`s), and a miss's read script, sent on a connection whose driver runs where the
 //! caller runs, instead of by a task on the tier's runtime that hands the answer back. That
 //! hand-off wakes another thread twice a read: a Redis hit measured 18.3–18.8 µs a call through the tier's runtime against

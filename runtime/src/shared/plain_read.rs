@@ -1,4 +1,4 @@
-//! A hit without a script: the value and its TTL read by plain commands (`GET`, `PTTL`), compared with
+//! A hit without a script: the value read by a plain `GET` (its header says when it expires), compared with
 //! the tags' generations from the mirror (`mirror.rs`), or read with them when the mirror does
 //! not know them (one server: `MGET` in the same pipeline; a cluster: a `GET` per tag, side by
 //! side).
@@ -8,7 +8,8 @@
 //! neither is needed, it made a Redis hit a fifth of a raw `GET`'s throughput
 //! (`benches/shared_hit.rs`). A value is one string (header and payload, see `scripts.rs`)
 //! because a `GET` is the cheapest read Redis has: an `HMGET` of a hash's fields measured 0.72
-//! of a `GET`'s throughput on its own, 0.69 with the `PTTL`. A hit needs neither: its tags exist (the value was written under
+//! of a `GET`'s throughput on its own, 0.69 with a `PTTL` (and a `GET` with a `PTTL`, 0.87–0.9: so
+//! the header carries the expiry instead). A hit needs neither: its tags exist (the value was written under
 //! them) and outlive it (their TTL was extended when its generations were read). Anything else
 //! (a counter missing, a value missing, stale or not ours) is not answered here: the read
 //! script runs, as before, and decides, creates and extends. So a miss costs a second round
@@ -20,7 +21,7 @@
 
 use super::SharedTier;
 use super::mirror::Since;
-use super::protocol::{ReadReply, StoredValue, ttl_left};
+use super::protocol::{ReadReply, StoredValue, unix_millis};
 use crate::tier::Remote;
 use crate::tier::TierError;
 use futures_util::future::try_join_all;
@@ -29,13 +30,12 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 impl SharedTier {
-    /// The pipeline that reads a value and its TTL (one key, so one slot): `GET`, then `PTTL`.
-    /// Errors are replies, not failures: a key of another type is judged foreign.
+    /// The pipeline that reads a value (`GET`). Errors are replies, not failures: a key of
+    /// another type is judged foreign.
     fn value_read(&self, key: u128) -> redis::Pipeline {
-        let value_key = self.value_key(key);
         let mut pipe = redis::pipe();
         pipe.ignore_errors();
-        pipe.cmd("GET").arg(&value_key).cmd("PTTL").arg(value_key);
+        pipe.cmd("GET").arg(self.value_key(key));
         pipe
     }
 
@@ -59,8 +59,7 @@ impl SharedTier {
         Ok(self.judged(fields, known, since, tags, &generations))
     }
 
-    /// One server: the value and its TTL and, if `read_generations`, the tags' `MGET`, in one
-    /// pipeline.
+    /// One server: the value and, if `read_generations`, the tags' `MGET`, in one pipeline.
     async fn server_fields(
         &self,
         budget: Duration,
@@ -80,15 +79,15 @@ impl SharedTier {
                 pipe.query_async(&mut connection).await
             })
             .await?;
-        let generations = match fields.get_mut(2) {
+        let generations = match fields.get_mut(1) {
             Some(Value::Array(generations)) => std::mem::take(generations),
             _ => Vec::new(),
         };
-        fields.truncate(2);
+        fields.truncate(1);
         Ok((fields, generations))
     }
 
-    /// A cluster: the value and its TTL (one slot, one pipeline) and, if
+    /// A cluster: the value and, if
     /// `read_generations`, each tag's `GET`, sent side by side.
     async fn cluster_fields(
         &self,
@@ -174,27 +173,23 @@ impl SharedTier {
             }
             None => self.learned(since, tags, generations)?,
         };
-        found.judge(&current)
+        found.judge(&current, unix_millis())
     }
 }
 
-/// What the plain read found under the value's key: a value of ours, if it is one, and the
-/// `PTTL` reply.
+/// What the plain read found under the value's key: a value of ours, if it is one.
 struct Found {
     value: Option<StoredValue>,
-    ttl_left: Value,
 }
 
 impl Found {
-    /// From the pipeline's replies, `GET` then `PTTL`.
+    /// From the pipeline's replies, the value's `GET` first.
     fn from_replies(replies: Vec<Value>) -> Found {
-        let mut replies = replies.into_iter();
-        let value = match replies.next() {
+        let value = match replies.into_iter().next() {
             Some(Value::BulkString(bytes)) => StoredValue::parse(bytes),
             _ => None,
         };
-        let ttl_left = replies.next().unwrap_or(Value::Nil);
-        Found { value, ttl_left }
+        Found { value }
     }
 
     /// Whether it holds a value stored under other generations than `current`.
@@ -205,9 +200,11 @@ impl Found {
     }
 
     /// A hit if it holds a value stored under `current`, the tags' current generations
-    /// (joined); `None` otherwise (the read script decides).
-    fn judge(self, current: &[u8]) -> Option<ReadReply> {
+    /// (joined), and not past its expiry at `now_ms` (milliseconds since the Unix epoch);
+    /// `None` otherwise (the read script decides).
+    fn judge(self, current: &[u8], now_ms: u64) -> Option<ReadReply> {
         let value = self.value.filter(|value| value.generations == current)?;
+        let ttl_left = value.ttl_left(now_ms)?;
         let payload = match value.kind.as_slice() {
             b"v" => Some(value.payload),
             b"n" => None,
@@ -218,7 +215,7 @@ impl Found {
                 generations: value.generations,
                 schema: value.schema,
                 payload,
-                ttl_left: ttl_left(&self.ttl_left),
+                ttl_left: Some(ttl_left),
             },
             foreign: false,
         })
@@ -229,36 +226,40 @@ impl Found {
 mod tests {
     use super::*;
 
+    const NOW: u64 = 1_800_000_000_000;
+
     fn found(stored: &str) -> Found {
-        let value = format!("cq1|{stored}||schema|v\nbytes").into_bytes();
-        Found::from_replies(vec![Value::BulkString(value), Value::Int(9000)])
+        let value = format!("cq1|{stored}||schema|v|{}\nbytes", NOW + 9000).into_bytes();
+        Found::from_replies(vec![Value::BulkString(value)])
     }
 
     #[test]
-    fn a_value_under_exactly_the_current_generations_is_a_hit() {
-        let hit = found("3,4").judge(b"3,4").unwrap();
+    fn a_value_under_exactly_the_current_generations_is_a_hit_until_it_expires() {
+        let hit = found("3,4").judge(b"3,4", NOW).unwrap();
         assert!(
             matches!(hit.remote, Remote::Hit { ref payload, ttl_left, .. }
                 if payload.as_deref() == Some(&b"bytes"[..])
                     && ttl_left == Some(Duration::from_millis(9000)))
         );
+        assert!(found("3,4").judge(b"3,4", NOW + 8999).is_some());
+        assert!(found("3,4").judge(b"3,4", NOW + 9000).is_none());
     }
 
     #[test]
     fn anything_else_is_left_to_the_script() {
-        assert!(found("3,4").judge(b"3,5").is_none());
-        assert!(found("3,4").judge(b"3").is_none());
-        let missing = Found::from_replies(vec![Value::Nil, Value::Int(-2)]);
+        assert!(found("3,4").judge(b"3,5", NOW).is_none());
+        assert!(found("3,4").judge(b"3", NOW).is_none());
+        let missing = Found::from_replies(vec![Value::Nil]);
         assert!(
             !missing.stored_under_other(b"3"),
             "a missing value is no mismatch"
         );
-        assert!(missing.judge(b"3").is_none());
-        let wrong_type = Found::from_replies(vec![Value::Int(0), Value::Int(-1)]);
-        assert!(wrong_type.judge(b"3").is_none());
-        let foreign = Found::from_replies(vec![Value::BulkString(b"3".to_vec()), Value::Int(5)]);
+        assert!(missing.judge(b"3", NOW).is_none());
+        let wrong_type = Found::from_replies(vec![Value::Int(0)]);
+        assert!(wrong_type.judge(b"3", NOW).is_none());
+        let foreign = Found::from_replies(vec![Value::BulkString(b"3".to_vec())]);
         assert!(!foreign.stored_under_other(b"3"));
-        assert!(foreign.judge(b"3").is_none());
+        assert!(foreign.judge(b"3", NOW).is_none());
         assert!(found("3,4").stored_under_other(b"3,5"));
         assert!(!found("3,4").stored_under_other(b"3,4"));
     }

@@ -106,12 +106,22 @@ pub(super) fn ttl_left(reply: &Value) -> Option<Duration> {
     }
 }
 
+/// Now, in milliseconds since the Unix epoch: what a value's expiry is compared with.
+pub(super) fn unix_millis() -> u64 {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// A value as the scripts store it (see `scripts.rs`): the header's fields and the payload.
 pub(super) struct StoredValue {
     pub(super) generations: Vec<u8>,
     pub(super) schema: Vec<u8>,
     /// `v`: a value; `n`: a cached `None` (its payload empty).
     pub(super) kind: Vec<u8>,
+    /// When Redis expires it, in milliseconds since the Unix epoch on Redis's clock.
+    expires_at_ms: u64,
     pub(super) payload: Vec<u8>,
 }
 
@@ -121,15 +131,13 @@ impl StoredValue {
         let end = bytes.iter().position(|b| *b == b'\n')?;
         let header = bytes.get(..end)?.strip_prefix(b"cq1|")?;
         let mut fields = header.split(|b| *b == b'|');
-        let (generations, _fence, schema, kind) = (
-            fields.next()?,
-            fields.next()?,
-            fields.next()?,
-            fields.next()?,
-        );
-        if fields.next().is_some() {
+        let mut next = || fields.next();
+        let (generations, _fence, schema, kind, expires) =
+            (next()?, next()?, next()?, next()?, next()?);
+        if next().is_some() {
             return None;
         }
+        let expires_at_ms = std::str::from_utf8(expires).ok()?.parse().ok()?;
         let (generations, schema, kind) = (generations.to_vec(), schema.to_vec(), kind.to_vec());
         // The payload moved to the front of the reply's own buffer: no copy is allocated.
         bytes.drain(..=end);
@@ -137,8 +145,20 @@ impl StoredValue {
             generations,
             schema,
             kind,
+            expires_at_ms,
             payload: bytes,
         })
+    }
+
+    /// How long it has left at `now_ms` (milliseconds since the Unix epoch); `None` once it
+    /// expired. Redis's clock against this machine's: apart by what synchronised clocks differ,
+    /// and a copy kept in memory lives no longer than `l1_ttl_cap` anyway.
+    pub(super) fn ttl_left(&self, now_ms: u64) -> Option<Duration> {
+        let left = self
+            .expires_at_ms
+            .checked_sub(now_ms)
+            .filter(|ms| *ms > 0)?;
+        Some(Duration::from_millis(left))
     }
 }
 
@@ -156,12 +176,15 @@ mod tests {
 
     #[test]
     fn a_stored_value_is_its_header_then_its_payload() {
-        let value = StoredValue::parse(b"cq1|3,4|77|00ff|v\npay|load\n".to_vec()).unwrap();
+        let value = StoredValue::parse(b"cq1|3,4|77|00ff|v|1000\npay|load\n".to_vec()).unwrap();
         assert_eq!(value.generations, b"3,4");
         assert_eq!(value.schema, b"00ff");
         assert_eq!(value.kind, b"v");
         assert_eq!(value.payload, b"pay|load\n");
-        let empty = StoredValue::parse(b"cq1|||s|n\n".to_vec()).unwrap();
+        assert_eq!(value.ttl_left(400), Some(Duration::from_millis(600)));
+        assert_eq!(value.ttl_left(1000), None);
+        assert_eq!(value.ttl_left(5000), None);
+        let empty = StoredValue::parse(b"cq1|||s|n|5\n".to_vec()).unwrap();
         assert_eq!((empty.generations.len(), empty.payload.len()), (0, 0));
     }
 
@@ -170,10 +193,11 @@ mod tests {
         for foreign in [
             &b""[..],
             b"junk",
-            b"cq1|3|77|s|v",
-            b"cq2|3|77|s|v\np",
-            b"cq1|3|77|s\np",
-            b"cq1|3|77|s|v|x\np",
+            b"cq1|3|77|s|v|5",
+            b"cq2|3|77|s|v|5\np",
+            b"cq1|3|77|s|v\np",
+            b"cq1|3|77|s|v|soon\np",
+            b"cq1|3|77|s|v|5|x\np",
             b"12345",
         ] {
             assert!(

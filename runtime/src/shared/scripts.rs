@@ -3,8 +3,9 @@
 //! number) as foreign: refused or replaced, never an error reply.
 //!
 //! Keys: `{ns}:v:{key}` holds a value, one string so that a hit is one `GET`: a header line
-//! `cq1|generations|fence|schema|kind` (the put fence empty until a put writes one; no field
-//! holds a `|` or a newline), a newline, then the payload. `{ns}:t:{tag}` holds a tag's
+//! `cq1|generations|fence|schema|kind|expiry` (the put fence empty until a put writes one; the
+//! expiry in milliseconds since the Unix epoch on Redis's clock, when Redis expires the key; no
+//! field holds a `|` or a newline), a newline, then the payload. `{ns}:t:{tag}` holds a tag's
 //! generation, a decimal counter created at a random start.
 //!
 //! **Snapshots.** A read answers with a snapshot, `generations|fence`: the tags' generations
@@ -24,7 +25,7 @@ macro_rules! fence_lua {
         r"
 -- The fields of a value's header line, or nil if it is not one of ours.
 local function header_fields(line)
-  local g, w, s, k = string.match(line, '^cq1|([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
+  local g, w, s, k = string.match(line, '^cq1|([^|]*)|([^|]*)|([^|]*)|([^|]*)|%d+$')
   if not g then return nil end
   return {g = g, w = w, s = s, k = k}
 end
@@ -63,7 +64,9 @@ local function fence_check(key, fence)
   return fence_of(key, redis.call('TYPE', key)['ok']) == fence, fence
 end
 local function store(key, gens, fence, schema, kind, payload, ttl)
-  local header = 'cq1|' .. gens .. '|' .. fence .. '|' .. schema .. '|' .. kind
+  local now = redis.call('TIME')
+  local expiry = string.format('%d', now[1] * 1000 + math.floor(now[2] / 1000) + tonumber(ttl))
+  local header = 'cq1|' .. gens .. '|' .. fence .. '|' .. schema .. '|' .. kind .. '|' .. expiry
   redis.call('SET', key, header .. '\n' .. payload, 'PX', ttl)
 end
 "
