@@ -2,6 +2,7 @@
 //! counters. One per call site, created on the first call and kept for the program's life.
 
 use crate::stats::Counters;
+use std::sync::Arc;
 
 pub(crate) struct FunctionState {
     pub(crate) name: Box<str>,
@@ -11,7 +12,7 @@ pub(crate) struct FunctionState {
     pub(crate) key_mask: u128,
     /// The implicit tag every entry of the function carries ([`forget_all`](crate::forget_all)).
     /// It starts with a control character, so no user tag can be the same.
-    pub(crate) tag: Box<str>,
+    pub(crate) tag: Arc<str>,
     pub(crate) counters: Counters,
     /// `Some` when the function's body is instantiated more than one way (impl or function
     /// generics, a trait default body): each key then starts with the digest of the

@@ -12,7 +12,7 @@ use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 /// A tier operation in flight (boxed: the trait is used as `dyn Tier`, and these run on
@@ -26,7 +26,7 @@ pub(crate) trait Tier: Send + Sync {
     fn read<'a>(
         &'a self,
         key: u128,
-        tags: &'a [Box<str>],
+        tags: &'a [Arc<str>],
         entry_ttl: Duration,
         want_value: bool,
     ) -> TierFuture<'a, Remote>;
@@ -136,7 +136,7 @@ pub(crate) struct Limits {
 /// One key to read (see [`Tier::read`]).
 pub(crate) struct RemoteRead<'a> {
     pub(crate) key: u128,
-    pub(crate) tags: &'a [Box<str>],
+    pub(crate) tags: &'a [Arc<str>],
     pub(crate) entry_ttl: Duration,
     pub(crate) want_value: bool,
 }
@@ -160,7 +160,7 @@ pub(crate) enum Remote {
 /// A value on its way to the shared store.
 pub(crate) struct Write {
     pub(crate) key: u128,
-    pub(crate) tags: Vec<Box<str>>,
+    pub(crate) tags: Vec<Arc<str>>,
     pub(crate) generations: Vec<u8>,
     pub(crate) schema: Vec<u8>,
     pub(crate) payload: Option<Vec<u8>>,
@@ -296,22 +296,34 @@ pub struct SharedStats {
 // The protocol: what every instance must agree on to share a value.
 
 /// The tags a shared value is checked against, in this order: the function's own, the epoch
-/// (`invalidate_all`), then the entry's.
-pub(crate) fn tag_names(function_tag: &str, user_tags: &[Box<str>]) -> Vec<Box<str>> {
+/// (`invalidate_all`), then the entry's. Shared names: building the list allocates only the list.
+pub(crate) fn tag_names(function_tag: &Arc<str>, user_tags: &[Arc<str>]) -> Vec<Arc<str>> {
+    static EPOCH: LazyLock<Arc<str>> = LazyLock::new(|| crate::tags::EPOCH_TAG.into());
     let mut names = Vec::with_capacity(user_tags.len() + 2);
-    names.push(function_tag.into());
-    names.push(crate::tags::EPOCH_TAG.into());
+    names.push(Arc::clone(function_tag));
+    names.push(Arc::clone(&EPOCH));
     names.extend(user_tags.iter().cloned());
     names
 }
 
 /// The stored type's fingerprint: bytes written under another type are never decoded as this one.
 pub(crate) fn schema_fingerprint(shared: SharedCodec) -> Vec<u8> {
-    format!(
-        "{:016x}",
-        xxhash_rust::xxh3::xxh3_64((shared.schema)().as_bytes())
-    )
-    .into_bytes()
+    schema_digits(shared).to_vec()
+}
+
+/// [`schema_fingerprint`] on the stack (a read compares it on every Redis hit): the schema's
+/// xxh3-64 in 16 lowercase hex digits.
+fn schema_digits(shared: SharedCodec) -> [u8; 16] {
+    let hash = xxhash_rust::xxh3::xxh3_64((shared.schema)().as_bytes());
+    let mut digits = [0u8; 16];
+    for (i, digit) in digits.iter_mut().enumerate() {
+        let nibble = (hash >> (60 - 4 * i)) & 0xf;
+        *digit = b"0123456789abcdef"
+            .get(nibble as usize)
+            .copied()
+            .unwrap_or(b'0');
+    }
+    digits
 }
 
 /// A value read from the shared store, if it is of this function's type and decodes within the
@@ -322,7 +334,7 @@ pub(crate) fn decode(
     schema: &[u8],
     payload: Option<&[u8]>,
 ) -> Option<Pending> {
-    if schema != schema_fingerprint(shared).as_slice() {
+    if schema != schema_digits(shared).as_slice() {
         return None;
     }
     match payload {
@@ -341,4 +353,21 @@ pub(crate) fn encode(
     value: &(dyn Any + Send + Sync),
 ) -> Option<Vec<u8>> {
     (shared.encode)(value).filter(|bytes| bytes.len() <= limits.max_value_bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schema_fingerprint_is_its_hash_in_sixteen_hex_digits() {
+        let Some(shared) = SharedCodec::of::<Vec<String>>() else {
+            panic!("Vec<String> is shared");
+        };
+        let hash = xxhash_rust::xxh3::xxh3_64((shared.schema)().as_bytes());
+        assert_eq!(
+            schema_fingerprint(shared),
+            format!("{hash:016x}").into_bytes()
+        );
+    }
 }

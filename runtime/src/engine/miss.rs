@@ -95,7 +95,7 @@ pub struct Miss<R> {
     pub(super) tags: Vec<Arc<TagCell>>,
     /// The tags' names, for the shared tier (which keys generations by name); empty when the
     /// function's values are not shared.
-    pub(super) tag_names: Vec<Box<str>>,
+    pub(super) tag_names: Vec<Arc<str>>,
     pub(super) codec: Codec<R>,
     pub(super) sharer: Option<Sharer<R>>,
     /// A TTL given by the caller (the manual API) instead of the site's.
@@ -293,7 +293,7 @@ impl<R> Miss<R> {
     }
 
     /// The tags as the shared tier knows them (see [`tier::tag_names`]).
-    pub(super) fn remote_tag_names(&self) -> Vec<Box<str>> {
+    pub(super) fn remote_tag_names(&self) -> Vec<Arc<str>> {
         tier::tag_names(&self.function.tag, &self.tag_names)
     }
 

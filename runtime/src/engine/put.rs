@@ -29,6 +29,7 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The entry of a read call, ready to receive the value a write function returns; `R` is what
@@ -57,7 +58,7 @@ struct Prepared {
 struct SharedPut {
     tier: &'static dyn Tier,
     codec: SharedCodec,
-    tags: Vec<Box<str>>,
+    tags: Vec<Arc<str>>,
     /// The tier's generations before the write ran; `None` if it did not answer.
     generations: Option<Vec<u8>>,
     ttl: Duration,

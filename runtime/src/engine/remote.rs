@@ -66,7 +66,7 @@ impl<R> Miss<R> {
         &self,
         tier: &dyn tier::Tier,
         shared: SharedCodec,
-        names: &[Box<str>],
+        names: &[Arc<str>],
         snapshot: &Snapshot,
         mut missed: ReadThrough<R>,
     ) -> ReadThrough<R> {

@@ -10,6 +10,7 @@
 //! otherwise put the old generation back.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::{Mutex, PoisonError};
 
 /// Tags remembered at most: templated tags (`user:{id}`) are many. Past it the mirror starts
@@ -23,7 +24,7 @@ pub(super) struct Mirror {
 
 #[derive(Default)]
 struct Inner {
-    generations: HashMap<Box<str>, Vec<u8>>,
+    generations: HashMap<Arc<str>, Vec<u8>>,
     /// Moved by every forgetting: what a read started under no longer may be learned.
     sequence: u64,
 }
@@ -40,10 +41,11 @@ impl Mirror {
 
     /// The generations of `tags`, comma-separated in their order (as a value stores them), if
     /// every one is known; and where the read stands, to learn what it reads if not.
-    pub(super) fn joined(&self, tags: &[Box<str>]) -> (Option<Vec<u8>>, Since) {
+    pub(super) fn joined(&self, tags: &[Arc<str>]) -> (Option<Vec<u8>>, Since) {
         let inner = self.inner();
         let since = Since(inner.sequence);
-        let mut joined = Vec::new();
+        // A generation is at most 19 digits (a counter started below 2^62): one allocation.
+        let mut joined = Vec::with_capacity(tags.len() * 20);
         for (i, tag) in tags.iter().enumerate() {
             let Some(generation) = inner.generations.get(tag) else {
                 return (None, since);
@@ -59,7 +61,7 @@ impl Mirror {
     /// Remembers the generations a read found for `tags` (same order), unless something was
     /// forgotten since the read started: then what it read may be older than a message already
     /// applied, and is dropped.
-    pub(super) fn learn(&self, since: Since, tags: &[Box<str>], generations: &[&[u8]]) {
+    pub(super) fn learn(&self, since: Since, tags: &[Arc<str>], generations: &[&[u8]]) {
         let mut inner = self.inner();
         if inner.sequence != since.0 || tags.len() != generations.len() {
             return;
@@ -94,7 +96,7 @@ impl Mirror {
 mod tests {
     use super::*;
 
-    fn tags(names: &[&str]) -> Vec<Box<str>> {
+    fn tags(names: &[&str]) -> Vec<Arc<str>> {
         names.iter().map(|n| (*n).into()).collect()
     }
 

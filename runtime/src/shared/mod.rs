@@ -57,6 +57,7 @@ use pending::Pending;
 use redis::Script;
 use scripts::{INVALIDATE, WRITE};
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
@@ -203,7 +204,10 @@ impl SharedTier {
     }
 
     fn value_key(&self, key: u128) -> String {
-        format!("{}:v:{key:032x}", self.prefix)
+        // Sized up front: a read builds one per call.
+        let mut name = String::with_capacity(self.prefix.len() + 35);
+        let _ = write!(name, "{}:v:{key:032x}", self.prefix);
+        name
     }
 
     fn lease_key(&self, key: u128) -> String {

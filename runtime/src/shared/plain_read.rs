@@ -20,23 +20,23 @@
 //! stale on arrival, and one applied before is seen by the counters read after it.
 
 use super::SharedTier;
+use super::connection::Connection;
 use super::mirror::Since;
 use super::protocol::{ReadReply, StoredValue, unix_millis};
 use crate::tier::Remote;
 use crate::tier::TierError;
 use futures_util::future::try_join_all;
 use redis::Value;
+use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 impl SharedTier {
-    /// The pipeline that reads a value (`GET`). Errors are replies, not failures: a key of
-    /// another type is judged foreign.
-    fn value_read(&self, key: u128) -> redis::Pipeline {
-        let mut pipe = redis::pipe();
-        pipe.ignore_errors();
-        pipe.cmd("GET").arg(self.value_key(key));
-        pipe
+    /// The command that reads a value.
+    fn value_get(&self, key: u128) -> redis::Cmd {
+        let mut get = redis::cmd("GET");
+        get.arg(self.value_key(key));
+        get
     }
 
     /// The value of `key` if it is a hit under the tags' current generations; `None` when the
@@ -45,7 +45,7 @@ impl SharedTier {
         &self,
         budget: Duration,
         key: u128,
-        tags: &[Box<str>],
+        tags: &[Arc<str>],
     ) -> Result<Option<ReadReply>, TierError> {
         let (known, since) = self.mirrored(tags);
         let read_generations = known.is_none();
@@ -64,39 +64,51 @@ impl SharedTier {
         &self,
         budget: Duration,
         key: u128,
-        tags: &[Box<str>],
+        tags: &[Arc<str>],
         read_generations: bool,
-    ) -> Result<(Vec<Value>, Vec<Value>), TierError> {
-        let mut pipe = self.value_read(key);
-        if read_generations && !tags.is_empty() {
-            let mget = pipe.cmd("MGET");
-            for tag in tags {
-                mget.arg(self.tag_key(tag));
-            }
+    ) -> Result<(Value, Vec<Value>), TierError> {
+        let get = self.value_get(key);
+        if !read_generations || tags.is_empty() {
+            // Shared, not copied, with the retry `read_within` keeps ready.
+            let get = Arc::new(get);
+            let value = self
+                .read_within(budget, move |mut connection| async move {
+                    get_or_nothing(&get, &mut connection).await
+                })
+                .await?;
+            return Ok((value, Vec::new()));
         }
-        let mut fields: Vec<Value> = self
+        let mut pipe = redis::pipe();
+        // Error replies are replies: a key of another type is judged by the script.
+        pipe.ignore_errors().add_command(get);
+        let mget = pipe.cmd("MGET");
+        for tag in tags {
+            mget.arg(self.tag_key(tag));
+        }
+        let pipe = Arc::new(pipe);
+        let fields: Vec<Value> = self
             .read_within(budget, move |mut connection| async move {
                 pipe.query_async(&mut connection).await
             })
             .await?;
-        let generations = match fields.get_mut(1) {
-            Some(Value::Array(generations)) => std::mem::take(generations),
+        let mut fields = fields.into_iter();
+        let value = fields.next().unwrap_or(Value::Nil);
+        let generations = match fields.next() {
+            Some(Value::Array(generations)) => generations,
             _ => Vec::new(),
         };
-        fields.truncate(1);
-        Ok((fields, generations))
+        Ok((value, generations))
     }
 
-    /// A cluster: the value and, if
-    /// `read_generations`, each tag's `GET`, sent side by side.
+    /// A cluster: the value and, if `read_generations`, each tag's `GET`, sent side by side.
     async fn cluster_fields(
         &self,
         budget: Duration,
         key: u128,
-        tags: &[Box<str>],
+        tags: &[Arc<str>],
         read_generations: bool,
-    ) -> Result<(Vec<Value>, Vec<Value>), TierError> {
-        let value = self.value_read(key);
+    ) -> Result<(Value, Vec<Value>), TierError> {
+        let get = Arc::new(self.value_get(key));
         let tag_keys: Vec<String> = if read_generations {
             tags.iter().map(|tag| self.tag_key(tag)).collect()
         } else {
@@ -104,19 +116,14 @@ impl SharedTier {
         };
         self.read_within(budget, move |connection| async move {
             let mut for_value = connection.clone();
-            let value = value.query_async::<Vec<Value>>(&mut for_value);
+            let value = async move { get_or_nothing(&get, &mut for_value).await };
             let generations = try_join_all(tag_keys.into_iter().map(|tag_key| {
                 let mut connection = connection.clone();
                 async move {
-                    match redis::cmd("GET")
-                        .arg(tag_key)
-                        .query_async::<Value>(&mut connection)
-                        .await
-                    {
-                        // Not a counter of ours: the script replaces it.
-                        Err(e) if e.code() == Some("WRONGTYPE") => Ok(Value::Nil),
-                        answer => answer,
-                    }
+                    let mut get = redis::cmd("GET");
+                    get.arg(tag_key);
+                    // Not a counter of ours: the script replaces it.
+                    get_or_nothing(&get, &mut connection).await
                 }
             }));
             futures_util::future::try_join(value, generations).await
@@ -126,14 +133,14 @@ impl SharedTier {
 
     /// The generations the mirror knows for `tags` (joined as a value stores them), while this
     /// instance is subscribed; and where a read that finds them out stands.
-    fn mirrored(&self, tags: &[Box<str>]) -> (Option<Vec<u8>>, Since) {
+    fn mirrored(&self, tags: &[Arc<str>]) -> (Option<Vec<u8>>, Since) {
         let (known, since) = self.mirror.joined(tags);
         (known.filter(|_| self.subscribed.load(Relaxed)), since)
     }
 
     /// The generations a read found (joined), learned by the mirror while subscribed; `None` if
     /// one is missing (the script creates it).
-    fn learned(&self, since: Since, tags: &[Box<str>], generations: &[Value]) -> Option<Vec<u8>> {
+    fn learned(&self, since: Since, tags: &[Arc<str>], generations: &[Value]) -> Option<Vec<u8>> {
         let generations = generations
             .iter()
             .map(|generation| match generation {
@@ -157,13 +164,13 @@ impl SharedTier {
     /// time.
     fn judged(
         &self,
-        replies: Vec<Value>,
+        reply: Value,
         known: Option<Vec<u8>>,
         since: Since,
-        tags: &[Box<str>],
+        tags: &[Arc<str>],
         generations: &[Value],
     ) -> Option<ReadReply> {
-        let found = Found::from_replies(replies);
+        let found = Found::from_reply(reply);
         let current = match known {
             Some(known) => {
                 if found.stored_under_other(&known) {
@@ -173,7 +180,19 @@ impl SharedTier {
             }
             None => self.learned(since, tags, generations)?,
         };
-        found.judge(&current, unix_millis())
+        found.judge(current, unix_millis())
+    }
+}
+
+/// A `GET`'s reply; an error reply (a key of another type) reads as nothing, for the read
+/// script to judge.
+async fn get_or_nothing(
+    get: &redis::Cmd,
+    connection: &mut Connection,
+) -> redis::RedisResult<Value> {
+    match get.query_async::<Value>(connection).await {
+        Err(e) if e.code() == Some("WRONGTYPE") => Ok(Value::Nil),
+        answer => answer,
     }
 }
 
@@ -183,10 +202,10 @@ struct Found {
 }
 
 impl Found {
-    /// From the pipeline's replies, the value's `GET` first.
-    fn from_replies(replies: Vec<Value>) -> Found {
-        let value = match replies.into_iter().next() {
-            Some(Value::BulkString(bytes)) => StoredValue::parse(bytes),
+    /// From the value's `GET`.
+    fn from_reply(reply: Value) -> Found {
+        let value = match reply {
+            Value::BulkString(bytes) => StoredValue::parse(bytes),
             _ => None,
         };
         Found { value }
@@ -196,25 +215,26 @@ impl Found {
     fn stored_under_other(&self, current: &[u8]) -> bool {
         self.value
             .as_ref()
-            .is_some_and(|value| value.generations != current)
+            .is_some_and(|value| value.generations() != current)
     }
 
     /// A hit if it holds a value stored under `current`, the tags' current generations
     /// (joined), and not past its expiry at `now_ms` (milliseconds since the Unix epoch);
     /// `None` otherwise (the read script decides).
-    fn judge(self, current: &[u8], now_ms: u64) -> Option<ReadReply> {
-        let value = self.value.filter(|value| value.generations == current)?;
+    fn judge(self, current: Vec<u8>, now_ms: u64) -> Option<ReadReply> {
+        let value = self.value.filter(|value| value.generations() == current)?;
         let ttl_left = value.ttl_left(now_ms)?;
-        let payload = match value.kind.as_slice() {
-            b"v" => Some(value.payload),
-            b"n" => None,
+        let is_value = match value.kind() {
+            b"v" => true,
+            b"n" => false,
             _ => return None,
         };
+        let schema = value.schema().to_vec();
         Some(ReadReply {
             remote: Remote::Hit {
-                generations: value.generations,
-                schema: value.schema,
-                payload,
+                generations: current,
+                schema,
+                payload: is_value.then(|| value.into_payload()),
                 ttl_left: Some(ttl_left),
             },
             foreign: false,
@@ -230,36 +250,36 @@ mod tests {
 
     fn found(stored: &str) -> Found {
         let value = format!("cq1|{stored}||schema|v|{}\nbytes", NOW + 9000).into_bytes();
-        Found::from_replies(vec![Value::BulkString(value)])
+        Found::from_reply(Value::BulkString(value))
     }
 
     #[test]
     fn a_value_under_exactly_the_current_generations_is_a_hit_until_it_expires() {
-        let hit = found("3,4").judge(b"3,4", NOW).unwrap();
+        let hit = found("3,4").judge(b"3,4".to_vec(), NOW).unwrap();
         assert!(
             matches!(hit.remote, Remote::Hit { ref payload, ttl_left, .. }
                 if payload.as_deref() == Some(&b"bytes"[..])
                     && ttl_left == Some(Duration::from_millis(9000)))
         );
-        assert!(found("3,4").judge(b"3,4", NOW + 8999).is_some());
-        assert!(found("3,4").judge(b"3,4", NOW + 9000).is_none());
+        assert!(found("3,4").judge(b"3,4".to_vec(), NOW + 8999).is_some());
+        assert!(found("3,4").judge(b"3,4".to_vec(), NOW + 9000).is_none());
     }
 
     #[test]
     fn anything_else_is_left_to_the_script() {
-        assert!(found("3,4").judge(b"3,5", NOW).is_none());
-        assert!(found("3,4").judge(b"3", NOW).is_none());
-        let missing = Found::from_replies(vec![Value::Nil]);
+        assert!(found("3,4").judge(b"3,5".to_vec(), NOW).is_none());
+        assert!(found("3,4").judge(b"3".to_vec(), NOW).is_none());
+        let missing = Found::from_reply(Value::Nil);
         assert!(
             !missing.stored_under_other(b"3"),
             "a missing value is no mismatch"
         );
-        assert!(missing.judge(b"3", NOW).is_none());
-        let wrong_type = Found::from_replies(vec![Value::Int(0)]);
-        assert!(wrong_type.judge(b"3", NOW).is_none());
-        let foreign = Found::from_replies(vec![Value::BulkString(b"3".to_vec())]);
+        assert!(missing.judge(b"3".to_vec(), NOW).is_none());
+        let wrong_type = Found::from_reply(Value::Int(0));
+        assert!(wrong_type.judge(b"3".to_vec(), NOW).is_none());
+        let foreign = Found::from_reply(Value::BulkString(b"3".to_vec()));
         assert!(!foreign.stored_under_other(b"3"));
-        assert!(foreign.judge(b"3", NOW).is_none());
+        assert!(foreign.judge(b"3".to_vec(), NOW).is_none());
         assert!(found("3,4").stored_under_other(b"3,5"));
         assert!(!found("3,4").stored_under_other(b"3,4"));
     }

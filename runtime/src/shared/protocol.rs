@@ -4,6 +4,7 @@
 use crate::codec;
 use crate::tier::Remote;
 use redis::Value;
+use std::ops::Range;
 use std::time::Duration;
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -114,40 +115,65 @@ pub(super) fn unix_millis() -> u64 {
     u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// A value as the scripts store it (see `scripts.rs`): the header's fields and the payload.
+/// A value as the scripts store it (see `scripts.rs`): a `GET`'s reply, its header's fields
+/// found in place (a Redis hit copies out only its schema).
 pub(super) struct StoredValue {
-    pub(super) generations: Vec<u8>,
-    pub(super) schema: Vec<u8>,
-    /// `v`: a value; `n`: a cached `None` (its payload empty).
-    pub(super) kind: Vec<u8>,
+    bytes: Vec<u8>,
+    generations: Range<usize>,
+    schema: Range<usize>,
+    kind: Range<usize>,
     /// When Redis expires it, in milliseconds since the Unix epoch on Redis's clock.
     expires_at_ms: u64,
-    pub(super) payload: Vec<u8>,
+    /// Where the payload starts, after the header's newline.
+    payload: usize,
 }
 
 impl StoredValue {
     /// The value in `bytes` (a `GET`'s reply); `None` if they are not a value of ours.
-    pub(super) fn parse(mut bytes: Vec<u8>) -> Option<StoredValue> {
+    pub(super) fn parse(bytes: Vec<u8>) -> Option<StoredValue> {
         let end = bytes.iter().position(|b| *b == b'\n')?;
         let header = bytes.get(..end)?.strip_prefix(b"cq1|")?;
-        let mut fields = header.split(|b| *b == b'|');
+        let mut start = end - header.len();
+        let mut fields = header.split(|b| *b == b'|').map(|field| {
+            let range = start..start + field.len();
+            start = range.end + 1;
+            (range, field)
+        });
         let mut next = || fields.next();
         let (generations, _fence, schema, kind, expires) =
             (next()?, next()?, next()?, next()?, next()?);
         if next().is_some() {
             return None;
         }
-        let expires_at_ms = std::str::from_utf8(expires).ok()?.parse().ok()?;
-        let (generations, schema, kind) = (generations.to_vec(), schema.to_vec(), kind.to_vec());
-        // The payload moved to the front of the reply's own buffer: no copy is allocated.
-        bytes.drain(..=end);
+        let expires_at_ms = std::str::from_utf8(expires.1).ok()?.parse().ok()?;
         Some(StoredValue {
-            generations,
-            schema,
-            kind,
+            generations: generations.0,
+            schema: schema.0,
+            kind: kind.0,
             expires_at_ms,
-            payload: bytes,
+            payload: end + 1,
+            bytes,
         })
+    }
+
+    /// The generations it was stored under, joined by commas.
+    pub(super) fn generations(&self) -> &[u8] {
+        self.bytes.get(self.generations.clone()).unwrap_or_default()
+    }
+
+    pub(super) fn schema(&self) -> &[u8] {
+        self.bytes.get(self.schema.clone()).unwrap_or_default()
+    }
+
+    /// `v`: a value; `n`: a cached `None` (its payload empty).
+    pub(super) fn kind(&self) -> &[u8] {
+        self.bytes.get(self.kind.clone()).unwrap_or_default()
+    }
+
+    /// The payload, moved to the front of the reply's own buffer: no copy is allocated.
+    pub(super) fn into_payload(mut self) -> Vec<u8> {
+        self.bytes.drain(..self.payload.min(self.bytes.len()));
+        self.bytes
     }
 
     /// How long it has left at `now_ms` (milliseconds since the Unix epoch); `None` once it
@@ -177,15 +203,16 @@ mod tests {
     #[test]
     fn a_stored_value_is_its_header_then_its_payload() {
         let value = StoredValue::parse(b"cq1|3,4|77|00ff|v|1000\npay|load\n".to_vec()).unwrap();
-        assert_eq!(value.generations, b"3,4");
-        assert_eq!(value.schema, b"00ff");
-        assert_eq!(value.kind, b"v");
-        assert_eq!(value.payload, b"pay|load\n");
+        assert_eq!(value.generations(), b"3,4");
+        assert_eq!(value.schema(), b"00ff");
+        assert_eq!(value.kind(), b"v");
         assert_eq!(value.ttl_left(400), Some(Duration::from_millis(600)));
         assert_eq!(value.ttl_left(1000), None);
         assert_eq!(value.ttl_left(5000), None);
+        assert_eq!(value.into_payload(), b"pay|load\n");
         let empty = StoredValue::parse(b"cq1|||s|n|5\n".to_vec()).unwrap();
-        assert_eq!((empty.generations.len(), empty.payload.len()), (0, 0));
+        assert_eq!((empty.generations(), empty.kind()), (&b""[..], &b"n"[..]));
+        assert_eq!(empty.into_payload(), b"");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::tier::{
 };
 use redis::Value;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 impl SharedTier {
@@ -17,7 +18,7 @@ impl SharedTier {
     pub(crate) async fn read(
         &self,
         key: u128,
-        tags: &[Box<str>],
+        tags: &[Arc<str>],
         entry_ttl: Duration,
         want_value: bool,
     ) -> Result<Remote, TierError> {
@@ -161,7 +162,7 @@ impl Tier for SharedTier {
     fn read<'a>(
         &'a self,
         key: u128,
-        tags: &'a [Box<str>],
+        tags: &'a [Arc<str>],
         entry_ttl: Duration,
         want_value: bool,
     ) -> TierFuture<'a, Remote> {
