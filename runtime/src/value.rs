@@ -5,7 +5,7 @@ use crate::bounds::{CacheError, CacheValue, LocalValue, ResultType};
 use crate::codec;
 use crate::policy::{CachedErr, Outcome, Policy};
 use crate::store::{Entry, Nothing, Pending};
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::sync::atomic::AtomicI64;
 use std::sync::atomic::Ordering::SeqCst;
 
@@ -41,12 +41,20 @@ impl SharedCodec {
     pub(crate) fn of<V: CacheValue>() -> Option<SharedCodec> {
         Some(SharedCodec {
             schema: std::any::type_name::<V>,
+            // Byte strings (rendered pages, serialized blobs) at once: serde walks a `Vec<u8>`
+            // one element at a time. The bytes are the same either way.
             encode: |value| {
+                if let Some(bytes) = value.downcast_ref::<Vec<u8>>() {
+                    return Some(codec::encode_bytes(bytes));
+                }
                 let mut bytes = Vec::new();
                 codec::encode_into(value.downcast_ref::<V>()?, &mut bytes).ok()?;
                 Some(bytes)
             },
             decode: |bytes, limit| {
+                if TypeId::of::<V>() == TypeId::of::<Vec<u8>>() {
+                    return codec::decode_bytes(bytes, limit).map(Pending::new);
+                }
                 let value: V = codec::decode_limited(bytes, limit)?;
                 Some(Pending::new(value))
             },
