@@ -3,6 +3,7 @@
 #![allow(missing_docs, clippy::unwrap_used)] // a test crate: failing loudly is the point
 
 use cached_query::{Cache, Config, cached_query};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering::SeqCst};
 
 #[cached_query]
 async fn blob(i: u32) -> Vec<u8> {
@@ -53,4 +54,39 @@ async fn tag_cells_of_evicted_entries_are_collected() {
         "{} cells for {live} entries",
         stats.tag_cells
     );
+}
+
+static GROWING_RUNS: AtomicU32 = AtomicU32::new(0);
+static GROWING_LEN: AtomicUsize = AtomicUsize::new(10);
+
+#[cached_query]
+async fn growing(id: u32) -> Vec<u8> {
+    GROWING_RUNS.fetch_add(1, SeqCst);
+    vec![id as u8; GROWING_LEN.load(SeqCst)]
+}
+
+/// On every engine alike (quick_cache refuses it at insert; moka would admit it and serve it
+/// until its housekeeping evicted it): an entry heavier than the whole capacity is not stored,
+/// is counted as an eviction, and takes the key's previous entry with it. No housekeeping is
+/// run before the reads.
+#[tokio::test]
+async fn an_entry_heavier_than_the_capacity_is_refused_at_once() {
+    let cache = Cache::new(Config::new().max_capacity_bytes(4 * 1024));
+    let counts = || cache.stats().function("growing").unwrap().counts;
+    assert_eq!(cache.scope(growing(1)).await.len(), 10);
+    assert_eq!(cache.scope(growing(1)).await.len(), 10);
+    assert_eq!(GROWING_RUNS.load(SeqCst), 1, "a small value is kept");
+
+    GROWING_LEN.store(10_000, SeqCst);
+    let refreshed = cache.scope(cached_query::refresh(growing(1))).await;
+    assert_eq!(refreshed.len(), 10_000, "the caller still gets its value");
+    assert_eq!(cache.scope(growing(1)).await.len(), 10_000);
+    assert_eq!(
+        GROWING_RUNS.load(SeqCst),
+        3,
+        "neither the old entry nor the new one served"
+    );
+    let after = counts();
+    assert_eq!((after.entries, after.weighted_size), (0, 0), "{after:?}");
+    assert_eq!(after.evictions, 2, "each refusal is an eviction: {after:?}");
 }

@@ -12,6 +12,7 @@ const OVERHEAD: usize = 320;
 
 pub(crate) struct MokaStore {
     cache: Cache<u64, Arc<Entry>, PrehashedKey>,
+    max_capacity_bytes: u64,
 }
 
 impl MokaStore {
@@ -30,6 +31,7 @@ impl MokaStore {
                     entry.meta.count_out();
                 })
                 .build_with_hasher(PrehashedKey),
+            max_capacity_bytes,
         }
     }
 
@@ -42,7 +44,17 @@ impl MokaStore {
         self.cache.get(&key)
     }
 
+    /// Stores `entry` under `key`; one heavier than the whole capacity is refused (counted as
+    /// an eviction) and takes the key's previous entry with it, as quick_cache refuses one
+    /// heavier than its shard: moka would admit it and serve it until its housekeeping evicts
+    /// it.
     pub(super) fn insert(&self, key: u64, entry: Arc<Entry>) {
+        if u64::from(entry.weight()) > self.max_capacity_bytes {
+            self.cache.invalidate(&key);
+            bump(&entry.counters().evictions);
+            entry.meta.count_out();
+            return;
+        }
         self.cache.insert(key, entry);
     }
 
