@@ -91,20 +91,6 @@ impl KeyBytes {
         }
     }
 
-    /// The word of a key shorter than 16 bytes (see `key_hash::short_word`): the inline bytes past
-    /// `len` are still the zeros they started as. Read as two halves, each within what one
-    /// store wrote (a 16-byte load over the 8 bytes an argument just stored stalls).
-    #[inline(always)]
-    pub(crate) fn short_word(&self) -> Option<u128> {
-        let (low, rest) = self.inline.split_first_chunk::<8>()?;
-        let (high, _) = rest.split_first_chunk::<8>()?;
-        (self.spill.is_none() && self.len < 16).then(|| {
-            u128::from(u64::from_le_bytes(*low))
-                | u128::from(u64::from_le_bytes(*high)) << 64
-                | (self.len as u128) << 120
-        })
-    }
-
     pub(super) fn position(&self) -> usize {
         self.spill.as_ref().map_or(self.len, Vec::len)
     }
