@@ -6,7 +6,7 @@
 //! cancelled drops its sender without publishing: waiters see the channel close and retry, and
 //! one of them leads.
 
-use crate::store::Entry;
+use crate::store::{Entry, PrehashedKey};
 use std::any::Any;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -42,11 +42,12 @@ pub(crate) enum Joined {
 
 const SHARDS: usize = 16;
 
-type Shard = Mutex<HashMap<u128, Arc<Flight>>>;
+/// Keys are 128-bit hashes already: the store's pass-through hasher, not SipHash again.
+type Shard = Mutex<HashMap<u128, Arc<Flight>, PrehashedKey>>;
 
 /// Computations that run outside single-flight (`refresh`), by key: nobody waits on them, but
 /// a `doom` must reach them too.
-type Watched = Mutex<HashMap<u128, Vec<Arc<Flight>>>>;
+type Watched = Mutex<HashMap<u128, Vec<Arc<Flight>>, PrehashedKey>>;
 
 pub(crate) struct Flights {
     shards: Box<[Shard]>,
@@ -112,7 +113,10 @@ impl Flights {
         }
     }
 
-    fn watched(&self, key: u128) -> std::sync::MutexGuard<'_, HashMap<u128, Vec<Arc<Flight>>>> {
+    fn watched(
+        &self,
+        key: u128,
+    ) -> std::sync::MutexGuard<'_, HashMap<u128, Vec<Arc<Flight>>, PrehashedKey>> {
         self.watched[(key as usize) % SHARDS]
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -193,7 +193,8 @@ fn split(key: u128) -> (u64, u64) {
     (key as u64, (key >> 64) as u64)
 }
 
-/// Slot keys are already halves of 128-bit xxh3 hashes: used as they are, not hashed again.
+/// Slot keys are already halves of 128-bit key hashes (`key_hash.rs`), and the flights are keyed
+/// by the whole hash: used as they are, not hashed again.
 #[derive(Clone, Default)]
 pub(crate) struct PrehashedKey;
 
