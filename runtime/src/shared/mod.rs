@@ -125,6 +125,28 @@ fn random_u62() -> u64 {
     state.hash_one((COUNTER.fetch_add(1, Relaxed), Instant::now())) >> 2
 }
 
+/// A value's key name, `{prefix}:v:{key}` (the key in 32 hex digits): the one place it is
+/// spelled. Also written straight into a command's arguments, without a `String` of its own (a
+/// Redis hit builds one).
+pub(super) struct ValueKeyName<'a> {
+    pub(super) prefix: &'a str,
+    pub(super) key: u128,
+}
+
+impl std::fmt::Display for ValueKeyName<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:v:{:032x}", self.prefix, self.key)
+    }
+}
+
+impl redis::ToRedisArgs for ValueKeyName<'_> {
+    fn write_redis_args<W: ?Sized + redis::RedisWrite>(&self, out: &mut W) {
+        use std::io::Write as _;
+        // Writing into the command's own buffer cannot fail.
+        let _ = write!(out.writer_for_next_arg(), "{self}");
+    }
+}
+
 impl SharedTier {
     /// Starts the tier. Never fails: an unparsable URL or an unreachable server makes every
     /// operation a counted failure, and the cache works from memory.
@@ -206,7 +228,14 @@ impl SharedTier {
     fn value_key(&self, key: u128) -> String {
         // Sized up front: a read builds one per call.
         let mut name = String::with_capacity(self.prefix.len() + 35);
-        let _ = write!(name, "{}:v:{key:032x}", self.prefix);
+        let _ = write!(
+            name,
+            "{}",
+            ValueKeyName {
+                prefix: &self.prefix,
+                key
+            }
+        );
         name
     }
 

@@ -19,10 +19,10 @@
 //! in-memory stamps before reading, so an invalidation acknowledged after that makes the copy
 //! stale on arrival, and one applied before is seen by the counters read after it.
 
-use super::SharedTier;
 use super::connection::Connection;
 use super::mirror::Since;
 use super::protocol::{ReadReply, StoredValue, unix_millis};
+use super::{SharedTier, ValueKeyName};
 use crate::tier::Remote;
 use crate::tier::TierError;
 use futures_util::future::try_join_all;
@@ -35,7 +35,10 @@ impl SharedTier {
     /// The command that reads a value.
     fn value_get(&self, key: u128) -> redis::Cmd {
         let mut get = redis::cmd("GET");
-        get.arg(self.value_key(key));
+        get.arg(ValueKeyName {
+            prefix: &self.prefix,
+            key,
+        });
         get
     }
 
@@ -263,6 +266,20 @@ mod tests {
         );
         assert!(found("3,4").judge(b"3,4".to_vec(), NOW + 8999).is_some());
         assert!(found("3,4").judge(b"3,4".to_vec(), NOW + 9000).is_none());
+    }
+
+    #[test]
+    fn a_value_key_written_in_place_is_its_name() {
+        let name = ValueKeyName {
+            prefix: "ns",
+            key: 0x0123_4567_89ab_cdef_0011_2233_4455_6677,
+        };
+        let mut in_place = redis::cmd("GET");
+        in_place.arg(&name);
+        let mut named = redis::cmd("GET");
+        named.arg("ns:v:0123456789abcdef0011223344556677");
+        assert_eq!(in_place.get_packed_command(), named.get_packed_command());
+        assert_eq!(name.to_string(), "ns:v:0123456789abcdef0011223344556677");
     }
 
     #[test]
