@@ -164,12 +164,15 @@ impl SharedTier {
         };
         if channel == self.channel("inv") {
             self.counters.invalidations_received.fetch_add(1, Relaxed);
+            // The mirror first, then the cells: a computation that takes its stamps after a
+            // cell moved must not then find the old generations in the mirror (it would judge
+            // the old value in Redis a hit and keep it in memory under the new stamps: fresh,
+            // and stale). Both before the acknowledgement: once the invalidating call has every
+            // one, no instance's mirror holds the old generations.
+            self.mirror.forget(&decoded.tags);
             for tag in &decoded.tags {
                 tags.invalidate(tag);
             }
-            // Before the acknowledgement: once the invalidating call has every one, no
-            // instance's mirror holds the old generations.
-            self.mirror.forget(&decoded.tags);
             self.acknowledge(&decoded).await;
         } else if decoded.origin == self.instance {
             let acks = self.acks.lock().unwrap_or_else(PoisonError::into_inner);
