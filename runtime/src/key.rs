@@ -111,7 +111,7 @@ impl<M> KeyBuilder<M> {
     #[inline(always)]
     pub fn finish(&mut self) -> Key {
         let function = self.function;
-        let hash = (!self.failed).then(|| key_hash::of_builder(function, &self.bytes));
+        let hash = (!self.failed).then(|| key_hash::of_bytes(function, self.bytes.as_slice()));
         self.bytes.recycle();
         Key {
             function,
@@ -209,7 +209,7 @@ impl BatchKeys {
         bytes.push(&self.suffix);
         let hash = encoded
             .ok()
-            .map(|()| key_hash::of_builder(self.function, &bytes));
+            .map(|()| key_hash::of_bytes(self.function, bytes.as_slice()));
         bytes.recycle();
         hash
     }

@@ -2,25 +2,15 @@
 //!
 //! Keys shorter than 16 bytes (one or two integers, a short string: most keys) are packed into
 //! one 128-bit word, their length in its top byte, and put through a permutation keyed by the
-//! identity: two short keys of one function never share a hash, and it takes two
-//! multiplications where xxh3 took its rounds (measured in the benchmarks' crate, same run
-//! conditions: a hit of a `u64` key 61 ns against 64 with xxh3). Longer keys are hashed with xxh3-128 seeded by the identity and masked with the
-//! rest of it, so that two functions never share a key space (a 64-bit seed alone could, for
-//! one pair in 2⁶⁴).
+//! identity: two short keys of one function never share a hash (two multiplications where xxh3
+//! took its rounds; a hit's time measured within noise of xxh3's, in or out of line). Longer
+//! keys are hashed with xxh3-128 seeded by the identity and masked with the rest of it, so that
+//! two functions never share a key space (a 64-bit seed alone could, for one pair in 2⁶⁴).
 //!
 //! The hash names the key in memory and in the shared store alike: changing it orphans what
 //! the shared store holds (read as misses, never as another key's value).
 
 use crate::function::FunctionState;
-use crate::key_bytes::KeyBytes;
-
-/// The hash of the bytes a builder holds. Out of line, as [`of_bytes`] is: the short path
-/// inlined into each call site (its word read from the builder's inline bytes) measured a hit
-/// at 79 ns against 61 in the benchmarks' crate, which has many cached functions.
-#[inline(always)]
-pub(crate) fn of_builder(function: &FunctionState, bytes: &KeyBytes) -> u128 {
-    of_bytes(function, bytes.as_slice())
-}
 
 /// The hash of `bytes`.
 pub(crate) fn of_bytes(function: &FunctionState, bytes: &[u8]) -> u128 {
@@ -62,6 +52,7 @@ fn permute(function: &FunctionState, word: u128) -> u128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::key_bytes::KeyBytes;
     use std::collections::HashSet;
 
     fn function(name: &str) -> FunctionState {
@@ -81,7 +72,11 @@ mod tests {
         for len in 0..=bytes.len() {
             let key = &bytes[..len];
             let mut builder = builder_of(key);
-            assert_eq!(of_builder(&f, &builder), of_bytes(&f, key), "{len} bytes");
+            assert_eq!(
+                of_bytes(&f, builder.as_slice()),
+                of_bytes(&f, key),
+                "{len} bytes"
+            );
             builder.recycle();
         }
     }

@@ -314,15 +314,11 @@ pub(crate) fn schema_fingerprint(shared: SharedCodec) -> Vec<u8> {
 /// [`schema_fingerprint`] on the stack (a read compares it on every Redis hit): the schema's
 /// xxh3-64 in 16 lowercase hex digits.
 fn schema_digits(shared: SharedCodec) -> [u8; 16] {
+    use std::io::Write as _;
     let hash = xxhash_rust::xxh3::xxh3_64((shared.schema)().as_bytes());
     let mut digits = [0u8; 16];
-    for (i, digit) in digits.iter_mut().enumerate() {
-        let nibble = (hash >> (60 - 4 * i)) & 0xf;
-        *digit = b"0123456789abcdef"
-            .get(nibble as usize)
-            .copied()
-            .unwrap_or(b'0');
-    }
+    // Sixteen hex digits fill the sixteen bytes exactly: the write cannot fall short.
+    let _ = write!(&mut digits[..], "{hash:016x}");
     digits
 }
 

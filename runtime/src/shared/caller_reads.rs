@@ -1,7 +1,7 @@
-//! Reads on the caller's own runtime: a Redis hit's `GET` (and, on a cluster, its
-//! tags' `GET`s), and a miss's read script, sent on a connection whose driver runs where the
-//! caller runs, instead of by a task on the tier's runtime that hands the answer back. That
-//! hand-off wakes another thread twice a read: a Redis hit measured 18.3–18.8 µs a call through the tier's runtime against
+//! Reads on the caller's own runtime: a Redis hit's `GET` (and, on a cluster, its tags' `GET`s),
+//! and a miss's read script, sent on a connection whose driver runs where the caller runs, instead
+//! of by a task on the tier's runtime that hands the answer back. That hand-off wakes another
+//! thread twice a read: a Redis hit measured 18.3–18.8 µs a call through the tier's runtime against
 //! 10.5–12.4 µs on the caller's on one server, 19.5–20.1 against 15.1–16.6 on a cluster
 //! (`benches/shared_hit.rs`, 16 callers on 2 cores).
 //!

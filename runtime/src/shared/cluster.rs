@@ -21,6 +21,7 @@
 
 use super::SharedTier;
 use super::connection::Connection;
+use super::operation::invoke;
 use super::protocol::{ReadReply, millis, parse_read};
 use super::random_u62;
 use crate::tier::{RemoteRead, TierError, Write};
@@ -110,21 +111,6 @@ impl Default for ClusterScripts {
     }
 }
 
-/// One single-key script call on its own clone of the connection (they run side by side).
-async fn invoke(
-    script: Script,
-    key: String,
-    args: Vec<Vec<u8>>,
-    mut connection: Connection,
-) -> redis::RedisResult<Value> {
-    let mut invocation = script.prepare_invoke();
-    invocation.key(key);
-    for arg in args {
-        invocation.arg(arg);
-    }
-    invocation.invoke_async(&mut connection).await
-}
-
 /// One single-key script call: the script, its key, its arguments.
 type ScriptCall = (Script, String, Vec<Vec<u8>>);
 
@@ -137,7 +123,7 @@ async fn invoke_all(
     try_join_all(
         calls
             .into_iter()
-            .map(|(script, key, args)| invoke(script, key, args, connection.clone())),
+            .map(|(script, key, args)| invoke(script, [key], args, connection.clone())),
     )
     .await
 }

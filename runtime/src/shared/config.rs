@@ -176,7 +176,8 @@ impl RedisConfig {
     /// the shared tier's benchmark on one server, about 20 % less on a cluster. A runtime's
     /// first read starts a task there that connects; until it has, or if the runtime has no IO
     /// or timers enabled (that task then panics, inside the runtime, and tokio reports it),
-    /// reads go through the tier's runtime as they do with this off. Turn it off for runtimes built without IO or timers, or with `panic = "abort"`.
+    /// reads go through the tier's runtime as they do with this off. Turn it off for runtimes
+    /// built without IO or timers, or with `panic = "abort"`.
     ///
     /// ```
     /// use cached_query_runtime::RedisConfig;

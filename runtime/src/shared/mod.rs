@@ -1,14 +1,15 @@
 //! The shared tier (feature `redis`): Redis behind the in-memory store (DESIGN.md §9).
 //!
 //! * Values live in Redis strings (`{ns}:v:{key}`, one `GET` reads one): a header line with the
-//!   tag generations they were computed under, the put fence, a schema fingerprint and the kind
-//!   (value or cached `None`), then the bincode payload (`scripts.rs`). Tag generations live in `{ns}:t:{tag}`, starting from a random value
-//!   so that an evicted and recreated counter cannot match an old snapshot.
-//! * A hit costs one round trip of plain commands (`plain_read.rs`): the value and its TTL, compared
+//!   tag generations they were computed under, the put fence, a schema fingerprint, the kind
+//!   (value or cached `None`) and the expiry, then the bincode payload (`scripts.rs`). Tag
+//!   generations live in `{ns}:t:{tag}`, starting from a random value so that an evicted and
+//!   recreated counter cannot match an old snapshot.
+//! * A hit costs one round trip of plain commands (`plain_read.rs`): the value's `GET`, compared
 //!   with the tags' generations this instance last read (`mirror.rs`, kept current by the
-//!   invalidation broadcast), or read with them when it does not know them; anything else, one more: a
-//!   script reads the tags' generations (creating missing ones) and returns the value only if
-//!   it was computed under exactly those generations. On a Redis Cluster (`cluster.rs`) every
+//!   invalidation broadcast), or read with them when it does not know them; anything else, one
+//!   more: a script reads the tags' generations (creating missing ones) and returns the value only
+//!   if it was computed under exactly those generations. On a Redis Cluster (`cluster.rs`) every
 //!   key is read by its own single-key command, all at once, and compared here.
 //! * Cross-instance single-flight (opt-in, `coalesce.rs`): leases on cold keys.
 //! * Writes go through a bounded queue to a writer task: off the request path, dropped and
@@ -226,17 +227,14 @@ impl SharedTier {
     }
 
     fn value_key(&self, key: u128) -> String {
-        // Sized up front: a read builds one per call.
-        let mut name = String::with_capacity(self.prefix.len() + 35);
-        let _ = write!(
-            name,
-            "{}",
-            ValueKeyName {
-                prefix: &self.prefix,
-                key
-            }
-        );
-        name
+        let name = ValueKeyName {
+            prefix: &self.prefix,
+            key,
+        };
+        // Sized up front: one allocation (a miss's script and every write build one).
+        let mut text = String::with_capacity(self.prefix.len() + 35);
+        let _ = write!(text, "{name}");
+        text
     }
 
     fn lease_key(&self, key: u128) -> String {

@@ -127,14 +127,33 @@ impl SharedTier {
         })
         .await
     }
+
+    /// [`eval_within`](Self::eval_within) for a read script (a miss's): through
+    /// [`read_within`](Self::read_within), on the caller's connection where it has one.
+    pub(super) async fn eval_read_within<T>(
+        &self,
+        budget: Duration,
+        script: &Script,
+        keys: Vec<String>,
+        args: Vec<Vec<u8>>,
+    ) -> Result<T, TierError>
+    where
+        T: redis::FromRedisValue + Send + 'static,
+    {
+        let script = script.clone();
+        self.read_within(budget, move |connection| {
+            invoke(script, keys, args, connection)
+        })
+        .await
+    }
 }
 
-/// Runs `script` with these keys and arguments on `connection` (the operation
-/// [`SharedTier::eval_within`] runs, and the read scripts of a miss through
-/// [`SharedTier::read_within`]).
+/// Runs `script` with these keys and arguments on `connection`: the operation
+/// [`SharedTier::eval_within`] and [`SharedTier::eval_read_within`] run, and each of a
+/// cluster's single-key scripts.
 pub(super) async fn invoke<T: redis::FromRedisValue>(
     script: Script,
-    keys: Vec<String>,
+    keys: impl IntoIterator<Item = String>,
     args: Vec<Vec<u8>>,
     mut connection: Connection,
 ) -> redis::RedisResult<T> {

@@ -1,19 +1,18 @@
-//! A hit without a script: the value read by a plain `GET` (its header says when it expires), compared with
-//! the tags' generations from the mirror (`mirror.rs`), or read with them when the mirror does
-//! not know them (one server: `MGET` in the same pipeline; a cluster: a `GET` per tag, side by
-//! side).
+//! A hit without a script: the value read by a plain `GET` (its header says when it expires),
+//! compared with the tags' generations from the mirror (`mirror.rs`), or read with them when the
+//! mirror does not know them (one server: `MGET` in the same pipeline; a cluster: a `GET` per
+//! tag, side by side).
 //!
 //! The read script costs Redis about 11 µs a call (the Lua calls, creating missing counters,
-//! extending their TTLs), against 0.2–0.4 µs for a plain `GET`: on the hit path, where
-//! neither is needed, it made a Redis hit a fifth of a raw `GET`'s throughput
-//! (`benches/shared_hit.rs`). A value is one string (header and payload, see `scripts.rs`)
-//! because a `GET` is the cheapest read Redis has: an `HMGET` of a hash's fields measured 0.72
-//! of a `GET`'s throughput on its own, 0.69 with a `PTTL` (and a `GET` with a `PTTL`, 0.87–0.9: so
-//! the header carries the expiry instead). A hit needs neither: its tags exist (the value was written under
-//! them) and outlive it (their TTL was extended when its generations were read). Anything else
-//! (a counter missing, a value missing, stale or not ours) is not answered here: the read
-//! script runs, as before, and decides, creates and extends. So a miss costs a second round
-//! trip; a hit costs one, and plain commands.
+//! extending their TTLs), against 0.2–0.4 µs for a plain `GET`: on the hit path, where neither is
+//! needed, it made a Redis hit a fifth of a raw `GET`'s throughput (`benches/shared_hit.rs`). A
+//! value is one string (header and payload, see `scripts.rs`) because a `GET` is the cheapest read
+//! Redis has: an `HMGET` of a hash's fields measured 0.72 of a `GET`'s throughput on its own, 0.69
+//! with a `PTTL` (and a `GET` with a `PTTL`, 0.87–0.9: so the header carries the expiry instead). A
+//! hit needs neither: its tags exist (the value was written under them) and outlive it (their TTL
+//! was extended when its generations were read). Anything else (a counter missing, a value missing,
+//! stale or not ours) is not answered here: the read script runs, as before, and decides, creates
+//! and extends. So a miss costs a second round trip; a hit costs one, and plain commands.
 //!
 //! Not atomic, and it need not be (as on a cluster, `cluster.rs`): the caller snapshotted its
 //! in-memory stamps before reading, so an invalidation acknowledged after that makes the copy
@@ -160,7 +159,7 @@ impl SharedTier {
         Some(generations.join(&b','))
     }
 
-    /// [`judge_plain`] of the value against the tags' current generations: the mirror's
+    /// [`Found::judge`] of the value against the tags' current generations: the mirror's
     /// (`known`), else the ones the read found (`generations`, learned). A value stored under
     /// other generations than the mirror's may mean the mirror is behind (a message lost
     /// without the subscription dropping): its tags are forgotten, and read from Redis next

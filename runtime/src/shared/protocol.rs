@@ -100,7 +100,7 @@ pub(super) fn parse_read(value: Value) -> Option<ReadReply> {
 }
 
 /// A `PTTL` reply as the TTL left: `None` for a key without one, or gone.
-pub(super) fn ttl_left(reply: &Value) -> Option<Duration> {
+fn ttl_left(reply: &Value) -> Option<Duration> {
     match reply {
         Value::Int(ms) if *ms > 0 => Some(Duration::from_millis(*ms as u64)),
         _ => None,

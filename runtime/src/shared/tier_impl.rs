@@ -1,7 +1,6 @@
 //! `SharedTier` as the engine sees it: the [`Tier`] seam, and the reads and deletes behind it.
 
 use super::SharedTier;
-use super::operation::invoke;
 use super::protocol::{ReadReply, millis, parse_read};
 use super::random_u62;
 use crate::tier::{
@@ -59,11 +58,8 @@ impl SharedTier {
         ];
         args.extend(tags.iter().map(|_| random_u62().to_string().into_bytes()));
         let left = budget.saturating_sub(started.elapsed());
-        let script = self.read_script.clone();
         let value: Value = self
-            .read_within(left, move |connection| {
-                invoke(script, keys, args, connection)
-            })
+            .eval_read_within(left, &self.read_script, keys, args)
             .await?;
         let reply = parse_read(value)
             .ok_or_else(|| TierError::Failed("unexpected reply to the read script".into()))?;
@@ -114,11 +110,8 @@ impl SharedTier {
             );
         }
         let left = budget.saturating_sub(started.elapsed());
-        let script = self.read_many_script.clone();
         let value: Value = self
-            .read_within(left, move |connection| {
-                invoke(script, keys, args, connection)
-            })
+            .eval_read_within(left, &self.read_many_script, keys, args)
             .await?;
         let unexpected = || TierError::Failed("unexpected reply to the read script".into());
         let Value::Array(replies) = value else {
