@@ -1,17 +1,21 @@
 //! Single-flight: concurrent misses of one key run the function once.
 //!
-//! The first miss of a key registers a [`Flight`] and leads; later misses of the same key wait on
-//! the flight's watch channel. The leader removes the flight from the map *before* publishing, so
-//! a waiter that retries never finds the finished flight again. A leader that panics or is
-//! cancelled drops its sender without publishing: waiters see the channel close and retry, and
+//! The first miss of a key registers a [`Flight`] and leads; later misses of the same key wait
+//! for what the flight publishes. The leader removes the flight from the map *before*
+//! publishing, so a waiter that retries never finds the finished flight again. A leader that
+//! panics or is cancelled publishes [`Published::Nothing`] as it is dropped: waiters retry, and
 //! one of them leads.
+//!
+//! A flight is one allocation: its outcome behind a mutex and one `Notify` (a `watch` channel
+//! took two allocations, one of them 220 bytes, and woke its waiters through eight `Notify`s,
+//! each behind its own lock, for every miss, waiters or not).
 
 use crate::store::{Entry, PrehashedKey};
 use std::any::Any;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use tokio::sync::watch;
+use tokio::sync::Notify;
 
 /// What a finished computation hands to its waiters.
 #[derive(Clone)]
@@ -30,7 +34,10 @@ pub(crate) enum Published {
 }
 
 pub(crate) struct Flight {
-    published: watch::Receiver<Published>,
+    /// `Pending` until the leader publishes (or is dropped: `Nothing`).
+    published: Mutex<Published>,
+    /// Wakes the waiters when `published` leaves `Pending`.
+    changed: Notify,
     /// Set by `forget` while the computation runs: its result must not be stored.
     doomed: AtomicBool,
 }
@@ -76,17 +83,13 @@ impl Flights {
         if let Some(flight) = shard.get(&key) {
             return Joined::Wait(Arc::clone(flight));
         }
-        let (sender, published) = watch::channel(Published::Pending);
-        let flight = Arc::new(Flight {
-            published,
-            doomed: AtomicBool::new(false),
-        });
+        let flight = Flight::new();
         shard.insert(key, Arc::clone(&flight));
         Joined::Lead(Leader {
             flights: self,
             key,
             flight,
-            sender: Some(sender),
+            published: false,
             role: Role::Leads,
         })
     }
@@ -95,11 +98,7 @@ impl Flights {
     /// publishes to no one, but [`doom`](Self::doom) reaches it like a leader, so that a `put`
     /// or a `forget` of the key while it runs keeps its older result out of the store.
     pub(crate) fn watch(&'static self, key: u128) -> Leader {
-        let (_, published) = watch::channel(Published::Pending);
-        let flight = Arc::new(Flight {
-            published,
-            doomed: AtomicBool::new(false),
-        });
+        let flight = Flight::new();
         self.watched(key)
             .entry(key)
             .or_default()
@@ -108,7 +107,7 @@ impl Flights {
             flights: self,
             key,
             flight,
-            sender: None,
+            published: false,
             role: Role::Watched,
         }
     }
@@ -166,7 +165,8 @@ pub(crate) struct Leader {
     flights: &'static Flights,
     key: u128,
     flight: Arc<Flight>,
-    sender: Option<watch::Sender<Published>>,
+    /// Whether [`publish`](Leader::publish) ran.
+    published: bool,
     role: Role,
 }
 
@@ -196,17 +196,19 @@ impl Leader {
     pub(crate) fn publish(mut self, published: Published) {
         if self.role == Role::Leads {
             self.flights.remove(self.key, &self.flight);
+            self.flight.settle(published);
         }
-        if let Some(sender) = self.sender.take() {
-            sender.send_replace(published);
-        }
+        self.published = true;
     }
 }
 
 impl Drop for Leader {
     fn drop(&mut self) {
         match self.role {
-            Role::Leads if self.sender.is_some() => self.flights.remove(self.key, &self.flight),
+            Role::Leads if !self.published => {
+                self.flights.remove(self.key, &self.flight);
+                self.flight.settle(Published::Nothing);
+            }
             Role::Leads => {}
             Role::Watched => self.flights.unwatch(self.key, &self.flight),
         }
@@ -214,23 +216,40 @@ impl Drop for Leader {
 }
 
 impl Flight {
+    fn new() -> Arc<Flight> {
+        Arc::new(Flight {
+            published: Mutex::new(Published::Pending),
+            changed: Notify::new(),
+            doomed: AtomicBool::new(false),
+        })
+    }
+
+    fn published(&self) -> std::sync::MutexGuard<'_, Published> {
+        self.published
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Publishes the outcome and wakes every waiter.
+    fn settle(&self, published: Published) {
+        *self.published() = published;
+        self.changed.notify_waiters();
+    }
+
     /// Waits for the leader to publish; `Published::Nothing` if it went away without doing so.
     pub(crate) async fn outcome(&self) -> Published {
-        let mut published = self.published.clone();
         loop {
+            // Registered before the outcome is looked at: a `settle` in between still wakes it.
+            let changed = self.changed.notified();
+            let mut changed = std::pin::pin!(changed);
+            changed.as_mut().enable();
             {
-                let current = published.borrow_and_update();
+                let current = self.published();
                 if !matches!(*current, Published::Pending) {
                     return current.clone();
                 }
             }
-            if published.changed().await.is_err() {
-                let last = published.borrow().clone();
-                return match last {
-                    Published::Pending => Published::Nothing,
-                    other => other,
-                };
-            }
+            changed.await;
         }
     }
 }
