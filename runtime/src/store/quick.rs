@@ -57,10 +57,27 @@ pub(super) struct CountEvictions;
 impl Lifecycle<u64, Arc<Entry>> for CountEvictions {
     /// What left the cache during one insertion: counted by [`QuickStore::insert`], dropped
     /// (and counted out) after the shard lock is released.
-    type RequestState = Vec<(u64, Arc<Entry>)>;
+    type RequestState = Removed;
 
-    fn on_evict(&self, removed: &mut Self::RequestState, key: u64, entry: Arc<Entry>) {
-        removed.push((key, entry));
+    fn on_evict(&self, removed: &mut Removed, key: u64, entry: Arc<Entry>) {
+        match removed.first {
+            None => removed.first = Some((key, entry)),
+            Some(_) => removed.more.push((key, entry)),
+        }
+    }
+}
+
+/// The entries one insertion removed: most remove none or one (an eviction at capacity, a
+/// replaced entry, the entry itself refused for its size), kept without allocating.
+#[derive(Default)]
+pub(super) struct Removed {
+    first: Option<(u64, Arc<Entry>)>,
+    more: Vec<(u64, Arc<Entry>)>,
+}
+
+impl Removed {
+    fn iter(&self) -> impl Iterator<Item = &(u64, Arc<Entry>)> {
+        self.first.iter().chain(&self.more)
     }
 }
 
@@ -117,10 +134,10 @@ impl QuickStore {
     }
 
     pub(super) fn insert(&self, key: u64, entry: Arc<Entry>) {
-        let mut removed = Vec::new();
+        let mut removed = Removed::default();
         self.write(key)
             .insert_with_lifecycle(key, Arc::clone(&entry), &mut removed);
-        for (removed_key, removed_entry) in &removed {
+        for (removed_key, removed_entry) in removed.iter() {
             // quick_cache reports the entry an insertion replaces as evicted too: that one is
             // not an eviction. One refused for its size (the inserted entry itself) is.
             if *removed_key != key || Arc::ptr_eq(removed_entry, &entry) {
