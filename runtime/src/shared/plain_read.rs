@@ -33,12 +33,7 @@ use std::time::Duration;
 impl SharedTier {
     /// The command that reads a value.
     fn value_get(&self, key: u128) -> redis::Cmd {
-        let mut get = redis::cmd("GET");
-        get.arg(ValueKeyName {
-            prefix: &self.prefix,
-            key,
-        });
-        get
+        value_get(&self.prefix, key)
     }
 
     /// The value of `key` if it is a hit under the tags' current generations; `None` when the
@@ -69,17 +64,18 @@ impl SharedTier {
         tags: &[Arc<str>],
         read_generations: bool,
     ) -> Result<(Value, Vec<Value>), TierError> {
-        let get = self.value_get(key);
         if !read_generations || tags.is_empty() {
-            // Shared, not copied, with the retry `read_within` keeps ready.
-            let get = Arc::new(get);
+            // The command is built where it is sent: the closure (cloned for the retry
+            // `read_within` keeps ready) holds only the prefix's `Arc` and the key.
+            let prefix = Arc::clone(&self.prefix);
             let value = self
                 .read_within(budget, move |mut connection| async move {
-                    get_or_nothing(&get, &mut connection).await
+                    get_or_nothing(&value_get(&prefix, key), &mut connection).await
                 })
                 .await?;
             return Ok((value, Vec::new()));
         }
+        let get = self.value_get(key);
         let mut pipe = redis::pipe();
         // Error replies are replies: a key of another type is judged by the script.
         pipe.ignore_errors().add_command(get);
@@ -184,6 +180,14 @@ impl SharedTier {
         };
         found.judge(current, unix_millis())
     }
+}
+
+/// The command that reads the value of `key` under `prefix`, sized up front (`GET`, the
+/// prefix, `:v:`, 32 hex digits): its two buffers are allocated once.
+fn value_get(prefix: &str, key: u128) -> redis::Cmd {
+    let mut get = redis::Cmd::with_capacity(2, 3 + prefix.len() + 3 + 32);
+    get.arg("GET").arg(ValueKeyName { prefix, key });
+    get
 }
 
 /// A `GET`'s reply; an error reply (a key of another type) reads as nothing, for the read
