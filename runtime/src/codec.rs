@@ -75,8 +75,16 @@ pub(crate) fn encode_bytes(bytes: &[u8]) -> Vec<u8> {
 }
 
 /// [`decode_limited`] of a `Vec<u8>`, read at once: a length as bincode writes it (the
-/// shortest form), then exactly that many bytes. `None` for anything else.
-pub(crate) fn decode_bytes(bytes: &[u8], limit: usize) -> Option<Vec<u8>> {
+/// shortest form), then exactly that many bytes. `None` for anything else. The bytes are
+/// taken from `encoded` itself, its length prefix removed in place: nothing is allocated.
+pub(crate) fn decode_bytes(mut encoded: Vec<u8>, limit: usize) -> Option<Vec<u8>> {
+    let prefix = encoded.len() - bytes_body(&encoded, limit)?.len();
+    encoded.drain(..prefix);
+    Some(encoded)
+}
+
+/// The bytes a `Vec<u8>`'s encoding holds, after its length: see [`decode_bytes`].
+fn bytes_body(bytes: &[u8], limit: usize) -> Option<&[u8]> {
     if bytes.len() > limit.min(CEILING) {
         return None;
     }
@@ -97,7 +105,7 @@ pub(crate) fn decode_bytes(bytes: &[u8], limit: usize) -> Option<Vec<u8>> {
         }
         _ => return None,
     };
-    (u64::try_from(body.len()).ok()? == len).then(|| body.to_vec())
+    (u64::try_from(body.len()).ok()? == len).then_some(body)
 }
 
 #[cfg(test)]
@@ -117,7 +125,7 @@ mod tests {
             let encoded = encode_bytes(&bytes);
             assert_eq!(encoded, by_serde(&bytes), "{len} bytes");
             assert_eq!(
-                decode_bytes(&encoded, usize::MAX),
+                decode_bytes(encoded.clone(), usize::MAX),
                 Some(bytes),
                 "{len} bytes"
             );
@@ -142,8 +150,12 @@ mod tests {
         ];
         for input in inputs {
             let expected: Option<Vec<u8>> = decode_limited(input, usize::MAX);
-            assert_eq!(decode_bytes(input, usize::MAX), expected, "{input:?}");
+            assert_eq!(
+                decode_bytes(input.to_vec(), usize::MAX),
+                expected,
+                "{input:?}"
+            );
         }
-        assert_eq!(decode_bytes(&[2, 1, 2], 2), None, "over the limit");
+        assert_eq!(decode_bytes(vec![2, 1, 2], 2), None, "over the limit");
     }
 }

@@ -12,13 +12,31 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
-/// One tag's generation counter.
-#[derive(Debug, Default)]
+/// One tag's generation counter, and its name (shared with the registry's map and with the
+/// names a shared entry's tags travel under, so that naming them costs no allocation).
+#[derive(Debug)]
 pub(crate) struct TagCell {
     generation: AtomicU64,
+    name: Arc<str>,
+}
+
+/// A cell outside the registry, so that no invalidation reaches it: it never moves (its name,
+/// empty, is never looked up).
+impl Default for TagCell {
+    fn default() -> Self {
+        TagCell {
+            generation: AtomicU64::new(0),
+            name: Arc::from(""),
+        }
+    }
 }
 
 impl TagCell {
+    /// The tag's name.
+    pub(crate) fn name(&self) -> &Arc<str> {
+        &self.name
+    }
+
     #[inline]
     pub(crate) fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
@@ -78,7 +96,7 @@ const MIN_PRUNE_AT: usize = 64;
 
 #[derive(Default)]
 struct Shard {
-    cells: HashMap<Box<str>, Weak<TagCell>>,
+    cells: HashMap<Arc<str>, Weak<TagCell>>,
     /// Dead cells are swept when the map reaches this size, which then doubles the live size:
     /// amortised O(1) per new tag, and memory bounded by twice the live tags.
     prune_at: usize,
@@ -128,12 +146,16 @@ impl TagRegistry {
         if let Some(cell) = shard.cells.get(tag).and_then(Weak::upgrade) {
             return cell;
         }
-        let cell = Arc::new(TagCell::default());
+        let name: Arc<str> = tag.into();
+        let cell = Arc::new(TagCell {
+            generation: AtomicU64::new(0),
+            name: Arc::clone(&name),
+        });
         if shard.cells.len() >= shard.prune_at {
             shard.cells.retain(|_, cell| cell.strong_count() > 0);
             shard.prune_at = (shard.cells.len() * 2).max(MIN_PRUNE_AT);
         }
-        shard.cells.insert(tag.into(), Arc::downgrade(&cell));
+        shard.cells.insert(name, Arc::downgrade(&cell));
         cell
     }
 

@@ -328,7 +328,7 @@ pub(crate) fn decode(
     limits: Limits,
     shared: SharedCodec,
     schema: &[u8],
-    payload: Option<&[u8]>,
+    payload: Option<Vec<u8>>,
 ) -> Option<Pending> {
     if schema != schema_digits(shared).as_slice() {
         return None;

@@ -34,7 +34,8 @@ pub(crate) struct SharedCodec {
     /// this type's older shape under another name) must never be decoded as this one.
     pub(crate) schema: fn() -> &'static str,
     pub(crate) encode: fn(&(dyn Any + Send + Sync)) -> Option<Vec<u8>>,
-    pub(crate) decode: fn(&[u8], usize) -> Option<Pending>,
+    /// Takes the bytes: a byte string is decoded in the buffer it arrived in.
+    pub(crate) decode: fn(Vec<u8>, usize) -> Option<Pending>,
 }
 
 impl SharedCodec {
@@ -55,7 +56,7 @@ impl SharedCodec {
                 if TypeId::of::<V>() == TypeId::of::<Vec<u8>>() {
                     return codec::decode_bytes(bytes, limit).map(Pending::new);
                 }
-                let value: V = codec::decode_limited(bytes, limit)?;
+                let value: V = codec::decode_limited(&bytes, limit)?;
                 Some(Pending::new(value))
             },
         })

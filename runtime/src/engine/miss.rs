@@ -14,6 +14,7 @@ use crate::tags::TagCell;
 use crate::tier;
 use crate::value::{Codec, SharedCodec, Stored};
 use crate::weigh::Weigher;
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::fmt::{self, Write as _};
 use std::future::Future;
@@ -93,8 +94,9 @@ pub struct Miss<R> {
     pub(super) kind: MissKind,
     pub(super) runtime: &'static Runtime,
     pub(super) tags: Vec<Arc<TagCell>>,
-    /// The tags' names, for the shared tier (which keys generations by name); empty when the
-    /// function's values are not shared.
+    /// The tags' names as the shared tier knows them (it keys generations by name): the
+    /// function's own, the epoch, then the entry's ([`tier::tag_names`]); empty when the entry
+    /// has no tags of its own or its function's values are not shared.
     pub(super) tag_names: Vec<Arc<str>>,
     pub(super) codec: Codec<R>,
     pub(super) sharer: Option<Sharer<R>>,
@@ -180,10 +182,14 @@ impl<R> Miss<R> {
     /// Tags the entry with a fixed tag.
     pub fn tag(&mut self, tag: &str) {
         if self.wants_tags() {
-            self.tags.push(self.runtime.tags.intern(tag));
+            let cell = self.runtime.tags.intern(tag);
             if self.shared().is_some() {
-                self.tag_names.push(tag.into());
+                if self.tag_names.is_empty() {
+                    self.tag_names = tier::tag_names(&self.function.tag, &[]);
+                }
+                self.tag_names.push(Arc::clone(cell.name()));
             }
+            self.tags.push(cell);
         }
     }
 
@@ -292,9 +298,14 @@ impl<R> Miss<R> {
         Some((self.runtime.tier.as_deref()?, self.codec.shared?))
     }
 
-    /// The tags as the shared tier knows them (see [`tier::tag_names`]).
-    pub(super) fn remote_tag_names(&self) -> Vec<Arc<str>> {
-        tier::tag_names(&self.function.tag, &self.tag_names)
+    /// The tags as the shared tier knows them (see [`tier::tag_names`]): built as the tags are
+    /// added, so that a read borrows them.
+    pub(super) fn remote_tag_names(&self) -> Cow<'_, [Arc<str>]> {
+        if self.tag_names.is_empty() {
+            Cow::Owned(tier::tag_names(&self.function.tag, &[]))
+        } else {
+            Cow::Borrowed(&self.tag_names)
+        }
     }
 
     /// The value this revalidation replaces.

@@ -96,7 +96,7 @@ impl<R> Miss<R> {
                 Some(SharedPut {
                     tier,
                     codec,
-                    tags,
+                    tags: tags.into_owned(),
                     generations,
                     ttl: self.local_ttl(Stored::Value),
                 })

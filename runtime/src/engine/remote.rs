@@ -142,13 +142,13 @@ impl<R> Miss<R> {
                 generations,
             }) => {
                 let limits = tier.limits();
-                match tier::decode(limits, shared, &schema, payload.as_deref()) {
+                let size = payload.as_ref().map_or(0, Vec::len);
+                match tier::decode(limits, shared, &schema, payload) {
                     Some(value) => {
                         let ttl = self
                             .local_ttl(Stored::value_or_nothing(value.value()))
                             .min(limits.l1_ttl_cap)
                             .min(ttl_left.unwrap_or(Duration::MAX));
-                        let size = payload.as_ref().map_or(0, Vec::len);
                         let entry = self.insert(value, size, snapshot.stamps.clone(), ttl, 0);
                         if let Some(result) = self.codec.load(&entry) {
                             bump(&self.counters.remote_hits);
@@ -197,7 +197,7 @@ impl<R> Miss<R> {
         };
         tier.write(Write {
             key: self.hash,
-            tags: self.remote_tag_names(),
+            tags: self.remote_tag_names().into_owned(),
             generations: ticket.generations,
             schema: tier::schema_fingerprint(shared),
             ttl: self.local_ttl(Stored::value_or_nothing(payload.as_ref())),

@@ -268,7 +268,7 @@ async fn a_miss_in_the_tier_runs_the_body_and_writes_behind_under_its_tags() {
         fake.limits(),
         u32_codec(),
         &write.schema,
-        write.payload.as_deref(),
+        write.payload.clone(),
     );
     let value = decoded
         .as_ref()

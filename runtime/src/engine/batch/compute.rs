@@ -140,7 +140,7 @@ impl<R, K, V, C> BatchMiss<R, K, V, C> {
             return;
         };
         let (entry_ttl, want_value) = (first.entry_ttl(), first.wants_remote_value());
-        let names: Vec<Vec<Arc<str>>> = work
+        let names: Vec<_> = work
             .iter()
             .map(|(_, slot)| slot.miss.remote_tag_names())
             .collect();
