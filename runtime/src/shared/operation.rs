@@ -8,7 +8,7 @@ use crate::tier::TierError;
 use redis::Script;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 impl SharedTier {
     /// Runs one operation on the tier's runtime, under `budget` and the breaker.
@@ -79,9 +79,14 @@ impl SharedTier {
         let Some(connection) = caller else {
             return self.run_within(budget, op).await;
         };
-        let started = Instant::now();
+        // One clock read for the timeout and for what is left after it.
+        let started = tokio::time::Instant::now();
         let operation = op.clone()(connection);
-        let (result, answered) = outcome(tokio::time::timeout(budget, operation).await);
+        let timed = match started.checked_add(budget) {
+            Some(deadline) => tokio::time::timeout_at(deadline, operation).await,
+            None => Ok(operation.await), // a budget past the clock's range: none
+        };
+        let (result, answered) = outcome(timed);
         self.breaker.record(answered);
         self.counters.record(&result, answered);
         self.counters.caller_reads.fetch_add(1, Relaxed);
