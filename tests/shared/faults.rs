@@ -68,7 +68,12 @@ async fn read(world: &World, cache: &Cache, id: u32, checked: bool) {
     );
     if checked && version < floor {
         world.stale.fetch_add(1, SeqCst);
-        eprintln!("stale: row {id} read {version}, {floor} was confirmed");
+        let stats = shared(cache);
+        eprintln!(
+            "stale: row {id} read {version}, {floor} was confirmed (subscribed {}, {} \
+             invalidations pending)",
+            stats.subscribed, stats.invalidations_pending
+        );
     }
 }
 
@@ -177,6 +182,8 @@ async fn check_after(
             read(world, cache, id, true).await;
         }
     }
+    // Which phase a stale read fell in, when one does.
+    eprintln!("check: every row read once on every instance");
     workload(world, &everyone, 300, true, 7).await;
 }
 
