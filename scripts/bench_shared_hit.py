@@ -17,13 +17,15 @@ ROUNDS = ["round1", "round2", "round3"]
 def round_medians(bench):
     """Criterion's median of `bench` in each round scripts/bench.sh ran (`new` alone when run by
     hand without baselines)."""
-    found = []
-    for r in ROUNDS + ([] if os.path.isdir(os.path.join(target, "criterion", "shared_hit", bench, "round1")) else ["new"]):
-        est = os.path.join(target, "criterion", "shared_hit", bench, r, "estimates.json")
-        if os.path.exists(est):
-            with open(est) as f:
-                found.append(json.load(f)["median"]["point_estimate"])
-    return found
+    def median(baseline):
+        est = os.path.join(target, "criterion", "shared_hit", bench, baseline, "estimates.json")
+        if not os.path.exists(est):
+            return None
+        with open(est) as f:
+            return json.load(f)["median"]["point_estimate"]
+
+    found = [m for m in map(median, ROUNDS) if m is not None]
+    return found or [m for m in [median("new")] if m is not None]
 
 
 def median_ns(bench):

@@ -13,6 +13,7 @@ mod codec;
 mod engine;
 mod flight;
 mod function;
+mod hex;
 mod key;
 mod key_bytes;
 mod key_hash;

@@ -314,12 +314,9 @@ pub(crate) fn schema_fingerprint(shared: SharedCodec) -> Vec<u8> {
 /// [`schema_fingerprint`] on the stack (a read compares it on every Redis hit): the schema's
 /// xxh3-64 in 16 lowercase hex digits.
 fn schema_digits(shared: SharedCodec) -> [u8; 16] {
-    use std::io::Write as _;
-    let hash = xxhash_rust::xxh3::xxh3_64((shared.schema)().as_bytes());
-    let mut digits = [0u8; 16];
-    // Sixteen hex digits fill the sixteen bytes exactly: the write cannot fall short.
-    let _ = write!(&mut digits[..], "{hash:016x}");
-    digits
+    crate::hex::digits(u128::from(xxhash_rust::xxh3::xxh3_64(
+        (shared.schema)().as_bytes(),
+    )))
 }
 
 /// A value read from the shared store, if it is of this function's type and decodes within the

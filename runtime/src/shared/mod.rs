@@ -136,16 +136,9 @@ pub(super) struct ValueKeyName<'a> {
 }
 
 impl ValueKeyName<'_> {
-    /// The key in 32 lowercase hex digits, written by hand: every Redis hit names its value,
-    /// and the formatting machinery (`{:032x}`) cost it more than the hit's own parsing.
+    /// The key in 32 lowercase hex digits: every Redis hit names its value.
     fn digits(&self) -> [u8; 32] {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut digits = [0u8; 32];
-        for (i, digit) in digits.iter_mut().enumerate() {
-            let nibble = (self.key >> (124 - 4 * i)) & 0xf;
-            *digit = HEX[nibble as usize];
-        }
-        digits
+        crate::hex::digits(self.key)
     }
 }
 

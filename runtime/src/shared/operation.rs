@@ -134,7 +134,9 @@ impl SharedTier {
     }
 
     /// [`eval_within`](Self::eval_within) for a read script (a miss's): through
-    /// [`read_within`](Self::read_within), on the caller's connection where it has one.
+    /// [`read_within`](Self::read_within), on the caller's connection where it has one. (The
+    /// closure is spelled in both: a function returning it would need `impl Trait` in an `Fn`
+    /// bound's return type, not stable, or a boxed future per script call.)
     pub(super) async fn eval_read_within<T>(
         &self,
         budget: Duration,

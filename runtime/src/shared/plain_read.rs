@@ -31,11 +31,6 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 impl SharedTier {
-    /// The command that reads a value.
-    fn value_get(&self, key: u128) -> redis::Cmd {
-        value_get(&self.prefix, key)
-    }
-
     /// The value of `key` if it is a hit under the tags' current generations; `None` when the
     /// read script must decide. When the mirror knows every tag, the value alone.
     pub(super) async fn plain_hit(
@@ -75,7 +70,7 @@ impl SharedTier {
                 .await?;
             return Ok((value, Vec::new()));
         }
-        let get = self.value_get(key);
+        let get = value_get(&self.prefix, key);
         let mut pipe = redis::pipe();
         // Error replies are replies: a key of another type is judged by the script.
         pipe.ignore_errors().add_command(get);
@@ -106,7 +101,7 @@ impl SharedTier {
         tags: &[Arc<str>],
         read_generations: bool,
     ) -> Result<(Value, Vec<Value>), TierError> {
-        let get = Arc::new(self.value_get(key));
+        let get = Arc::new(value_get(&self.prefix, key));
         let tag_keys: Vec<String> = if read_generations {
             tags.iter().map(|tag| self.tag_key(tag)).collect()
         } else {

@@ -28,9 +28,10 @@ impl SharedTier {
         self.replayed_within(budget).await?;
         if want_value {
             // Nothing replayed, nothing spent: no second clock read on the hit path.
-            let left = match replaying {
-                true => budget.saturating_sub(started.elapsed()),
-                false => budget,
+            let left = if replaying {
+                budget.saturating_sub(started.elapsed())
+            } else {
+                budget
             };
             if let Some(hit) = self.plain_hit(left, key, tags).await? {
                 return Ok(hit.remote);
