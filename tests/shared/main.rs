@@ -14,6 +14,7 @@ mod caller_reads;
 mod coalesce;
 mod faults;
 mod foreign;
+mod late_subscription;
 mod mirror;
 mod outage;
 mod put;

@@ -259,6 +259,20 @@ impl RedisServer {
         self.wait_cluster_ok();
     }
 
+    /// Starts a killed node again on its port, empty, and freezes it at once: connections to it
+    /// are accepted (by the kernel), nothing on them is answered until [`Self::thaw_node`].
+    pub fn restart_node_frozen(&mut self, i: usize) {
+        self.kill_node(i);
+        self.respawn_node(i);
+        self.signal_node(i, "-STOP");
+    }
+
+    /// Lets a frozen node answer again, and waits for the cluster to be whole.
+    pub fn thaw_node(&self, i: usize) {
+        self.signal_node(i, "-CONT");
+        self.wait_cluster_ok();
+    }
+
     /// Starts every node again on the same ports, empty.
     pub fn restart(&mut self) {
         self.kill();
@@ -278,14 +292,23 @@ impl RedisServer {
     }
 
     fn signal(&self, signal: &str) {
-        for node in &self.nodes {
-            let pid = node.child.as_ref().expect("running").id().to_string();
-            let status = Command::new("kill")
-                .args([signal, &pid])
-                .status()
-                .expect("kill");
-            assert!(status.success());
+        for i in 0..self.nodes.len() {
+            self.signal_node(i, signal);
         }
+    }
+
+    fn signal_node(&self, i: usize, signal: &str) {
+        let pid = self.nodes[i]
+            .child
+            .as_ref()
+            .expect("running")
+            .id()
+            .to_string();
+        let status = Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .expect("kill");
+        assert!(status.success());
     }
 
     /// A plain client connection, for poking at the stored data (a cluster connection, which

@@ -61,45 +61,70 @@ impl SharedTier {
         }
     }
 
-    /// On a cluster: redis-rs' cluster connection resubscribes by itself after a node's
-    /// connection drops; this loop subscribes until a confirmation arrives, and again after any
-    /// disconnection (it cannot tell which node's it was).
+    /// On a cluster: redis-rs' cluster connection resubscribes by itself after a node's connection
+    /// drops; [`Self::listen_on_cluster`] subscribes until a confirmation arrives, and again after
+    /// any disconnection (it cannot tell which node's it was).
+    ///
+    /// Each connection has a push channel of its own, dropped with it. A connection given up (its
+    /// subscription timed out) still delivers pushes for a while (its disconnection was seen
+    /// arriving after it was dropped), so its `SSUBSCRIBE` may yet be confirmed. Had that
+    /// confirmation reached the next connection's loop, this instance would count itself subscribed
+    /// with no subscription anywhere, and every other instance's invalidation would return `Ok`
+    /// without reaching it (the likely cause of stale reads seen after a cluster restart under
+    /// load).
     async fn listen_to_cluster(self: Arc<Self>, nodes: Vec<String>, tags: Arc<TagRegistry>) {
-        let (sender, mut pushes) = tokio::sync::mpsc::unbounded_channel();
-        let client = redis::cluster::ClusterClientBuilder::new(nodes.iter().map(String::as_str))
-            .use_protocol(redis::ProtocolVersion::RESP3)
-            .push_sender(sender)
-            .connection_timeout(self.config.connect_timeout)
-            .response_timeout(self.config.operation_timeout)
-            .build();
-        let Ok(client) = client else {
-            return;
-        };
         let mut channels = vec![self.channel("inv"), self.channel("ack")];
         if self.coalesces() {
             channels.push(self.channel("done"));
         }
-        let mut connection = None;
         let mut backoff = FIRST_BACKOFF;
         loop {
-            if connection.is_none() {
-                let connected = tokio::time::timeout(
-                    self.config.connect_timeout,
-                    client.get_async_connection(),
+            let (sender, pushes) = tokio::sync::mpsc::unbounded_channel();
+            let client =
+                redis::cluster::ClusterClientBuilder::new(nodes.iter().map(String::as_str))
+                    .use_protocol(redis::ProtocolVersion::RESP3)
+                    .push_sender(sender)
+                    .connection_timeout(self.config.connect_timeout)
+                    .response_timeout(self.config.operation_timeout)
+                    .build();
+            let Ok(client) = client else {
+                return;
+            };
+            let connected =
+                tokio::time::timeout(self.config.connect_timeout, client.get_async_connection())
+                    .await;
+            if let Ok(Ok(connection)) = connected {
+                backoff = FIRST_BACKOFF;
+                self.listen_on_cluster(connection, pushes, &channels, &tags)
+                    .await;
+            }
+            // Whatever that connection confirmed goes with it.
+            self.unsubscribed();
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(LAST_BACKOFF);
+        }
+    }
+
+    /// Subscribes on `connection` and applies its pushes, until a subscription attempt fails:
+    /// a connection that lost every node may never find the cluster again (its slot map is
+    /// gone), so the caller starts afresh from the seeds.
+    async fn listen_on_cluster(
+        &self,
+        mut connection: redis::cluster_async::ClusterConnection,
+        mut pushes: tokio::sync::mpsc::UnboundedReceiver<PushInfo>,
+        channels: &[String],
+        tags: &TagRegistry,
+    ) {
+        let mut backoff = FIRST_BACKOFF;
+        loop {
+            if !self.subscribed.load(Relaxed) {
+                let subscribed = tokio::time::timeout(
+                    self.config.operation_timeout,
+                    connection.ssubscribe(channels),
                 )
                 .await;
-                connection = connected.ok().and_then(Result::ok);
-            }
-            if let Some(open) = connection.as_mut()
-                && !self.subscribed.load(Relaxed)
-            {
-                let subscribed =
-                    tokio::time::timeout(self.config.operation_timeout, open.ssubscribe(&channels))
-                        .await;
                 if !matches!(subscribed, Ok(Ok(()))) {
-                    // A connection that lost every node may never find the cluster again (its
-                    // slot map is gone): start afresh from the seeds.
-                    connection = None;
+                    return;
                 }
             }
             let wait = if self.subscribed.load(Relaxed) {
@@ -110,10 +135,10 @@ impl SharedTier {
             match tokio::time::timeout(wait, pushes.recv()).await {
                 Ok(Some(push)) => {
                     backoff = FIRST_BACKOFF;
-                    self.receive_push(&tags, push).await;
+                    self.receive_push(tags, push).await;
                     // Take what else has arrived before subscribing again.
                     while let Ok(push) = pushes.try_recv() {
-                        self.receive_push(&tags, push).await;
+                        self.receive_push(tags, push).await;
                     }
                 }
                 Ok(None) => return,
