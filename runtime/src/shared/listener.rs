@@ -93,10 +93,12 @@ impl SharedTier {
             let connected =
                 tokio::time::timeout(self.config.connect_timeout, client.get_async_connection())
                     .await;
-            if let Ok(Ok(connection)) = connected {
+            if let Ok(Ok(connection)) = connected
+                && self
+                    .listen_on_cluster(connection, pushes, &channels, &tags)
+                    .await
+            {
                 backoff = FIRST_BACKOFF;
-                self.listen_on_cluster(connection, pushes, &channels, &tags)
-                    .await;
             }
             // Whatever that connection confirmed goes with it.
             self.unsubscribed();
@@ -107,15 +109,18 @@ impl SharedTier {
 
     /// Subscribes on `connection` and applies its pushes, until a subscription attempt fails:
     /// a connection that lost every node may never find the cluster again (its slot map is
-    /// gone), so the caller starts afresh from the seeds.
+    /// gone), so the caller starts afresh from the seeds. Whether a push ever arrived: the
+    /// caller backs off further when none did (a cluster that accepts connections and refuses
+    /// subscriptions is not retried every few milliseconds).
     async fn listen_on_cluster(
         &self,
         mut connection: redis::cluster_async::ClusterConnection,
         mut pushes: tokio::sync::mpsc::UnboundedReceiver<PushInfo>,
         channels: &[String],
         tags: &TagRegistry,
-    ) {
+    ) -> bool {
         let mut backoff = FIRST_BACKOFF;
+        let mut heard = false;
         loop {
             if !self.subscribed.load(Relaxed) {
                 let subscribed = tokio::time::timeout(
@@ -124,7 +129,7 @@ impl SharedTier {
                 )
                 .await;
                 if !matches!(subscribed, Ok(Ok(()))) {
-                    return;
+                    return heard;
                 }
             }
             let wait = if self.subscribed.load(Relaxed) {
@@ -135,13 +140,14 @@ impl SharedTier {
             match tokio::time::timeout(wait, pushes.recv()).await {
                 Ok(Some(push)) => {
                     backoff = FIRST_BACKOFF;
+                    heard = true;
                     self.receive_push(tags, push).await;
                     // Take what else has arrived before subscribing again.
                     while let Ok(push) = pushes.try_recv() {
                         self.receive_push(tags, push).await;
                     }
                 }
-                Ok(None) => return,
+                Ok(None) => return heard,
                 Err(_elapsed) => backoff = (backoff * 2).min(LAST_BACKOFF),
             }
         }
