@@ -11,6 +11,7 @@ mod bounds;
 mod clock;
 mod codec;
 mod engine;
+mod fast_map;
 mod flight;
 mod function;
 mod hex;

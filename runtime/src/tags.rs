@@ -7,8 +7,8 @@
 //! validate again. Entries hold the cells they depend on (`Arc`), the registry only a `Weak`, so
 //! a tag's cell disappears with the last entry that carried it.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
+use crate::fast_map::{FastMap, SlotHasher};
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
@@ -96,7 +96,7 @@ const MIN_PRUNE_AT: usize = 64;
 
 #[derive(Default)]
 struct Shard {
-    cells: HashMap<Arc<str>, Weak<TagCell>>,
+    cells: FastMap<Arc<str>, Weak<TagCell>>,
     /// Dead cells are swept when the map reaches this size, which then doubles the live size:
     /// amortised O(1) per new tag, and memory bounded by twice the live tags.
     prune_at: usize,
@@ -108,7 +108,7 @@ const TRACE_SLOTS: usize = 1024;
 /// The interned tags of one runtime.
 pub(crate) struct TagRegistry {
     shards: Box<[Mutex<Shard>]>,
-    hasher: RandomState,
+    hasher: SlotHasher,
     /// Counts invalidations.
     sequence: AtomicU64,
     /// Per slot (tags hashed into it), the `sequence` of the last invalidation of one of its tags,
@@ -123,7 +123,7 @@ impl Default for TagRegistry {
     fn default() -> Self {
         Self {
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
-            hasher: RandomState::new(),
+            hasher: SlotHasher::default(),
             sequence: AtomicU64::new(0),
             trace: (0..TRACE_SLOTS).map(|_| AtomicU64::new(0)).collect(),
             key_dropper: OnceLock::new(),

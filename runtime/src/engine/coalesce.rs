@@ -11,7 +11,7 @@ use std::sync::PoisonError;
 
 impl<R> Miss<R> {
     /// [`Miss::run`].
-    pub(super) async fn run_single_flight<F: Future<Output = R>>(self, body: F) -> R {
+    pub(super) async fn run_single_flight<F: Future<Output = R>>(self: Box<Self>, body: F) -> R {
         match self.kind {
             MissKind::Uncached => return body.await,
             // Not single-flight (a refresh recomputes whatever runs), but watched: a put or a
@@ -92,7 +92,7 @@ impl<R> Miss<R> {
     }
 
     /// [`Miss::run_or_revalidate`].
-    pub(super) async fn revalidate_in_background<F>(self, body: F) -> R
+    pub(super) async fn revalidate_in_background<F>(self: Box<Self>, body: F) -> R
     where
         F: Future<Output = R> + Send + 'static,
         R: Send + 'static,

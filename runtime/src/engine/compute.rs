@@ -34,7 +34,7 @@ struct Ran<R> {
 
 impl<R> Miss<R> {
     pub(super) async fn compute<F: Future<Output = R>>(
-        mut self,
+        mut self: Box<Self>,
         leader: Option<Leader>,
         body: F,
     ) -> R {

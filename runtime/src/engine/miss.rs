@@ -256,7 +256,10 @@ impl<R> Miss<R> {
     /// Computes the result with `body`: once per key across concurrent callers, storing what the
     /// return-type policy allows. The computation is boxed, so that the caller's future (moved
     /// on every call, hits included) does not carry it.
-    pub fn run<F: Future<Output = R>>(self, body: F) -> Pin<Box<impl Future<Output = R>>> {
+    pub fn run<F: Future<Output = R>>(
+        self: Box<Self>,
+        body: F,
+    ) -> Pin<Box<impl Future<Output = R>>> {
         Box::pin(self.run_single_flight(body))
     }
 
@@ -264,7 +267,7 @@ impl<R> Miss<R> {
     /// window, or an `early_refresh` draw) it is returned at once and `body` recomputes it in a
     /// background task: one per key, however many callers see the previous value meanwhile.
     /// Outside a tokio runtime there is nowhere to run it: this caller recomputes instead.
-    pub fn run_or_revalidate<F>(self, body: F) -> Pin<Box<impl Future<Output = R>>>
+    pub fn run_or_revalidate<F>(self: Box<Self>, body: F) -> Pin<Box<impl Future<Output = R>>>
     where
         F: Future<Output = R> + Send + 'static,
         R: Send + 'static,

@@ -72,7 +72,7 @@ thread_local! {
 impl<R> Miss<R> {
     /// The read call's side of step 1: prepares the entry, hands it over, and ends the call
     /// (the put mode's wrapper stops polling it; its body never runs).
-    pub(super) async fn prepare_put(self) -> R {
+    pub(super) async fn prepare_put(self: Box<Self>) -> R {
         if self.result_tags.is_some() {
             // Its entries carry tags taken from the result, stamped after the computation:
             // a put can't stamp them before the write. Its old entry goes instead, and the next

@@ -23,9 +23,9 @@
 use super::config::RedisConfig;
 use super::connection::{Connection, cluster_client, cluster_config};
 use super::shared_incident;
+use crate::fast_map::FastMap;
 use redis::AsyncConnectionConfig;
 use redis::cluster::{ClusterClient, ClusterConfig};
-use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 use tokio::runtime::{Handle, Id, RuntimeFlavor};
@@ -40,7 +40,7 @@ pub(super) struct CallerConnections {
     connector: Option<Connector>,
     /// How long after a failed attempt a runtime tries to connect again.
     retry_after: Duration,
-    by_runtime: Arc<RwLock<HashMap<Id, Slot>>>,
+    by_runtime: Arc<RwLock<FastMap<Id, Slot>>>,
 }
 
 /// How a runtime's connection is made.
@@ -170,7 +170,7 @@ impl CallerConnections {
         }
     }
 
-    fn read_table(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Id, Slot>> {
+    fn read_table(&self) -> std::sync::RwLockReadGuard<'_, FastMap<Id, Slot>> {
         self.by_runtime
             .read()
             .unwrap_or_else(PoisonError::into_inner)

@@ -9,7 +9,7 @@
 //! started: a counter read before a bump, answered after that bump's message was applied, would
 //! otherwise put the old generation back.
 
-use std::collections::HashMap;
+use crate::fast_map::FastMap;
 use std::sync::Arc;
 use std::sync::{Mutex, PoisonError};
 
@@ -24,7 +24,7 @@ pub(super) struct Mirror {
 
 #[derive(Default)]
 struct Inner {
-    generations: HashMap<Arc<str>, Vec<u8>>,
+    generations: FastMap<Arc<str>, Vec<u8>>,
     /// Moved by every forgetting: what a read started under no longer may be learned.
     sequence: u64,
 }

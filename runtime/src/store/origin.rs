@@ -5,9 +5,9 @@
 //! sum of those cells' generations when its computation started: generations only grow, so
 //! the sum is unchanged exactly when none of them moved.
 
+use crate::fast_map::FastMap;
 use crate::stats::Counters;
 use crate::tags::TagCell;
-use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
 pub(crate) struct Origin {
@@ -95,7 +95,7 @@ fn whole_ms(ms: Option<u64>) -> u32 {
 /// instance lives until the process ends, and there is one origin per function and shape).
 #[derive(Default)]
 pub(crate) struct Origins {
-    made: RwLock<HashMap<OriginKey, &'static Origin>>,
+    made: RwLock<FastMap<OriginKey, &'static Origin>>,
 }
 
 impl Origins {
