@@ -296,13 +296,13 @@ pub struct SharedStats {
 // The protocol: what every instance must agree on to share a value.
 
 /// The tags a shared value is checked against, in this order: the function's own, the epoch
-/// (`invalidate_all`), then the entry's. Shared names: building the list allocates only the list.
-pub(crate) fn tag_names(function_tag: &Arc<str>, user_tags: &[Arc<str>]) -> Vec<Arc<str>> {
+/// (`invalidate_all`), then the entry's, which the caller pushes (`room`: how many it expects,
+/// so that the list is allocated once). Shared names: building the list allocates only the list.
+pub(crate) fn tag_names(function_tag: &Arc<str>, room: usize) -> Vec<Arc<str>> {
     static EPOCH: LazyLock<Arc<str>> = LazyLock::new(|| crate::tags::EPOCH_TAG.into());
-    let mut names = Vec::with_capacity(user_tags.len() + 2);
+    let mut names = Vec::with_capacity(room + 2);
     names.push(Arc::clone(function_tag));
     names.push(Arc::clone(&EPOCH));
-    names.extend(user_tags.iter().cloned());
     names
 }
 

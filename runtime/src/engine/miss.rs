@@ -185,7 +185,8 @@ impl<R> Miss<R> {
             let cell = self.runtime.tags.intern(tag);
             if self.shared().is_some() {
                 if self.tag_names.is_empty() {
-                    self.tag_names = tier::tag_names(&self.function.tag, &[]);
+                    // Room for this tag and one more: most functions declare one or two.
+                    self.tag_names = tier::tag_names(&self.function.tag, 2);
                 }
                 self.tag_names.push(Arc::clone(cell.name()));
             }
@@ -305,7 +306,7 @@ impl<R> Miss<R> {
     /// added, so that a read borrows them.
     pub(super) fn remote_tag_names(&self) -> Cow<'_, [Arc<str>]> {
         if self.tag_names.is_empty() {
-            Cow::Owned(tier::tag_names(&self.function.tag, &[]))
+            Cow::Owned(tier::tag_names(&self.function.tag, 0))
         } else {
             Cow::Borrowed(&self.tag_names)
         }

@@ -64,9 +64,12 @@ impl SharedTier {
         ];
         args.extend(tags.iter().map(|_| random_u62().to_string().into_bytes()));
         let left = budget.saturating_sub(started.elapsed());
-        let value: Value = self
-            .eval_read_within(left, &self.read_script, keys, args)
-            .await?;
+        // Boxed: the script's read (1,232 bytes of future) would size every read's future, the
+        // hit's included (1,440 bytes, past the size glibc's per-thread cache serves quickly;
+        // about 950 without it). A miss, which pays a script and a second round trip, pays this
+        // allocation too.
+        let value: Value =
+            Box::pin(self.eval_read_within(left, &self.read_script, keys, args)).await?;
         let reply = parse_read(value)
             .ok_or_else(|| TierError::Failed("unexpected reply to the read script".into()))?;
         Ok(self.accept_reply(reply))
