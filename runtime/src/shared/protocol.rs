@@ -131,26 +131,26 @@ pub(super) struct StoredValue {
 impl StoredValue {
     /// The value in `bytes` (a `GET`'s reply); `None` if they are not a value of ours.
     pub(super) fn parse(bytes: Vec<u8>) -> Option<StoredValue> {
-        // memchr's word-at-a-time search: a byte-by-byte scan of the header and its fields
-        // was 1,400 instructions a Redis hit.
+        // memchr's word-at-a-time search for the newline (the payload after it may be long);
+        // the header is short, and one pass over it finds its four bars. Both with `split` and
+        // `str::parse` were 1,400 instructions a Redis hit; with memchr for the bars too, 1,050.
         let end = memchr::memchr(b'\n', &bytes)?;
         let header = bytes.get(..end)?.strip_prefix(b"cq1|")?;
         let offset = end - header.len();
-        let mut bars = memchr::memchr_iter(b'|', header);
-        let mut start = 0;
-        let mut next = || {
-            let stop = bars.next().unwrap_or(header.len());
-            let field = start..stop;
-            start = stop + 1;
-            (field.start <= header.len()).then(|| field.start + offset..field.end + offset)
-        };
-        let (generations, _fence, schema, kind, expires) =
-            (next()?, next()?, next()?, next()?, next()?);
-        if next().is_some() {
+        let mut bars = [0; 4];
+        let mut found = 0;
+        for (at, byte) in header.iter().enumerate() {
+            if *byte == b'|' {
+                *bars.get_mut(found)? = at + offset;
+                found += 1;
+            }
+        }
+        let [first, second, third, fourth] = bars;
+        if found != 4 {
             return None;
         }
-        let expires = bytes.get(expires)?;
-        let expires_at_ms = std::str::from_utf8(expires).ok()?.parse().ok()?;
+        let expires_at_ms = decimal(bytes.get(fourth + 1..end)?)?;
+        let (generations, schema, kind) = (offset..first, second + 1..third, third + 1..fourth);
         Some(StoredValue {
             generations,
             schema,
@@ -193,6 +193,18 @@ impl StoredValue {
     }
 }
 
+/// An unsigned decimal number (a value's expiry); `None` if it is empty, not all digits, or
+/// past `u64`.
+fn decimal(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |number, digit| {
+        let digit = digit.checked_sub(b'0').filter(|d| *d <= 9)?;
+        number.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,6 +230,8 @@ mod tests {
         let empty = StoredValue::parse(b"cq1|||s|n|5\n".to_vec()).unwrap();
         assert_eq!((empty.generations(), empty.kind()), (&b""[..], &b"n"[..]));
         assert_eq!(empty.into_payload(), b"");
+        let latest = StoredValue::parse(b"cq1|1|2|s|v|18446744073709551615\n".to_vec()).unwrap();
+        assert_eq!(latest.expires_at_ms, u64::MAX);
     }
 
     #[test]
@@ -230,6 +244,10 @@ mod tests {
             b"cq1|3|77|s|v\np",
             b"cq1|3|77|s|v|soon\np",
             b"cq1|3|77|s|v|5|x\np",
+            b"cq1|3|77|s|v|\np",
+            b"cq1|3|77|s|v|+5\np",
+            b"cq1|3|77|s|v|-5\np",
+            b"cq1|3|77|s|v|18446744073709551616\np",
             b"12345",
         ] {
             assert!(
