@@ -101,7 +101,8 @@ impl SharedTier {
         tags: &[Arc<str>],
         read_generations: bool,
     ) -> Result<(Value, Vec<Value>), TierError> {
-        let get = Arc::new(value_get(&self.prefix, key));
+        // Built where it is sent, as on one server: the closure holds the prefix's `Arc`.
+        let prefix = Arc::clone(&self.prefix);
         let tag_keys: Vec<String> = if read_generations {
             tags.iter().map(|tag| self.tag_key(tag)).collect()
         } else {
@@ -109,7 +110,8 @@ impl SharedTier {
         };
         self.read_within(budget, move |connection| async move {
             let mut for_value = connection.clone();
-            let value = async move { get_or_nothing(&get, &mut for_value).await };
+            let value =
+                async move { get_or_nothing(&value_get(&prefix, key), &mut for_value).await };
             let generations = try_join_all(tag_keys.into_iter().map(|tag_key| {
                 let mut connection = connection.clone();
                 async move {
