@@ -38,28 +38,13 @@ fn instance(server: &RedisServer) -> Cache {
     )
 }
 
-/// How many clients of node `node` hold a sharded subscription.
-fn sharded_subscribers(server: &RedisServer, node: usize) -> usize {
-    let mut direct = server.node_client(node);
-    let clients: String = redis::cmd("CLIENT").arg("LIST").query(&mut direct).unwrap();
-    clients
-        .lines()
-        .filter(|client| {
-            client
-                .split(' ')
-                .find_map(|field| field.strip_prefix("ssub="))
-                .is_some_and(|count| count != "0")
-        })
-        .count()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_subscription_answered_after_its_connection_was_given_up_does_not_count() {
     let mut server = RedisServer::start_cluster();
     let (victim, other) = (instance(&server), instance(&server));
     ready(&[&victim, &other]).await;
     let node = (0..server.node_count())
-        .find(|&node| sharded_subscribers(&server, node) > 0)
+        .find(|&node| !server.sharded_subscribers(node).is_empty())
         .expect("the channels' node");
     // Both instances lose their subscription; their next ones wait on a node that does not
     // answer, past the budget: given up, with the `SSUBSCRIBE` still queued at the node.

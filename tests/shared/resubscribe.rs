@@ -60,23 +60,13 @@ async fn a_resubscription_drops_shared_entries_only() {
     for node in 0..server.node_count() {
         let mut direct = server.node_client(node);
         if crate::support::on_cluster() {
-            let clients: String = redis::cmd("CLIENT").arg("LIST").query(&mut direct).unwrap();
-            for client in clients.lines() {
-                let field = |name: &str| {
-                    client
-                        .split(' ')
-                        .find_map(|f| f.strip_prefix(name)?.strip_prefix('='))
-                        .unwrap_or("0")
-                        .to_owned()
-                };
-                if field("ssub") != "0" {
-                    let _: () = redis::cmd("CLIENT")
-                        .arg("KILL")
-                        .arg("ID")
-                        .arg(field("id"))
-                        .query(&mut direct)
-                        .unwrap();
-                }
+            for id in server.sharded_subscribers(node) {
+                let _: () = redis::cmd("CLIENT")
+                    .arg("KILL")
+                    .arg("ID")
+                    .arg(id)
+                    .query(&mut direct)
+                    .unwrap();
             }
         } else {
             let _: () = redis::cmd("CLIENT")

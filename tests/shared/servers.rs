@@ -311,6 +311,25 @@ impl RedisServer {
         assert!(status.success());
     }
 
+    /// The ids of node `i`'s clients that hold a sharded subscription (their `ssub` count in
+    /// `CLIENT LIST`: RESP3 subscribers are listed as `normal` clients).
+    pub fn sharded_subscribers(&self, i: usize) -> Vec<String> {
+        let mut direct = self.node_client(i);
+        let clients: String = redis::cmd("CLIENT").arg("LIST").query(&mut direct).unwrap();
+        clients
+            .lines()
+            .filter_map(|client| {
+                let field = |name: &str| {
+                    client
+                        .split(' ')
+                        .find_map(|f| f.strip_prefix(name)?.strip_prefix('='))
+                };
+                let subscribed = field("ssub").is_some_and(|count| count != "0");
+                subscribed.then(|| field("id").unwrap_or("0").to_owned())
+            })
+            .collect()
+    }
+
     /// A plain client connection, for poking at the stored data (a cluster connection, which
     /// routes each command to its key's node and `KEYS`/`FLUSHALL` to every master).
     pub fn client(&self) -> Direct {

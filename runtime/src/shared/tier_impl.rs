@@ -66,7 +66,7 @@ impl SharedTier {
         let left = budget.saturating_sub(started.elapsed());
         // Boxed: the script's read (1,232 bytes of future) would size every read's future, the
         // hit's included (1,440 bytes, past the size glibc's per-thread cache serves quickly;
-        // about 950 without it). A miss, which pays a script and a second round trip, pays this
+        // 1,008 without it). A miss, which pays a script and a second round trip, pays this
         // allocation too.
         let value: Value =
             Box::pin(self.eval_read_within(left, &self.read_script, keys, args)).await?;
