@@ -196,7 +196,11 @@ impl Leader {
     pub(crate) fn publish(mut self, published: Published) {
         if self.role == Role::Leads {
             self.flights.remove(self.key, &self.flight);
-            self.flight.settle(published);
+            // Out of the map, the flight gains no waiter: if none holds it, there is no one to
+            // tell (most computations, and a Redis hit's: its lock and wake-up list skipped).
+            if Arc::strong_count(&self.flight) > 1 {
+                self.flight.settle(published);
+            }
         }
         self.published = true;
     }

@@ -4,13 +4,15 @@
 //! the generations of its tags *before* the function runs and stores the snapshot in the entry;
 //! a read compares the snapshot with the cells. Invalidating a tag bumps its generation: O(1)
 //! whatever the number of entries, and a value computed from data older than the bump can never
-//! validate again. Entries hold the cells they depend on (`Arc`), the registry only a `Weak`, so
-//! a tag's cell disappears with the last entry that carried it.
+//! validate again. Entries hold the cells they depend on (`Arc`), and so does the registry, which
+//! drops the cells no one else holds when a shard has grown to twice its live cells: a tag whose
+//! entries come and go (a value read from the shared tier with memory full, say) is found again
+//! instead of being made again.
 
 use crate::fast_map::{FastMap, SlotHasher};
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 /// One tag's generation counter, and its name (shared with the registry's map and with the
 /// names a shared entry's tags travel under, so that naming them costs no allocation).
@@ -96,10 +98,19 @@ const MIN_PRUNE_AT: usize = 64;
 
 #[derive(Default)]
 struct Shard {
-    cells: FastMap<Arc<str>, Weak<TagCell>>,
-    /// Dead cells are swept when the map reaches this size, which then doubles the live size:
-    /// amortised O(1) per new tag, and memory bounded by twice the live tags.
+    cells: FastMap<Arc<str>, Arc<TagCell>>,
+    /// Cells only the map holds are swept when it reaches this size, which then doubles the live
+    /// size: amortised O(1) per new tag, and memory bounded by twice the live tags.
     prune_at: usize,
+}
+
+impl Shard {
+    /// Drops the cells no entry or computation holds. Under the shard's lock, a cell held by the
+    /// map alone stays so: every other holder cloned it from the map under this lock.
+    fn prune(&mut self) {
+        self.cells.retain(|_, cell| Arc::strong_count(cell) > 1);
+        self.prune_at = (self.cells.len() * 2).max(MIN_PRUNE_AT);
+    }
 }
 
 /// Slots of the invalidation trace (see [`TagRegistry::moved_since`]).
@@ -137,14 +148,14 @@ impl TagRegistry {
         &self.shards[index]
     }
 
-    /// The live cell of `tag`, created if there is none.
+    /// The cell of `tag`, created if there is none.
     pub(crate) fn intern(&self, tag: &str) -> Arc<TagCell> {
         let mut shard = self
             .shard(tag)
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if let Some(cell) = shard.cells.get(tag).and_then(Weak::upgrade) {
-            return cell;
+        if let Some(cell) = shard.cells.get(tag) {
+            return Arc::clone(cell);
         }
         let name: Arc<str> = tag.into();
         let cell = Arc::new(TagCell {
@@ -152,10 +163,9 @@ impl TagRegistry {
             name: Arc::clone(&name),
         });
         if shard.cells.len() >= shard.prune_at {
-            shard.cells.retain(|_, cell| cell.strong_count() > 0);
-            shard.prune_at = (shard.cells.len() * 2).max(MIN_PRUNE_AT);
+            shard.prune();
         }
-        shard.cells.insert(name, Arc::downgrade(&cell));
+        shard.cells.insert(name, Arc::clone(&cell));
         cell
     }
 
@@ -177,7 +187,7 @@ impl TagRegistry {
         self.trace_slot(tag).load(Ordering::SeqCst) > sequence
     }
 
-    /// Bumps `tag`'s generation. A tag with no live cell has nothing cached under it and nothing
+    /// Bumps `tag`'s generation. A tag with no cell has nothing cached under it and nothing
     /// computing under it with a stamp (a computation holds its declared tags' cells from before
     /// it starts); the trace records it for computations whose tags come from their result.
     pub(crate) fn invalidate(&self, tag: &str) {
@@ -191,14 +201,11 @@ impl TagRegistry {
         }
         let sequence = self.sequence.fetch_add(1, Ordering::SeqCst) + 1;
         self.trace_slot(tag).fetch_max(sequence, Ordering::SeqCst);
-        let cell = {
-            let shard = self
-                .shard(tag)
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            shard.cells.get(tag).and_then(Weak::upgrade)
-        };
-        if let Some(cell) = cell {
+        let shard = self
+            .shard(tag)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(cell) = shard.cells.get(tag) {
             cell.bump();
         }
     }
@@ -209,7 +216,7 @@ impl TagRegistry {
         let _ = self.key_dropper.set(dropper);
     }
 
-    /// How many tag cells the registry holds, dead ones not yet swept included.
+    /// How many tag cells the registry holds, unheld ones not yet swept included.
     pub(crate) fn len(&self) -> usize {
         self.shards
             .iter()
@@ -218,12 +225,10 @@ impl TagRegistry {
     }
 
     #[cfg(test)]
-    /// Sweeps every dead cell now.
+    /// Sweeps every cell no one else holds now.
     pub(crate) fn prune(&self) {
         for shard in self.shards.iter() {
-            let mut shard = shard.lock().unwrap_or_else(PoisonError::into_inner);
-            shard.cells.retain(|_, cell| cell.strong_count() > 0);
-            shard.prune_at = (shard.cells.len() * 2).max(MIN_PRUNE_AT);
+            shard.lock().unwrap_or_else(PoisonError::into_inner).prune();
         }
     }
 }
@@ -253,7 +258,21 @@ mod tests {
     }
 
     #[test]
-    fn dead_cells_are_collected() {
+    fn a_cell_no_one_holds_is_found_again_with_its_generation() {
+        let registry = TagRegistry::default();
+        let first = registry.intern("t").stamp();
+        drop(registry.intern("t"));
+        registry.invalidate("t");
+        drop(first);
+        let again = registry.intern("t");
+        assert_eq!(again.generation(), 1, "the bumped cell, not a new one");
+        drop(again);
+        registry.prune();
+        assert_eq!(registry.len(), 0, "swept once no one holds it");
+    }
+
+    #[test]
+    fn unheld_cells_are_collected() {
         let registry = TagRegistry::default();
         for i in 0..100_000 {
             drop(registry.intern(&format!("user:{i}")));

@@ -21,7 +21,7 @@
 
 use super::SharedTier;
 use super::connection::Connection;
-use super::operation::invoke;
+use super::operation::{Requests, invoke};
 use super::protocol::{ReadReply, millis, parse_read};
 use super::random_u62;
 use crate::tier::{RemoteRead, TierError, Write};
@@ -158,7 +158,9 @@ impl SharedTier {
             }
         }
         let answers: Vec<Value> = self
-            .read_within(budget, move |connection| invoke_all(calls, connection))
+            .read_within(budget, Requests::InTurn, move |connection| {
+                invoke_all(calls, connection)
+            })
             .await?;
         let unexpected = || TierError::Failed("unexpected reply to a read script".into());
         let mut answers = answers.into_iter();

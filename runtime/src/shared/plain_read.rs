@@ -20,6 +20,7 @@
 
 use super::connection::Connection;
 use super::mirror::Since;
+use super::operation::Requests;
 use super::protocol::{ReadReply, StoredValue, unix_millis};
 use super::{SharedTier, ValueKeyName};
 use crate::tier::Remote;
@@ -64,7 +65,7 @@ impl SharedTier {
             // `read_within` keeps ready) holds only the prefix's `Arc` and the key.
             let prefix = Arc::clone(&self.prefix);
             let value = self
-                .read_within(budget, move |mut connection| async move {
+                .read_within(budget, Requests::AtOnce, move |mut connection| async move {
                     get_or_nothing(&value_get(&prefix, key), &mut connection).await
                 })
                 .await?;
@@ -80,7 +81,7 @@ impl SharedTier {
         }
         let pipe = Arc::new(pipe);
         let fields: Vec<Value> = self
-            .read_within(budget, move |mut connection| async move {
+            .read_within(budget, Requests::AtOnce, move |mut connection| async move {
                 pipe.query_async(&mut connection).await
             })
             .await?;
@@ -108,7 +109,7 @@ impl SharedTier {
         } else {
             Vec::new()
         };
-        self.read_within(budget, move |connection| async move {
+        self.read_within(budget, Requests::AtOnce, move |connection| async move {
             let mut for_value = connection.clone();
             let value =
                 async move { get_or_nothing(&value_get(&prefix, key), &mut for_value).await };
