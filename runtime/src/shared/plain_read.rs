@@ -41,36 +41,50 @@ impl SharedTier {
         tags: &[Arc<str>],
     ) -> Result<Option<ReadReply>, TierError> {
         let (known, since) = self.mirrored(tags);
-        let read_generations = known.is_none();
-        let (fields, generations) = if self.is_cluster() {
-            self.cluster_fields(budget, key, tags, read_generations)
-                .await?
+        let (fields, generations) = if known.is_some() || tags.is_empty() {
+            (self.value_field(budget, key).await?, Vec::new())
         } else {
-            self.server_fields(budget, key, tags, read_generations)
-                .await?
+            // Boxed: reading the generations as well (a tag not known yet) is a larger future,
+            // which would size every hit's read past what malloc serves from its per-thread
+            // cache (1,216 bytes, against 1,024).
+            Box::pin(self.fields_with_generations(budget, key, tags)).await?
         };
         Ok(self.judged(fields, known, since, tags, &generations))
     }
 
-    /// One server: the value and, if `read_generations`, the tags' `MGET`, in one pipeline.
+    /// The value alone: one `GET`, on either topology.
+    async fn value_field(&self, budget: Duration, key: u128) -> Result<Value, TierError> {
+        // The command is built where it is sent: the closure (cloned for the retry `read_within`
+        // keeps ready) holds only the prefix's `Arc` and the key.
+        let prefix = Arc::clone(&self.prefix);
+        self.read_within(budget, Requests::AtOnce, move |mut connection| async move {
+            get_or_nothing(&value_get(&prefix, key), &mut connection).await
+        })
+        .await
+    }
+
+    /// The value and its tags' generations: one server's pipeline of the `GET` and an `MGET`,
+    /// or a cluster's `GET`s side by side.
+    async fn fields_with_generations(
+        &self,
+        budget: Duration,
+        key: u128,
+        tags: &[Arc<str>],
+    ) -> Result<(Value, Vec<Value>), TierError> {
+        if self.is_cluster() {
+            self.cluster_fields(budget, key, tags).await
+        } else {
+            self.server_fields(budget, key, tags).await
+        }
+    }
+
+    /// One server: the value's `GET` and the tags' `MGET`, in one pipeline.
     async fn server_fields(
         &self,
         budget: Duration,
         key: u128,
         tags: &[Arc<str>],
-        read_generations: bool,
     ) -> Result<(Value, Vec<Value>), TierError> {
-        if !read_generations || tags.is_empty() {
-            // The command is built where it is sent: the closure (cloned for the retry
-            // `read_within` keeps ready) holds only the prefix's `Arc` and the key.
-            let prefix = Arc::clone(&self.prefix);
-            let value = self
-                .read_within(budget, Requests::AtOnce, move |mut connection| async move {
-                    get_or_nothing(&value_get(&prefix, key), &mut connection).await
-                })
-                .await?;
-            return Ok((value, Vec::new()));
-        }
         let get = value_get(&self.prefix, key);
         let mut pipe = redis::pipe();
         // Error replies are replies: a key of another type is judged by the script.
@@ -94,21 +108,15 @@ impl SharedTier {
         Ok((value, generations))
     }
 
-    /// A cluster: the value and, if `read_generations`, each tag's `GET`, sent side by side.
+    /// A cluster: the value's `GET` and each tag's, sent side by side.
     async fn cluster_fields(
         &self,
         budget: Duration,
         key: u128,
         tags: &[Arc<str>],
-        read_generations: bool,
     ) -> Result<(Value, Vec<Value>), TierError> {
-        // Built where it is sent, as on one server: the closure holds the prefix's `Arc`.
         let prefix = Arc::clone(&self.prefix);
-        let tag_keys: Vec<String> = if read_generations {
-            tags.iter().map(|tag| self.tag_key(tag)).collect()
-        } else {
-            Vec::new()
-        };
+        let tag_keys: Vec<String> = tags.iter().map(|tag| self.tag_key(tag)).collect();
         self.read_within(budget, Requests::AtOnce, move |connection| async move {
             let mut for_value = connection.clone();
             let value =

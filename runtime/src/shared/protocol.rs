@@ -131,21 +131,16 @@ pub(super) struct StoredValue {
 impl StoredValue {
     /// The value in `bytes` (a `GET`'s reply); `None` if they are not a value of ours.
     pub(super) fn parse(bytes: Vec<u8>) -> Option<StoredValue> {
-        // memchr's word-at-a-time search for the newline (the payload after it may be long);
-        // the header is short: one pass over it finds its four bars.
+        // memchr's vector search for the newline (the payload after it may be long) and for the
+        // header's four bars (its generations alone are up to 60 digits: a byte loop over the
+        // header measured 840 instructions a Redis hit).
         let end = memchr::memchr(b'\n', &bytes)?;
         let header = bytes.get(..end)?.strip_prefix(b"cq1|")?;
         let offset = end - header.len();
-        let mut bars = [0; 4];
-        let mut found = 0;
-        for (at, byte) in header.iter().enumerate() {
-            if *byte == b'|' {
-                *bars.get_mut(found)? = at + offset;
-                found += 1;
-            }
-        }
-        let [first, second, third, fourth] = bars;
-        if found != 4 {
+        let mut bars = memchr::memchr_iter(b'|', header).map(|at| at + offset);
+        let (first, second, third, fourth) =
+            (bars.next()?, bars.next()?, bars.next()?, bars.next()?);
+        if bars.next().is_some() {
             return None;
         }
         let expires_at_ms = decimal(bytes.get(fourth + 1..end)?)?;
