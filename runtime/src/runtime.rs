@@ -1,6 +1,7 @@
 //! The process-wide cache runtime and its start-up configuration.
 
 use crate::clock::ManualClock;
+use crate::fast_map::FastMap;
 use crate::flight::Flights;
 use crate::function::FunctionState;
 use crate::stats::{Counters, Counts, FunctionStats, Stats};
@@ -9,7 +10,6 @@ use crate::tags::{TagCell, TagRegistry};
 use crate::tier::{Tier, TierStart};
 use crate::windows::Windows;
 use std::cell::Cell;
-use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -48,7 +48,7 @@ pub(crate) struct Runtime {
     draws: AtomicU64,
     /// `None` for the process-wide runtime, whose counters live in each [`FunctionState`];
     /// another instance counts its calls here, so that its `stats()` are its own.
-    instance_counters: Option<RwLock<HashMap<usize, InstanceCounters>>>,
+    instance_counters: Option<RwLock<FastMap<usize, InstanceCounters>>>,
     /// What the entries of each function share (see [`Origin`]).
     origins: Origins,
 }
@@ -203,7 +203,7 @@ impl Runtime {
 /// `function`'s counters in an instance's `table`, created on its first call there (leaked: an
 /// instance lives until the process ends).
 fn instance_counters(
-    table: &RwLock<HashMap<usize, InstanceCounters>>,
+    table: &RwLock<FastMap<usize, InstanceCounters>>,
     function: &'static FunctionState,
 ) -> &'static Counters {
     let id = std::ptr::from_ref(function) as usize;
