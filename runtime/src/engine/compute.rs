@@ -39,7 +39,7 @@ impl<R> Miss<R> {
         body: F,
     ) -> R {
         let mut snapshot = self.snapshot();
-        let generations = match self.read_through(&snapshot).await {
+        let generations = match self.read_through(&mut snapshot).await {
             ReadThrough::Answered(result, entry) => {
                 if let Some(leader) = leader {
                     leader.publish(Published::Value(entry));

@@ -88,9 +88,8 @@ impl<R> Miss<R> {
                 let tags = self.remote_tag_names();
                 let read = tier.read(self.hash, &tags, self.entry_ttl(), false).await;
                 let generations = match read {
-                    Ok(Remote::Miss { generations } | Remote::Hit { generations, .. }) => {
-                        Some(generations)
-                    }
+                    Ok(Remote::Miss { generations }) => Some(generations),
+                    Ok(Remote::Hit { generations, .. }) => Some(generations.into_vec()),
                     Err(_) => None,
                 };
                 Some(SharedPut {

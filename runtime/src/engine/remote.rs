@@ -35,7 +35,7 @@ const LONGEST_REMOTE_WAIT: Duration = Duration::from_secs(30);
 impl<R> Miss<R> {
     /// Reads the key from the shared tier when the function shares its values; a refresh only
     /// reads the generations to write under.
-    pub(super) async fn read_through(&self, snapshot: &Snapshot) -> ReadThrough<R> {
+    pub(super) async fn read_through(&self, snapshot: &mut Snapshot) -> ReadThrough<R> {
         let Some((tier, shared)) = self.shared() else {
             return ReadThrough::Compute { generations: None };
         };
@@ -67,7 +67,7 @@ impl<R> Miss<R> {
         tier: &dyn tier::Tier,
         shared: SharedCodec,
         names: &[Arc<str>],
-        snapshot: &Snapshot,
+        snapshot: &mut Snapshot,
         mut missed: ReadThrough<R>,
     ) -> ReadThrough<R> {
         let started = Instant::now();
@@ -132,7 +132,7 @@ impl<R> Miss<R> {
         tier: &dyn tier::Tier,
         shared: SharedCodec,
         read: Result<Remote, TierError>,
-        snapshot: &Snapshot,
+        snapshot: &mut Snapshot,
     ) -> ReadThrough<R> {
         let generations = match read {
             Ok(Remote::Hit {
@@ -143,13 +143,15 @@ impl<R> Miss<R> {
             }) => {
                 let limits = tier.limits();
                 let size = payload.as_ref().map_or(0, Vec::len);
-                match tier::decode(limits, shared, &schema, payload) {
+                match tier::decode(limits, shared, schema, payload) {
                     Some(value) => {
                         let ttl = self
                             .local_ttl(Stored::value_or_nothing(value.value()))
                             .min(limits.l1_ttl_cap)
                             .min(ttl_left.unwrap_or(Duration::MAX));
-                        let entry = self.insert(value, size, snapshot.stamps.clone(), ttl, 0);
+                        // The stamps go to the entry (a hit needs them no more): not cloned.
+                        let stamps = snapshot.stamps.take_out();
+                        let entry = self.insert(value, size, stamps, ttl, 0);
                         if let Some(result) = self.codec.load(&entry) {
                             bump(&self.counters.remote_hits);
                             self.observe_at(CallOutcome::Hit, Tier::Redis, None);
@@ -159,10 +161,12 @@ impl<R> Miss<R> {
                         // `Result` or plain value shares the schema of an `Option`'s value).
                         self.runtime.store.remove_if_same(self.hash, &entry);
                         tier.count_refused();
+                        // Taken again for the body, which has not run yet.
+                        *snapshot = self.snapshot();
                     }
                     None => tier.count_refused(),
                 }
-                generations
+                generations.into_vec()
             }
             Ok(Remote::Miss { generations }) => generations,
             // Redis down, slow or refusing: the function runs, the value stays in memory.

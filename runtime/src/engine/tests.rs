@@ -89,10 +89,10 @@ impl Tier for FakeTier {
         Box::pin(async move {
             match self.answer.clone() {
                 Answer::Value(value) => Ok(Remote::Hit {
-                    schema: tier::schema_fingerprint(u32_codec()),
+                    schema: tier::schema_of(&tier::schema_fingerprint(u32_codec())),
                     payload: tier::encode(self.limits(), u32_codec(), &value),
                     ttl_left: None,
-                    generations,
+                    generations: generations.into(),
                 }),
                 Answer::Miss => Ok(Remote::Miss { generations }),
                 Answer::Stall => {
@@ -101,10 +101,10 @@ impl Tier for FakeTier {
                 }
                 Answer::Fail => Err(TierError::Failed("connection refused".into())),
                 Answer::Garbage { schema, payload } => Ok(Remote::Hit {
-                    schema,
+                    schema: tier::schema_of(&schema),
                     payload: Some(payload),
                     ttl_left: None,
-                    generations,
+                    generations: generations.into(),
                 }),
             }
         })
@@ -267,7 +267,7 @@ async fn a_miss_in_the_tier_runs_the_body_and_writes_behind_under_its_tags() {
     let decoded = tier::decode(
         fake.limits(),
         u32_codec(),
-        &write.schema,
+        tier::schema_of(&write.schema),
         write.payload.clone(),
     );
     let value = decoded

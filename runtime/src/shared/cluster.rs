@@ -321,7 +321,8 @@ mod tests {
 
     fn snapshot(reply: &ReadReply) -> &[u8] {
         match &reply.remote {
-            Remote::Hit { generations, .. } | Remote::Miss { generations } => generations,
+            Remote::Hit { generations, .. } => generations.as_bytes(),
+            Remote::Miss { generations } => generations,
         }
     }
 

@@ -10,6 +10,7 @@
 //! otherwise put the old generation back.
 
 use crate::fast_map::FastMap;
+use crate::tier::Generations;
 use std::sync::Arc;
 use std::sync::{Mutex, PoisonError};
 
@@ -41,19 +42,18 @@ impl Mirror {
 
     /// The generations of `tags`, comma-separated in their order (as a value stores them), if
     /// every one is known; and where the read stands, to learn what it reads if not.
-    pub(super) fn joined(&self, tags: &[Arc<str>]) -> (Option<Vec<u8>>, Since) {
+    pub(super) fn joined(&self, tags: &[Arc<str>]) -> (Option<Generations>, Since) {
         let inner = self.inner();
         let since = Since(inner.sequence);
-        // A generation is at most 19 digits (a counter started below 2^62): one allocation.
-        let mut joined = Vec::with_capacity(tags.len() * 20);
+        let mut joined = Generations::default();
         for (i, tag) in tags.iter().enumerate() {
             let Some(generation) = inner.generations.get(tag) else {
                 return (None, since);
             };
             if i > 0 {
-                joined.push(b',');
+                joined.extend(b",");
             }
-            joined.extend_from_slice(generation);
+            joined.extend(generation);
         }
         (Some(joined), since)
     }

@@ -23,8 +23,8 @@ use super::mirror::Since;
 use super::operation::Requests;
 use super::protocol::{ReadReply, StoredValue, unix_millis};
 use super::{SharedTier, ValueKeyName};
-use crate::tier::Remote;
 use crate::tier::TierError;
+use crate::tier::{self, Generations, Remote};
 use futures_util::future::try_join_all;
 use redis::Value;
 use std::sync::Arc;
@@ -137,14 +137,19 @@ impl SharedTier {
 
     /// The generations the mirror knows for `tags` (joined as a value stores them), while this
     /// instance is subscribed; and where a read that finds them out stands.
-    fn mirrored(&self, tags: &[Arc<str>]) -> (Option<Vec<u8>>, Since) {
+    fn mirrored(&self, tags: &[Arc<str>]) -> (Option<Generations>, Since) {
         let (known, since) = self.mirror.joined(tags);
         (known.filter(|_| self.subscribed.load(Relaxed)), since)
     }
 
     /// The generations a read found (joined), learned by the mirror while subscribed; `None` if
     /// one is missing (the script creates it).
-    fn learned(&self, since: Since, tags: &[Arc<str>], generations: &[Value]) -> Option<Vec<u8>> {
+    fn learned(
+        &self,
+        since: Since,
+        tags: &[Arc<str>],
+        generations: &[Value],
+    ) -> Option<Generations> {
         let generations = generations
             .iter()
             .map(|generation| match generation {
@@ -158,7 +163,7 @@ impl SharedTier {
         if self.subscribed.load(Relaxed) {
             self.mirror.learn(since, tags, &generations);
         }
-        Some(generations.join(&b','))
+        Some(generations.join(&b',').into())
     }
 
     /// [`Found::judge`] of the value against the tags' current generations: the mirror's
@@ -169,7 +174,7 @@ impl SharedTier {
     fn judged(
         &self,
         reply: Value,
-        known: Option<Vec<u8>>,
+        known: Option<Generations>,
         since: Since,
         tags: &[Arc<str>],
         generations: &[Value],
@@ -177,7 +182,7 @@ impl SharedTier {
         let found = Found::from_reply(reply);
         let current = match known {
             Some(known) => {
-                if found.stored_under_other(&known) {
+                if found.stored_under_other(known.as_bytes()) {
                     self.mirror.forget(tags);
                 }
                 known
@@ -233,15 +238,15 @@ impl Found {
     /// A hit if it holds a value stored under `current`, the tags' current generations
     /// (joined), and not past its expiry at `now_ms` (milliseconds since the Unix epoch);
     /// `None` otherwise (the read script decides).
-    fn judge(self, current: Vec<u8>, now_ms: u64) -> Option<ReadReply> {
-        let value = self.value.filter(|value| value.generations() == current)?;
+    fn judge(self, current: Generations, now_ms: u64) -> Option<ReadReply> {
+        let value = (self.value).filter(|value| value.generations() == current.as_bytes())?;
         let ttl_left = value.ttl_left(now_ms)?;
         let is_value = match value.kind() {
             b"v" => true,
             b"n" => false,
             _ => return None,
         };
-        let schema = value.schema().to_vec();
+        let schema = tier::schema_of(value.schema());
         Some(ReadReply {
             remote: Remote::Hit {
                 generations: current,
@@ -267,14 +272,14 @@ mod tests {
 
     #[test]
     fn a_value_under_exactly_the_current_generations_is_a_hit_until_it_expires() {
-        let hit = found("3,4").judge(b"3,4".to_vec(), NOW).unwrap();
+        let hit = found("3,4").judge(b"3,4"[..].into(), NOW).unwrap();
         assert!(
             matches!(hit.remote, Remote::Hit { ref payload, ttl_left, .. }
                 if payload.as_deref() == Some(&b"bytes"[..])
                     && ttl_left == Some(Duration::from_millis(9000)))
         );
-        assert!(found("3,4").judge(b"3,4".to_vec(), NOW + 8999).is_some());
-        assert!(found("3,4").judge(b"3,4".to_vec(), NOW + 9000).is_none());
+        assert!(found("3,4").judge(b"3,4"[..].into(), NOW + 8999).is_some());
+        assert!(found("3,4").judge(b"3,4"[..].into(), NOW + 9000).is_none());
     }
 
     #[test]
@@ -293,19 +298,19 @@ mod tests {
 
     #[test]
     fn anything_else_is_left_to_the_script() {
-        assert!(found("3,4").judge(b"3,5".to_vec(), NOW).is_none());
-        assert!(found("3,4").judge(b"3".to_vec(), NOW).is_none());
+        assert!(found("3,4").judge(b"3,5"[..].into(), NOW).is_none());
+        assert!(found("3,4").judge(b"3"[..].into(), NOW).is_none());
         let missing = Found::from_reply(Value::Nil);
         assert!(
             !missing.stored_under_other(b"3"),
             "a missing value is no mismatch"
         );
-        assert!(missing.judge(b"3".to_vec(), NOW).is_none());
+        assert!(missing.judge(b"3"[..].into(), NOW).is_none());
         let wrong_type = Found::from_reply(Value::Int(0));
-        assert!(wrong_type.judge(b"3".to_vec(), NOW).is_none());
+        assert!(wrong_type.judge(b"3"[..].into(), NOW).is_none());
         let foreign = Found::from_reply(Value::BulkString(b"3".to_vec()));
         assert!(!foreign.stored_under_other(b"3"));
-        assert!(foreign.judge(b"3".to_vec(), NOW).is_none());
+        assert!(foreign.judge(b"3"[..].into(), NOW).is_none());
         assert!(found("3,4").stored_under_other(b"3,5"));
         assert!(!found("3,4").stored_under_other(b"3,4"));
     }

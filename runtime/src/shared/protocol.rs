@@ -2,7 +2,7 @@
 //! and acknowledgement messages, and how a read script's reply is understood.
 
 use crate::codec;
-use crate::tier::Remote;
+use crate::tier::{self, Remote};
 use redis::Value;
 use std::ops::Range;
 use std::time::Duration;
@@ -90,8 +90,8 @@ pub(super) fn parse_read(value: Value) -> Option<ReadReply> {
     let ttl_left = items.get(5).and_then(ttl_left);
     Some(ReadReply {
         remote: Remote::Hit {
-            generations,
-            schema,
+            generations: generations.into(),
+            schema: tier::schema_of(&schema),
             payload,
             ttl_left,
         },

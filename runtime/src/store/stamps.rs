@@ -26,6 +26,16 @@ impl Stamps {
         }
     }
 
+    /// These stamps, leaving no tags in their place (what is left is spent: an entry
+    /// stored under it would not see its tags move).
+    pub(crate) fn take_out(&mut self) -> Stamps {
+        Stamps {
+            origin: self.origin,
+            implicit_generation: self.implicit_generation,
+            tags: std::mem::take(&mut self.tags),
+        }
+    }
+
     /// Whether nothing moved since they were taken.
     #[cfg(test)]
     pub(crate) fn all_current(&self) -> bool {

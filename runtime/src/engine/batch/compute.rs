@@ -164,7 +164,7 @@ impl<R, K, V, C> BatchMiss<R, K, V, C> {
         for ((item, mut slot), remote) in work.drain(..).zip(remotes) {
             match slot
                 .miss
-                .accept_remote(tier, shared, Ok(remote), &slot.snapshot)
+                .accept_remote(tier, shared, Ok(remote), &mut slot.snapshot)
             {
                 ReadThrough::Answered(found, entry) => {
                     slot.publish(Published::Value(entry));
