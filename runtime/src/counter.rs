@@ -13,7 +13,7 @@ use crate::manual::key_of;
 use crate::runtime::{Runtime, runtime};
 use crate::site::is_forever;
 use crate::stats::Counters;
-use crate::store::{Implicit, NewEntry, OriginSpec, Pending, Stamps};
+use crate::store::{Implicit, NewEntry, OriginSpec, OwnStamps, Pending, Stamps};
 use crate::value::CounterCell;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -148,7 +148,7 @@ fn insert(runtime: &Runtime, counters: &'static Counters, hash: u128, count: i64
         NewEntry {
             value: Pending::new(CounterCell::new(count)),
             value_size: std::mem::size_of::<CounterCell>(),
-            stamps: Stamps::take(origin, Vec::new()),
+            stamps: Stamps::take(origin, OwnStamps::new()),
             stored_at_nanos: now,
             expires_at_nanos: now.saturating_add(nanos),
             compute_nanos: 0,

@@ -26,7 +26,7 @@ pub(crate) trait Tier: Send + Sync {
     fn read<'a>(
         &'a self,
         key: u128,
-        tags: &'a [Arc<str>],
+        tags: &'a [&'a str],
         entry_ttl: Duration,
         want_value: bool,
     ) -> TierFuture<'a, Remote>;
@@ -136,7 +136,7 @@ pub(crate) struct Limits {
 /// One key to read (see [`Tier::read`]).
 pub(crate) struct RemoteRead<'a> {
     pub(crate) key: u128,
-    pub(crate) tags: &'a [Arc<str>],
+    pub(crate) tags: &'a [&'a str],
     pub(crate) entry_ttl: Duration,
     pub(crate) want_value: bool,
 }
@@ -396,15 +396,33 @@ pub struct SharedStats {
 // The protocol: what every instance must agree on to share a value.
 
 /// The tags a shared value is checked against, in this order: the function's own, the epoch
-/// (`invalidate_all`), then the entry's, which the caller pushes (`room`: how many it expects,
-/// so that the list is allocated once). Shared names: building the list allocates only the list.
-pub(crate) fn tag_names(function_tag: &Arc<str>, room: usize) -> Vec<Arc<str>> {
-    static EPOCH: LazyLock<Arc<str>> = LazyLock::new(|| crate::tags::EPOCH_TAG.into());
-    let mut names = Vec::with_capacity(room + 2);
-    names.push(Arc::clone(function_tag));
-    names.push(Arc::clone(&EPOCH));
+/// (`invalidate_all`), then the entry's (`own`). Borrowed names, inline up to four: a Redis
+/// hit builds them with no allocation and no reference count touched.
+pub(crate) fn tag_names<'a>(
+    function_tag: &'a str,
+    own: impl Iterator<Item = &'a str>,
+) -> TagNames<'a> {
+    let mut names = TagNames::new();
+    names.push(function_tag);
+    names.push(crate::tags::EPOCH_TAG);
+    names.extend(own);
     names
 }
+
+/// [`tag_names`] as a write keeps them (it outlives the call): the same order, shared names.
+pub(crate) fn tag_arcs<'a>(
+    function_tag: &Arc<str>,
+    own: impl Iterator<Item = &'a Arc<str>>,
+) -> Vec<Arc<str>> {
+    static EPOCH: LazyLock<Arc<str>> = LazyLock::new(|| crate::tags::EPOCH_TAG.into());
+    let mut names = vec![Arc::clone(function_tag), Arc::clone(&EPOCH)];
+    names.extend(own.cloned());
+    names
+}
+
+/// The names [`tag_names`] builds: up to four (the function's, the epoch and two of the
+/// entry's) without an allocation.
+pub(crate) type TagNames<'a> = smallvec::SmallVec<[&'a str; 4]>;
 
 /// The stored type's fingerprint: bytes written under another type are never decoded as this one.
 pub(crate) fn schema_fingerprint(shared: SharedCodec) -> Vec<u8> {

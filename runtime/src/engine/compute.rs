@@ -8,8 +8,8 @@ use crate::flight::{Leader, Published};
 use crate::observe::CallOutcome;
 use crate::policy::ResultTags;
 use crate::stats::bump;
-use crate::store::{Entry, NewEntry, Pending, Stamps};
-use crate::tags::{Stamp, TagCell};
+use crate::store::{Entry, NewEntry, OwnStamps, Pending, Stamps};
+use crate::tags::TagCell;
 use crate::value::{Decision, Stored};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -202,7 +202,7 @@ impl<R> Miss<R> {
     /// `result_tags`: adds the stamps of the tags the result names. `false` if one of them may
     /// have been invalidated since `sequence` (read before the body ran): the result must not
     /// be stored.
-    fn stamp_result_tags(&self, result: &R, sequence: u64, stamps: &mut Vec<Stamp>) -> bool {
+    fn stamp_result_tags(&self, result: &R, sequence: u64, stamps: &mut OwnStamps) -> bool {
         let Some(tags_of) = self.result_tags else {
             return true;
         };

@@ -14,7 +14,6 @@ use crate::tags::TagCell;
 use crate::tier;
 use crate::value::{Codec, SharedCodec, Stored};
 use crate::weigh::Weigher;
-use std::borrow::Cow;
 use std::cell::Cell;
 use std::fmt::{self, Write as _};
 use std::future::Future;
@@ -84,6 +83,10 @@ pub(crate) enum MissKind {
     Revalidate,
 }
 
+/// The cells of a call's own tags: inline up to four (most functions declare one or two), so
+/// that tagging a call allocates nothing.
+pub(super) type TagCells = smallvec::SmallVec<[Arc<TagCell>; 4]>;
+
 /// A call that found no usable entry.
 pub struct Miss<R> {
     pub(super) site: &'static Site,
@@ -93,11 +96,7 @@ pub struct Miss<R> {
     pub(super) hash: u128,
     pub(super) kind: MissKind,
     pub(super) runtime: &'static Runtime,
-    pub(super) tags: Vec<Arc<TagCell>>,
-    /// The tags' names as the shared tier knows them (it keys generations by name): the
-    /// function's own, the epoch, then the entry's ([`tier::tag_names`]); empty when the entry
-    /// has no tags of its own or its function's values are not shared.
-    pub(super) tag_names: Vec<Arc<str>>,
+    pub(super) tags: TagCells,
     pub(super) codec: Codec<R>,
     pub(super) sharer: Option<Sharer<R>>,
     /// A TTL given by the caller (the manual API) instead of the site's.
@@ -135,8 +134,7 @@ impl<R> Miss<R> {
             hash: key.hash.unwrap_or_default(),
             kind,
             runtime: runtime(),
-            tags: Vec::new(),
-            tag_names: Vec::new(),
+            tags: TagCells::new(),
             codec,
             sharer: None,
             ttl_override: None,
@@ -161,7 +159,6 @@ impl<R> Miss<R> {
             kind: self.kind,
             runtime: self.runtime,
             tags: self.tags.clone(),
-            tag_names: self.tag_names.clone(),
             codec: self.codec,
             sharer: self.sharer.clone(),
             ttl_override: self.ttl_override,
@@ -182,15 +179,7 @@ impl<R> Miss<R> {
     /// Tags the entry with a fixed tag.
     pub fn tag(&mut self, tag: &str) {
         if self.wants_tags() {
-            let cell = self.runtime.tags.intern(tag);
-            if self.shared().is_some() {
-                if self.tag_names.is_empty() {
-                    // Room for this tag and one more: most functions declare one or two.
-                    self.tag_names = tier::tag_names(&self.function.tag, 2);
-                }
-                self.tag_names.push(Arc::clone(cell.name()));
-            }
-            self.tags.push(cell);
+            self.tags.push(self.runtime.tags.intern(tag));
         }
     }
 
@@ -302,14 +291,15 @@ impl<R> Miss<R> {
         Some((self.runtime.tier.as_deref()?, self.codec.shared?))
     }
 
-    /// The tags as the shared tier knows them (see [`tier::tag_names`]): built as the tags are
-    /// added, so that a read borrows them.
-    pub(super) fn remote_tag_names(&self) -> Cow<'_, [Arc<str>]> {
-        if self.tag_names.is_empty() {
-            Cow::Owned(tier::tag_names(&self.function.tag, 0))
-        } else {
-            Cow::Borrowed(&self.tag_names)
-        }
+    /// The tags as the shared tier knows them (see [`tier::tag_names`]), borrowed.
+    pub(super) fn remote_tag_names(&self) -> tier::TagNames<'_> {
+        let own = self.tags.iter().map(|cell| &**cell.name());
+        tier::tag_names(&self.function.tag, own)
+    }
+
+    /// [`remote_tag_names`](Self::remote_tag_names) for a write, which outlives the call.
+    pub(super) fn remote_tag_arcs(&self) -> Vec<Arc<str>> {
+        tier::tag_arcs(&self.function.tag, self.tags.iter().map(|cell| cell.name()))
     }
 
     /// The value this revalidation replaces.

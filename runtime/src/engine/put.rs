@@ -95,7 +95,7 @@ impl<R> Miss<R> {
                 Some(SharedPut {
                     tier,
                     codec,
-                    tags: tags.into_owned(),
+                    tags: self.remote_tag_arcs(),
                     generations,
                     ttl: self.local_ttl(Stored::Value),
                 })

@@ -66,7 +66,7 @@ impl<R> Miss<R> {
         &self,
         tier: &dyn tier::Tier,
         shared: SharedCodec,
-        names: &[Arc<str>],
+        names: &[&str],
         snapshot: &mut Snapshot,
         mut missed: ReadThrough<R>,
     ) -> ReadThrough<R> {
@@ -201,7 +201,7 @@ impl<R> Miss<R> {
         };
         tier.write(Write {
             key: self.hash,
-            tags: self.remote_tag_names().into_owned(),
+            tags: self.remote_tag_arcs(),
             generations: ticket.generations,
             schema: tier::schema_fingerprint(shared),
             ttl: self.local_ttl(Stored::value_or_nothing(payload.as_ref())),

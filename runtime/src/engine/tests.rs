@@ -80,7 +80,7 @@ impl Tier for FakeTier {
     fn read<'a>(
         &'a self,
         _: u128,
-        _: &'a [Arc<str>],
+        _: &'a [&'a str],
         _: Duration,
         _: bool,
     ) -> TierFuture<'a, Remote> {

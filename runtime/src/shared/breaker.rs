@@ -9,11 +9,13 @@
 
 use super::shared_incident;
 use crate::tier::BreakerState;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 pub(super) struct Breaker {
-    state: Mutex<State>,
+    /// Read on every operation (whether it is closed and healthy), written only when an outcome
+    /// changes it: a read lock, which concurrent hits take without waiting for one another.
+    state: RwLock<State>,
     failures_to_open: u32,
     cooldown: Duration,
     /// How long a probe may take to report before another caller probes instead.
@@ -30,7 +32,7 @@ enum State {
 impl Breaker {
     pub(super) fn new(failures_to_open: u32, cooldown: Duration, probe_deadline: Duration) -> Self {
         Breaker {
-            state: Mutex::new(State::Closed { failures: 0 }),
+            state: RwLock::new(State::Closed { failures: 0 }),
             failures_to_open,
             cooldown,
             probe_deadline,
@@ -44,7 +46,10 @@ impl Breaker {
     }
 
     fn allow_at(&self, now: Instant) -> bool {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.is_closed() {
+            return true;
+        }
+        let mut state = self.write();
         match *state {
             State::Closed { .. } => true,
             State::Open { until } | State::HalfOpen { probe_until: until } if now >= until => {
@@ -59,8 +64,7 @@ impl Breaker {
 
     /// Whether operations go to Redis without a probe deciding first.
     pub(super) fn is_closed(&self) -> bool {
-        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        matches!(*state, State::Closed { .. })
+        matches!(*self.read(), State::Closed { .. })
     }
 
     /// Records an operation's outcome: `healthy` if Redis answered.
@@ -74,12 +78,11 @@ impl Breaker {
 
     /// Closed, with no failure counted.
     fn is_healthy(&self) -> bool {
-        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        matches!(*state, State::Closed { failures: 0 })
+        matches!(*self.read(), State::Closed { failures: 0 })
     }
 
     fn record_at(&self, healthy: bool, now: Instant) {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = self.write();
         let was_closed = matches!(*state, State::Closed { .. });
         *state = match (*state, healthy) {
             (_, true) => State::Closed { failures: 0 },
@@ -103,12 +106,20 @@ impl Breaker {
         }
     }
 
+    fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
     pub(super) fn state(&self) -> BreakerState {
         self.state_at(Instant::now())
     }
 
     fn state_at(&self, now: Instant) -> BreakerState {
-        match *self.state.lock().unwrap_or_else(PoisonError::into_inner) {
+        match *self.read() {
             State::Closed { .. } => BreakerState::Closed,
             State::Open { until } if now >= until => BreakerState::HalfOpen,
             State::Open { .. } => BreakerState::Open,

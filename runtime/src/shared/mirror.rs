@@ -12,7 +12,7 @@
 use crate::fast_map::FastMap;
 use crate::tier::Generations;
 use std::sync::Arc;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// Tags remembered at most: templated tags (`user:{id}`) are many. Past it the mirror starts
 /// over (a read it cannot answer reads the counters, as without it).
@@ -20,7 +20,7 @@ const MAX_TAGS: usize = 65_536;
 
 #[derive(Default)]
 pub(super) struct Mirror {
-    inner: Mutex<Inner>,
+    inner: RwLock<Inner>,
 }
 
 #[derive(Default)]
@@ -35,19 +35,25 @@ struct Inner {
 pub(super) struct Since(u64);
 
 impl Mirror {
-    fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
+    /// Every Redis hit reads it; only a read that finds new generations, and an invalidation,
+    /// write it: a read lock, which concurrent hits take without waiting for one another.
+    fn read(&self) -> RwLockReadGuard<'_, Inner> {
         // Nothing in here panics half-way; a poisoned lock still holds a whole map.
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The generations of `tags`, comma-separated in their order (as a value stores them), if
     /// every one is known; and where the read stands, to learn what it reads if not.
-    pub(super) fn joined(&self, tags: &[Arc<str>]) -> (Option<Generations>, Since) {
-        let inner = self.inner();
+    pub(super) fn joined(&self, tags: &[&str]) -> (Option<Generations>, Since) {
+        let inner = self.read();
         let since = Since(inner.sequence);
         let mut joined = Generations::default();
         for (i, tag) in tags.iter().enumerate() {
-            let Some(generation) = inner.generations.get(tag) else {
+            let Some(generation) = inner.generations.get(*tag) else {
                 return (None, since);
             };
             if i > 0 {
@@ -61,8 +67,8 @@ impl Mirror {
     /// Remembers the generations a read found for `tags` (same order), unless something was
     /// forgotten since the read started: then what it read may be older than a message already
     /// applied, and is dropped.
-    pub(super) fn learn(&self, since: Since, tags: &[Arc<str>], generations: &[&[u8]]) {
-        let mut inner = self.inner();
+    pub(super) fn learn(&self, since: Since, tags: &[&str], generations: &[&[u8]]) {
+        let mut inner = self.write();
         if inner.sequence != since.0 || tags.len() != generations.len() {
             return;
         }
@@ -70,14 +76,16 @@ impl Mirror {
             inner.generations.clear();
         }
         for (tag, generation) in tags.iter().zip(generations) {
-            inner.generations.insert(tag.clone(), generation.to_vec());
+            inner
+                .generations
+                .insert(Arc::from(*tag), generation.to_vec());
         }
     }
 
     /// An invalidation of `tags` (received, or sent by this instance): their generations are
     /// no longer known.
     pub(super) fn forget<T: AsRef<str>>(&self, tags: &[T]) {
-        let mut inner = self.inner();
+        let mut inner = self.write();
         inner.sequence += 1;
         for tag in tags {
             inner.generations.remove(tag.as_ref());
@@ -86,7 +94,7 @@ impl Mirror {
 
     /// The subscription started or dropped: messages may have been missed, nothing is known.
     pub(super) fn clear(&self) {
-        let mut inner = self.inner();
+        let mut inner = self.write();
         inner.sequence += 1;
         inner.generations.clear();
     }
@@ -96,8 +104,8 @@ impl Mirror {
 mod tests {
     use super::*;
 
-    fn tags(names: &[&str]) -> Vec<Arc<str>> {
-        names.iter().map(|n| (*n).into()).collect()
+    fn tags<'a>(names: &[&'a str]) -> Vec<&'a str> {
+        names.to_vec()
     }
 
     #[test]
@@ -152,11 +160,12 @@ mod tests {
     fn it_starts_over_when_full() {
         let mirror = Mirror::default();
         for i in 0..MAX_TAGS + 10 {
-            let tag = tags(&[&format!("user:{i}")]);
+            let name = format!("user:{i}");
+            let tag = tags(&[&name]);
             let (_, since) = mirror.joined(&tag);
             mirror.learn(since, &tag, &[b"1"]);
         }
-        let inner = mirror.inner();
+        let inner = mirror.read();
         assert!(inner.generations.len() <= MAX_TAGS);
         assert!(
             inner

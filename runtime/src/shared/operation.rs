@@ -4,6 +4,7 @@
 use super::Counters;
 use super::SharedTier;
 use super::connection::Connection;
+use crate::clock::CoarseInstant;
 use crate::tier::TierError;
 use redis::Script;
 use std::sync::Arc;
@@ -91,8 +92,8 @@ impl SharedTier {
         let Some(connection) = caller else {
             return self.run_within(budget, op).await;
         };
-        // One clock read for the timeout and for what is left after it.
-        let started = tokio::time::Instant::now();
+        // What is left after a failure is measured on the coarse clock: a hit reads no other.
+        let started = CoarseInstant::now();
         let operation = op.clone()(connection);
         let timed = if requests == Requests::AtOnce && budget >= self.config.operation_timeout {
             // The connection's response timeout is the whole budget and bounds each request
@@ -100,7 +101,7 @@ impl SharedTier {
             // would only cost (about 1,400 instructions a Redis hit).
             Ok(operation.await)
         } else {
-            match started.checked_add(budget) {
+            match tokio::time::Instant::now().checked_add(budget) {
                 Some(deadline) => tokio::time::timeout_at(deadline, operation).await,
                 None => Ok(operation.await), // a budget past the clock's range: none
             }

@@ -21,7 +21,7 @@
 use super::connection::Connection;
 use super::mirror::Since;
 use super::operation::Requests;
-use super::protocol::{ReadReply, StoredValue, unix_millis};
+use super::protocol::{ReadReply, StoredValue};
 use super::{SharedTier, ValueKeyName};
 use crate::tier::TierError;
 use crate::tier::{self, Generations, Remote};
@@ -38,7 +38,7 @@ impl SharedTier {
         &self,
         budget: Duration,
         key: u128,
-        tags: &[Arc<str>],
+        tags: &[&str],
     ) -> Result<Option<ReadReply>, TierError> {
         let (known, since) = self.mirrored(tags);
         let (fields, generations) = if known.is_some() || tags.is_empty() {
@@ -69,7 +69,7 @@ impl SharedTier {
         &self,
         budget: Duration,
         key: u128,
-        tags: &[Arc<str>],
+        tags: &[&str],
     ) -> Result<(Value, Vec<Value>), TierError> {
         if self.is_cluster() {
             self.cluster_fields(budget, key, tags).await
@@ -83,7 +83,7 @@ impl SharedTier {
         &self,
         budget: Duration,
         key: u128,
-        tags: &[Arc<str>],
+        tags: &[&str],
     ) -> Result<(Value, Vec<Value>), TierError> {
         let get = value_get(&self.prefix, key);
         let mut pipe = redis::pipe();
@@ -113,7 +113,7 @@ impl SharedTier {
         &self,
         budget: Duration,
         key: u128,
-        tags: &[Arc<str>],
+        tags: &[&str],
     ) -> Result<(Value, Vec<Value>), TierError> {
         let prefix = Arc::clone(&self.prefix);
         let tag_keys: Vec<String> = tags.iter().map(|tag| self.tag_key(tag)).collect();
@@ -137,19 +137,14 @@ impl SharedTier {
 
     /// The generations the mirror knows for `tags` (joined as a value stores them), while this
     /// instance is subscribed; and where a read that finds them out stands.
-    fn mirrored(&self, tags: &[Arc<str>]) -> (Option<Generations>, Since) {
+    fn mirrored(&self, tags: &[&str]) -> (Option<Generations>, Since) {
         let (known, since) = self.mirror.joined(tags);
         (known.filter(|_| self.subscribed.load(Relaxed)), since)
     }
 
     /// The generations a read found (joined), learned by the mirror while subscribed; `None` if
     /// one is missing (the script creates it).
-    fn learned(
-        &self,
-        since: Since,
-        tags: &[Arc<str>],
-        generations: &[Value],
-    ) -> Option<Generations> {
+    fn learned(&self, since: Since, tags: &[&str], generations: &[Value]) -> Option<Generations> {
         let generations = generations
             .iter()
             .map(|generation| match generation {
@@ -176,7 +171,7 @@ impl SharedTier {
         reply: Value,
         known: Option<Generations>,
         since: Since,
-        tags: &[Arc<str>],
+        tags: &[&str],
         generations: &[Value],
     ) -> Option<ReadReply> {
         let found = Found::from_reply(reply);
@@ -189,7 +184,7 @@ impl SharedTier {
             }
             None => self.learned(since, tags, generations)?,
         };
-        found.judge(current, unix_millis())
+        found.judge(current, crate::clock::coarse_unix_millis())
     }
 }
 

@@ -107,14 +107,6 @@ fn ttl_left(reply: &Value) -> Option<Duration> {
     }
 }
 
-/// Now, in milliseconds since the Unix epoch: what a value's expiry is compared with.
-pub(super) fn unix_millis() -> u64 {
-    let since_epoch = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX)
-}
-
 /// A value as the scripts store it (see `scripts.rs`): a `GET`'s reply, its header's fields
 /// found in place (a Redis hit copies out only its schema).
 pub(super) struct StoredValue {
@@ -133,7 +125,7 @@ impl StoredValue {
     pub(super) fn parse(bytes: Vec<u8>) -> Option<StoredValue> {
         // memchr's vector search for the newline (the payload after it may be long) and for the
         // header's four bars (its generations alone are up to 60 digits: a byte loop over the
-        // header measured 840 instructions a Redis hit).
+        // header measured 840 instructions a Redis hit; eight bytes at a time, 640, as this).
         let end = memchr::memchr(b'\n', &bytes)?;
         let header = bytes.get(..end)?.strip_prefix(b"cq1|")?;
         let offset = end - header.len();

@@ -6,9 +6,8 @@
 //! hold whichever engine holds it.
 
 use super::origin::Origin;
-use super::stamps::{self, Stamps};
+use super::stamps::{self, OwnStamps, Stamps};
 use crate::stats::Counters;
-use crate::tags::Stamp;
 use std::any::Any;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU32;
@@ -53,7 +52,7 @@ pub(crate) struct Meta {
 /// What only some entries hold.
 struct More {
     /// The stamps of the entry's own tags.
-    stamps: Box<[Stamp]>,
+    stamps: OwnStamps,
     /// When it was stored, on the runtime's clock: kept when its origin keeps ages
     /// (`age_of`), else 0.
     stored_at_nanos: u64,
@@ -123,7 +122,7 @@ impl Entry {
         } = parts.stamps;
         let more = (!tags.is_empty() || origin.keeps_age).then(|| {
             Box::new(More {
-                stamps: tags.into_boxed_slice(),
+                stamps: tags,
                 stored_at_nanos: if origin.keeps_age {
                     parts.stored_at_nanos
                 } else {
@@ -248,7 +247,12 @@ impl Drop for Meta {
 impl More {
     /// What it holds: itself and its stamps.
     fn bytes(&self) -> usize {
-        std::mem::size_of::<More>() + std::mem::size_of_val(&*self.stamps)
+        let spilled = if self.stamps.spilled() {
+            std::mem::size_of_val(&*self.stamps)
+        } else {
+            0
+        };
+        std::mem::size_of::<More>() + spilled
     }
 }
 

@@ -15,7 +15,7 @@ mod stamps;
 
 pub(crate) use entry::{Entry, NewEntry, Nothing, Pending};
 pub(crate) use origin::{Implicit, Origin, OriginSpec, Origins};
-pub(crate) use stamps::Stamps;
+pub(crate) use stamps::{OwnStamps, Stamps};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -239,7 +239,7 @@ mod tests {
         NewEntry {
             value: Pending::new(value),
             value_size: 4,
-            stamps: Stamps::take(origin, Vec::new()),
+            stamps: Stamps::take(origin, OwnStamps::new()),
             stored_at_nanos: 0,
             expires_at_nanos: u64::MAX,
             compute_nanos: 0,

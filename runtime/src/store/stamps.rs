@@ -13,12 +13,16 @@ pub(crate) struct Stamps {
     /// [`Origin::implicit_generation`] when they were taken.
     pub(crate) implicit_generation: u64,
     /// The stamps of the entry's own tags (written, templated, or named by its result).
-    pub(crate) tags: Vec<Stamp>,
+    pub(crate) tags: OwnStamps,
 }
+
+/// The stamps of an entry's own tags: the first inline (most tagged functions declare one),
+/// so that neither a computation's snapshot nor the entry it stores allocates for it.
+pub(crate) type OwnStamps = smallvec::SmallVec<[Stamp; 1]>;
 
 impl Stamps {
     /// The generations now: the origin's sum, and a stamp for each of `tags`.
-    pub(crate) fn take(origin: &'static Origin, tags: Vec<Stamp>) -> Stamps {
+    pub(crate) fn take(origin: &'static Origin, tags: OwnStamps) -> Stamps {
         Stamps {
             origin,
             implicit_generation: origin.implicit_generation(),

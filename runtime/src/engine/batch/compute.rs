@@ -160,6 +160,7 @@ impl<R, K, V, C> BatchMiss<R, K, V, C> {
             _ => return,
         };
         drop(reads);
+        drop(names);
         let mut left = Vec::with_capacity(work.len());
         for ((item, mut slot), remote) in work.drain(..).zip(remotes) {
             match slot
