@@ -248,3 +248,38 @@ fn coarse_now_nanos_starting() -> u64 {
     // Until the ticker runs (or if no thread could be started), read the clock itself.
     elapsed(start)
 }
+
+/// The coarse clocks the shared tier reads (the monotonic one's alarms are tested with batching).
+#[cfg(all(test, feature = "redis"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_coarse_unix_clock_follows_the_systems() {
+        let system = unix_millis();
+        coarse_now_nanos(); // starts the coarse clock's thread
+        let coarse = coarse_unix_millis();
+        // Either the system's own reading (before the first tick) or a tick's: a millisecond
+        // apart on a quiet machine; a minute bounds a starved thread on a loaded one.
+        assert!(
+            coarse.abs_diff(system) < 60_000,
+            "coarse {coarse} ms, system {system} ms"
+        );
+        assert!(coarse > 1_700_000_000_000, "after 2023: {coarse}");
+    }
+
+    #[test]
+    fn a_coarse_instant_measures_what_the_coarse_clock_advanced() {
+        let started = CoarseInstant::now();
+        // Until the clock's thread has ticked past a millisecond (it ticks every one).
+        let give_up = std::time::Instant::now() + Duration::from_secs(30);
+        while coarse_now_nanos() < started.0 + 1_000_000 {
+            assert!(
+                std::time::Instant::now() < give_up,
+                "the coarse clock never ticked"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(started.elapsed() >= Duration::from_millis(1));
+    }
+}

@@ -495,6 +495,21 @@ mod tests {
     }
 
     #[test]
+    fn tag_names_are_the_functions_the_epoch_then_the_entrys_inline_up_to_four() {
+        let names = tag_names("f", ["a", "b"].into_iter());
+        assert_eq!(names.as_slice(), ["f", crate::tags::EPOCH_TAG, "a", "b"]);
+        assert!(!names.spilled(), "two tags of its own: no allocation");
+        let many = tag_names("f", ["a", "b", "c"].into_iter());
+        assert_eq!(
+            many.as_slice(),
+            ["f", crate::tags::EPOCH_TAG, "a", "b", "c"]
+        );
+        let own: Vec<Arc<str>> = vec!["a".into(), "b".into()];
+        let arcs = tag_arcs(&Arc::from("f"), own.iter());
+        assert!(arcs.iter().map(|a| &**a).eq(names.iter().copied()));
+    }
+
+    #[test]
     fn a_schema_is_sixteen_bytes_or_none() {
         assert_eq!(schema_of(b"0123456789abcdef"), Some(*b"0123456789abcdef"));
         assert_eq!(schema_of(b"not-our-type"), None);

@@ -264,4 +264,24 @@ mod tests {
     fn what_a_hit_reads_fits_in_48_bytes() {
         assert_eq!(std::mem::size_of::<Meta>(), 48);
     }
+
+    #[test]
+    fn one_stamp_is_held_inline_and_more_are_weighed_where_they_spill() {
+        let tags = crate::tags::TagRegistry::default();
+        let stamps = |names: &[&str]| -> OwnStamps {
+            names.iter().map(|name| tags.intern(name).stamp()).collect()
+        };
+        let more = |stamps| More {
+            stamps,
+            stored_at_nanos: 0,
+        };
+        let one = more(stamps(&["a"]));
+        assert!(!one.stamps.spilled());
+        assert_eq!(one.bytes(), std::mem::size_of::<More>());
+        let two = more(stamps(&["a", "b"]));
+        assert_eq!(
+            two.bytes(),
+            std::mem::size_of::<More>() + 2 * std::mem::size_of::<crate::tags::Stamp>()
+        );
+    }
 }
