@@ -390,6 +390,10 @@ pub struct SharedStats {
     /// rather than by the tier's own runtime: see
     /// [`RedisConfig::caller_runtime_reads`](crate::RedisConfig::caller_runtime_reads).
     pub caller_runtime_reads: u64,
+    /// Redis hits on a cluster read straight from the master holding their key, on a
+    /// connection of the calling runtime, rather than through the cluster connection (which
+    /// they fall back to when the route turned out wrong).
+    pub node_reads: u64,
 }
 
 // ---------------------------------------------------------------------------------------------

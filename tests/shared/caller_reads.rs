@@ -9,8 +9,8 @@ use cached_query::{BreakerState, Cache, Config, RedisConfig, cached_query};
 use std::time::Duration;
 
 /// Runs of `row` per id: the tests of this file run at once and use distinct ids (1 to 4 one
-/// each, 5 and 10–29 the kill, 6 and 30–49 the freeze, 50 and 51 a miss; 63 only to let a
-/// breaker probe).
+/// each, 5 and 10–29 the kill, 6 and 30–49 the freeze, 7 the moved slot, 50 and 51 a miss,
+/// 52–61 the masters' reads; 63 only to let a breaker probe).
 static RUNS: RunsPerId = RunsPerId::new();
 
 #[cached_query(ttl = "10m", tags = ["row:{id}"])]
@@ -130,6 +130,100 @@ async fn on_a_multi_thread_runtime_a_redis_hit_is_read_on_its_own_connection() {
     until_read_on_caller_runtime(&reader, 1).await;
     let stats = shared(&reader);
     assert_eq!(stats.errors + stats.timeouts, 0, "{stats:?}");
+}
+
+/// On a cluster, a Redis hit on the runtime's connection is read straight from the master
+/// holding its key (`node_reads`), whichever of them it is; on one server there are no masters
+/// to route to.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_cluster_a_redis_hit_is_read_from_the_master_holding_its_key() {
+    let server = RedisServer::start();
+    let (writer, reader) = writer_and_reader(budget(&server), "caller-reads-nodes");
+    ready(&[&writer, &reader]).await;
+    let ids = 52..62;
+    for id in ids.clone() {
+        written(&writer, id).await;
+    }
+    until_read_on_caller_runtime(&reader, 52).await;
+    // The first read of each also reads its tag's generation (a GET each, routed the same).
+    let before = shared(&reader);
+    for id in ids.clone() {
+        assert_eq!(read(&reader, id).await, u64::from(id) * 7);
+    }
+    let first = shared(&reader);
+    let routed = first.node_reads - before.node_reads;
+    if server.is_cluster() {
+        assert!(routed >= 10, "{first:?}");
+    } else {
+        assert_eq!(routed, 0, "{first:?}");
+    }
+    // Known since: the value alone.
+    let before = first;
+    for id in ids.clone() {
+        assert_eq!(read(&reader, id).await, u64::from(id) * 7);
+    }
+    assert_eq!(
+        RUNS.of(ids.clone()),
+        10,
+        "each computed once, by the writer"
+    );
+    let after = shared(&reader);
+    let (hits, node_reads) = (
+        after.caller_runtime_reads - before.caller_runtime_reads,
+        after.node_reads - before.node_reads,
+    );
+    assert_eq!(hits, 10, "{after:?}");
+    let expected = if server.is_cluster() { 10 } else { 0 };
+    assert_eq!(node_reads, expected, "{after:?}");
+}
+
+/// On a cluster, a value whose slot moved to another master after the runtime learned the
+/// routes: its old master answers `MOVED`, and the read goes through the cluster connection (a
+/// Redis hit all the same); then the runtime learns the routes again and reads straight from
+/// the new master.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_value_whose_slot_moved_is_read_through_the_cluster_then_routed_again() {
+    let server = RedisServer::start();
+    if !server.is_cluster() {
+        return; // one server: no slots to move
+    }
+    let (writer, reader) = writer_and_reader(budget(&server), "caller-reads-moved");
+    ready(&[&writer, &reader]).await;
+    written(&writer, 7).await;
+    until_read_on_caller_runtime(&reader, 7).await;
+    assert_eq!(read(&reader, 7).await, 49);
+    assert!(shared(&reader).node_reads > 0, "{:?}", shared(&reader));
+
+    let (from, key) = (0..server.node_count())
+        .find_map(|i| {
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg("caller-reads-moved:v:*")
+                .query(&mut server.node_client(i))
+                .ok()?;
+            keys.into_iter().next().map(|key| (i, key))
+        })
+        .expect("the value in Redis");
+    server.move_slot_of(&key, from, (from + 1) % server.node_count());
+
+    let computed = runs(7);
+    let moved = shared(&reader).node_reads;
+    assert_eq!(read(&reader, 7).await, 49);
+    assert_eq!(runs(7), computed, "a Redis hit, not a computation");
+    let stats = shared(&reader);
+    assert_eq!(
+        stats.node_reads, moved,
+        "not answered by the old master: {stats:?}"
+    );
+    for _ in 0..5_000 {
+        if shared(&reader).node_reads > moved {
+            break;
+        }
+        assert_eq!(read(&reader, 7).await, 49);
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let stats = shared(&reader);
+    assert!(stats.node_reads > moved, "routed again: {stats:?}");
+    assert_eq!(runs(7), computed, "every read a Redis hit");
 }
 
 /// A miss's two round trips (the value's read, then the read script that returns the tags'

@@ -352,6 +352,55 @@ impl RedisServer {
             .expect("a direct connection")
     }
 
+    /// Moves the slot of `key` (held by node `from`) and every key in it to node `to`, as a
+    /// resharding would: importing and migrating states, `MIGRATE`, then the slot given to
+    /// `to` on every node.
+    pub fn move_slot_of(&self, key: &str, from: usize, to: usize) {
+        let id = |i: usize| -> String {
+            redis::cmd("CLUSTER")
+                .arg("MYID")
+                .query(&mut self.node_client(i))
+                .expect("a node id")
+        };
+        let (source, target) = (id(from), id(to));
+        let mut source_node = self.node_client(from);
+        let slot: u16 = redis::cmd("CLUSTER")
+            .arg("KEYSLOT")
+            .arg(key)
+            .query(&mut source_node)
+            .expect("the key's slot");
+        let set = |i: usize, state: &str, node: &str| {
+            let _: () = redis::cmd("CLUSTER")
+                .arg("SETSLOT")
+                .arg(slot)
+                .arg(state)
+                .arg(node)
+                .query(&mut self.node_client(i))
+                .expect("CLUSTER SETSLOT");
+        };
+        set(to, "IMPORTING", &source);
+        set(from, "MIGRATING", &target);
+        let keys: Vec<String> = redis::cmd("CLUSTER")
+            .arg("GETKEYSINSLOT")
+            .arg(slot)
+            .arg(1000)
+            .query(&mut source_node)
+            .expect("the slot's keys");
+        let _: redis::Value = redis::cmd("MIGRATE")
+            .arg("127.0.0.1")
+            .arg(self.nodes[to].port)
+            .arg("")
+            .arg(0)
+            .arg(5000)
+            .arg("KEYS")
+            .arg(&keys)
+            .query(&mut source_node)
+            .expect("MIGRATE");
+        for i in 0..self.node_count() {
+            set(i, "NODE", &target);
+        }
+    }
+
     /// How many nodes there are (1, or a cluster's 3).
     pub fn node_count(&self) -> usize {
         self.nodes.len()

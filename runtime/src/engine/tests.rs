@@ -179,6 +179,7 @@ impl Tier for FakeTier {
             invalidations_replayed: 0,
             remote_coalesced: 0,
             caller_runtime_reads: 0,
+            node_reads: 0,
         }
     }
 }

@@ -20,12 +20,15 @@
 //! breaker like any failure; the read is sent again through the tier's runtime): the next read
 //! there connects again.
 
+use super::Counters;
 use super::config::RedisConfig;
 use super::connection::{Connection, cluster_client, cluster_config};
+use super::node_routes::NodeRoutes;
 use super::shared_incident;
 use crate::fast_map::FastMap;
-use redis::AsyncConnectionConfig;
 use redis::cluster::{ClusterClient, ClusterConfig};
+use redis::cluster_async::ClusterConnection;
+use redis::{AsyncConnectionConfig, ConnectionInfo, IntoConnectionInfo};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 use tokio::runtime::{Handle, Id, RuntimeFlavor};
@@ -43,14 +46,27 @@ pub(super) struct CallerConnections {
     by_runtime: Arc<RwLock<FastMap<Id, Slot>>>,
 }
 
+/// How a cluster's masters are reached directly: the first seed node's credentials, the
+/// connections' timeouts, and where the reads they answer are counted.
+#[derive(Clone)]
+struct NodeSeed {
+    seed: ConnectionInfo,
+    config: AsyncConnectionConfig,
+    counters: Arc<Counters>,
+    /// How long a runtime whose routes could not be learned reads without them.
+    retry_after: Duration,
+}
+
 /// How a runtime's connection is made.
 #[derive(Clone)]
 enum Connector {
     /// One server: a multiplexed connection (no reconnection of its own: a read that fails on
     /// it unanswered drops it).
     Single(redis::Client, AsyncConnectionConfig),
-    /// A cluster: its connection (which follows the slots and reconnects to nodes itself).
-    Cluster(ClusterClient, ClusterConfig),
+    /// A cluster: its connection (which follows the slots and reconnects to nodes itself),
+    /// and how to reach its masters directly (`node_routes.rs`): the first seed node's
+    /// credentials, and the connections' timeouts.
+    Cluster(ClusterClient, ClusterConfig, Option<Box<NodeSeed>>),
 }
 
 impl Connector {
@@ -60,12 +76,33 @@ impl Connector {
                 .get_multiplexed_async_connection_with_config(&config)
                 .await
                 .map(Connection::Caller),
-            Connector::Cluster(client, config) => client
-                .get_async_connection_with_config(config)
-                .await
-                .map(Connection::Cluster),
+            Connector::Cluster(client, config, nodes) => {
+                let mut cluster = client.get_async_connection_with_config(config).await?;
+                Ok(match nodes {
+                    Some(nodes) => {
+                        let (retry_after, counters) =
+                            (nodes.retry_after, Arc::clone(&nodes.counters));
+                        let routes = routes(&mut cluster, nodes)
+                            .await
+                            .unwrap_or_else(|| NodeRoutes::none_until(retry_after, counters));
+                        Connection::Routed(cluster, Arc::new(routes))
+                    }
+                    None => Connection::Cluster(cluster),
+                })
+            }
         }
     }
+}
+
+/// The cluster's masters and slots as `cluster` reports them, connected to; `None` if they
+/// cannot be (the cluster connection alone serves the reads then).
+async fn routes(cluster: &mut ClusterConnection, nodes: Box<NodeSeed>) -> Option<NodeRoutes> {
+    let slots: redis::Value = redis::cmd("CLUSTER")
+        .arg("SLOTS")
+        .query_async(cluster)
+        .await
+        .ok()?;
+    NodeRoutes::connect(&slots, &nodes.seed, &nodes.config, nodes.counters).await
 }
 
 enum Slot {
@@ -80,16 +117,27 @@ enum Slot {
 
 impl CallerConnections {
     /// For the server or cluster of `config`, unless it turns such reads off.
-    pub(super) fn new(config: &RedisConfig) -> CallerConnections {
+    pub(super) fn new(config: &RedisConfig, counters: &Arc<Counters>) -> CallerConnections {
+        let timeouts = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(config.connect_timeout))
+            .set_response_timeout(Some(config.operation_timeout));
         let connector = if !config.caller_runtime_reads {
             None
         } else if config.is_cluster() {
+            let seed = config.cluster_nodes.first();
+            let nodes = seed
+                .and_then(|seed| seed.as_str().into_connection_info().ok())
+                .map(|seed| {
+                    Box::new(NodeSeed {
+                        seed,
+                        config: timeouts,
+                        counters: Arc::clone(counters),
+                        retry_after: config.breaker_cooldown,
+                    })
+                });
             (cluster_client(config).ok())
-                .map(|client| Connector::Cluster(client, cluster_config(config)))
+                .map(|client| Connector::Cluster(client, cluster_config(config), nodes))
         } else {
-            let timeouts = AsyncConnectionConfig::new()
-                .set_connection_timeout(Some(config.connect_timeout))
-                .set_response_timeout(Some(config.operation_timeout));
             (redis::Client::open(config.url.as_str()).ok())
                 .map(|client| Connector::Single(client, timeouts))
         };
@@ -110,7 +158,9 @@ impl CallerConnections {
         }
         let id = handle.id();
         match self.read_table().get(&id) {
-            Some(Slot::Ready(connection)) => return Some(connection.clone()),
+            Some(Slot::Ready(connection)) if !connection.is_stale() => {
+                return Some(connection.clone());
+            }
             Some(slot) if !slot.may_connect(Instant::now()) => return None,
             _ => {}
         }
@@ -181,7 +231,9 @@ impl Slot {
     /// Whether a call finding this slot may start a new connection attempt.
     fn may_connect(&self, now: Instant) -> bool {
         match self {
-            Slot::Connecting | Slot::Ready(_) => false,
+            Slot::Connecting => false,
+            // A cluster's routes to its masters turned out wrong: made again.
+            Slot::Ready(connection) => connection.is_stale(),
             Slot::Failed { retry_at } => now >= *retry_at,
         }
     }
@@ -193,7 +245,7 @@ mod tests {
 
     /// Nothing listens on port 1: every attempt fails at once.
     fn unreachable() -> CallerConnections {
-        CallerConnections::new(&RedisConfig::new("redis://127.0.0.1:1"))
+        CallerConnections::new(&RedisConfig::new("redis://127.0.0.1:1"), &Arc::default())
     }
 
     fn runtimes_known(connections: &CallerConnections) -> usize {
@@ -230,6 +282,7 @@ mod tests {
 
         let off = CallerConnections::new(
             &RedisConfig::new("redis://127.0.0.1:1").caller_runtime_reads(false),
+            &Arc::default(),
         );
         assert!(multi_thread().block_on(async { off.current() }).is_none());
         assert_eq!(runtimes_known(&off), 0, "turned off: no attempt");

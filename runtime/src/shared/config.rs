@@ -179,6 +179,13 @@ impl RedisConfig {
     /// reads go through the tier's runtime as they do with this off. Turn it off for runtimes
     /// built without IO or timers, or with `panic = "abort"`.
     ///
+    /// On a cluster the runtime also connects to each master (as `CLUSTER SLOTS` names them,
+    /// with the first seed node's credentials), and a Redis hit's `GET` goes straight to the
+    /// master holding its key instead of through the cluster connection's routing task
+    /// (counted in `SharedStats::node_reads`). A master that no longer holds the key answers
+    /// `MOVED`: that read goes through the cluster connection, and the runtime's connections
+    /// are made again on its next read.
+    ///
     /// ```
     /// use cached_query_runtime::RedisConfig;
     ///

@@ -3,6 +3,7 @@
 //! nothing here waits for Redis.
 
 use super::config::RedisConfig;
+use super::node_routes::NodeRoutes;
 use super::shared_incident;
 use redis::aio::{
     ConnectionLike, ConnectionManager, ConnectionManagerConfig, MultiplexedConnection,
@@ -10,6 +11,7 @@ use redis::aio::{
 use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConfig};
 use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, Pipeline, RedisFuture, Value};
+use std::sync::Arc;
 
 /// A connection to one server or to a cluster; cloning it is cheap (all multiplex).
 #[derive(Clone)]
@@ -18,13 +20,16 @@ pub(super) enum Connection {
     Cluster(ClusterConnection),
     /// One server, on the calling runtime (`caller_reads.rs`).
     Caller(MultiplexedConnection),
+    /// A cluster on the calling runtime, with connections to its masters for a hit's `GET`
+    /// (`node_routes.rs`).
+    Routed(ClusterConnection, Arc<NodeRoutes>),
 }
 
 impl ConnectionLike for Connection {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         match self {
             Connection::Single(c) => c.req_packed_command(cmd),
-            Connection::Cluster(c) => c.req_packed_command(cmd),
+            Connection::Cluster(c) | Connection::Routed(c, _) => c.req_packed_command(cmd),
             Connection::Caller(c) => c.req_packed_command(cmd),
         }
     }
@@ -37,7 +42,9 @@ impl ConnectionLike for Connection {
     ) -> RedisFuture<'a, Vec<Value>> {
         match self {
             Connection::Single(c) => c.req_packed_commands(pipeline, offset, count),
-            Connection::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+            Connection::Cluster(c) | Connection::Routed(c, _) => {
+                c.req_packed_commands(pipeline, offset, count)
+            }
             Connection::Caller(c) => c.req_packed_commands(pipeline, offset, count),
         }
     }
@@ -45,9 +52,16 @@ impl ConnectionLike for Connection {
     fn get_db(&self) -> i64 {
         match self {
             Connection::Single(c) => c.get_db(),
-            Connection::Cluster(c) => c.get_db(),
+            Connection::Cluster(c) | Connection::Routed(c, _) => c.get_db(),
             Connection::Caller(c) => c.get_db(),
         }
+    }
+}
+
+impl Connection {
+    /// Whether it should be made again (a cluster's routes to its masters turned out wrong).
+    pub(super) fn is_stale(&self) -> bool {
+        matches!(self, Connection::Routed(_, routes) if routes.is_stale())
     }
 }
 

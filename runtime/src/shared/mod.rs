@@ -35,6 +35,7 @@ mod counter;
 mod invalidation;
 mod listener;
 mod mirror;
+mod node_routes;
 mod operation;
 mod pending;
 mod plain_read;
@@ -80,6 +81,7 @@ struct Counters {
     invalidations_replayed: AtomicU64,
     remote_coalesced: AtomicU64,
     caller_reads: AtomicU64,
+    node_reads: AtomicU64,
 }
 
 /// The shared tier of one cache instance.
@@ -183,7 +185,8 @@ impl SharedTier {
             }
         };
         let (subscriber, connection) = connect(&config, &runtime);
-        let caller_connections = CallerConnections::new(&config);
+        let counters = Arc::<Counters>::default();
+        let caller_connections = CallerConnections::new(&config, &counters);
         let (writes, queue) = mpsc::channel(config.write_queue);
         let prefix = if namespace.is_empty() {
             "cq".to_string()
@@ -203,7 +206,7 @@ impl SharedTier {
             instance: random_u62(),
             connection,
             subscriber,
-            counters: Arc::default(),
+            counters,
             subscribed: AtomicBool::new(false),
             mirror: mirror::Mirror::default(),
             next_message: AtomicU64::new(0),
@@ -290,6 +293,7 @@ impl SharedTier {
             invalidations_replayed: self.counters.invalidations_replayed.load(Relaxed),
             remote_coalesced: self.counters.remote_coalesced.load(Relaxed),
             caller_runtime_reads: self.counters.caller_reads.load(Relaxed),
+            node_reads: self.counters.node_reads.load(Relaxed),
         }
     }
 }

@@ -20,6 +20,7 @@
 
 use super::connection::Connection;
 use super::mirror::Since;
+use super::node_routes::Direct;
 use super::operation::Requests;
 use super::protocol::{ReadReply, StoredValue};
 use super::{SharedTier, ValueKeyName};
@@ -58,7 +59,7 @@ impl SharedTier {
         // keeps ready) holds only the prefix's `Arc` and the key.
         let prefix = Arc::clone(&self.prefix);
         self.read_within(budget, Requests::AtOnce, move |mut connection| async move {
-            get_or_nothing(&value_get(&prefix, key), &mut connection).await
+            routed_get(&value_get(&prefix, key), &mut connection).await
         })
         .await
     }
@@ -119,15 +120,14 @@ impl SharedTier {
         let tag_keys: Vec<String> = tags.iter().map(|tag| self.tag_key(tag)).collect();
         self.read_within(budget, Requests::AtOnce, move |connection| async move {
             let mut for_value = connection.clone();
-            let value =
-                async move { get_or_nothing(&value_get(&prefix, key), &mut for_value).await };
+            let value = async move { routed_get(&value_get(&prefix, key), &mut for_value).await };
             let generations = try_join_all(tag_keys.into_iter().map(|tag_key| {
                 let mut connection = connection.clone();
                 async move {
                     let mut get = redis::cmd("GET");
                     get.arg(tag_key);
                     // Not a counter of ours: the script replaces it.
-                    get_or_nothing(&get, &mut connection).await
+                    routed_get(&get, &mut connection).await
                 }
             }));
             futures_util::future::try_join(value, generations).await
@@ -194,6 +194,18 @@ fn value_get(prefix: &str, key: u128) -> redis::Cmd {
     let mut get = redis::Cmd::with_capacity(2, 3 + prefix.len() + 3 + 32);
     get.arg("GET").arg(ValueKeyName { prefix, key });
     get
+}
+
+/// [`get_or_nothing`], sent straight to the master holding the key when the connection knows
+/// the cluster's masters (`node_routes.rs`), else (or when that route turned out wrong) on the
+/// connection itself.
+async fn routed_get(get: &redis::Cmd, connection: &mut Connection) -> redis::RedisResult<Value> {
+    if let Connection::Routed(_, routes) = connection
+        && let Direct::Answered(answer) = routes.get(get).await
+    {
+        return answer;
+    }
+    get_or_nothing(get, connection).await
 }
 
 /// A `GET`'s reply; an error reply (a key of another type) reads as nothing, for the read
