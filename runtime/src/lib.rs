@@ -20,6 +20,7 @@ mod key_bytes;
 mod key_hash;
 mod observe;
 mod policy;
+mod remote_hit;
 mod runtime;
 mod share;
 #[cfg(feature = "redis")]

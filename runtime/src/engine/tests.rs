@@ -89,7 +89,7 @@ impl Tier for FakeTier {
         Box::pin(async move {
             match self.answer.clone() {
                 Answer::Value(value) => Ok(Remote::Hit {
-                    schema: tier::schema_of(&tier::schema_fingerprint(u32_codec())),
+                    schema: crate::remote_hit::schema_of(&tier::schema_fingerprint(u32_codec())),
                     payload: tier::encode(self.limits(), u32_codec(), &value),
                     ttl_left: None,
                     generations: generations.into(),
@@ -101,7 +101,7 @@ impl Tier for FakeTier {
                 }
                 Answer::Fail => Err(TierError::Failed("connection refused".into())),
                 Answer::Garbage { schema, payload } => Ok(Remote::Hit {
-                    schema: tier::schema_of(&schema),
+                    schema: crate::remote_hit::schema_of(&schema),
                     payload: Some(payload),
                     ttl_left: None,
                     generations: generations.into(),
@@ -268,7 +268,7 @@ async fn a_miss_in_the_tier_runs_the_body_and_writes_behind_under_its_tags() {
     let decoded = tier::decode(
         fake.limits(),
         u32_codec(),
-        tier::schema_of(&write.schema),
+        crate::remote_hit::schema_of(&write.schema),
         write.payload.clone(),
     );
     let value = decoded

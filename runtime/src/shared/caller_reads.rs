@@ -80,11 +80,9 @@ impl Connector {
                 let mut cluster = client.get_async_connection_with_config(config).await?;
                 Ok(match nodes {
                     Some(nodes) => {
-                        let (retry_after, counters) =
-                            (nodes.retry_after, Arc::clone(&nodes.counters));
-                        let routes = routes(&mut cluster, nodes)
-                            .await
-                            .unwrap_or_else(|| NodeRoutes::none_until(retry_after, counters));
+                        let routes = routes(&mut cluster, &nodes).await.unwrap_or_else(|| {
+                            NodeRoutes::none_until(nodes.retry_after, Arc::clone(&nodes.counters))
+                        });
                         Connection::Routed(cluster, Arc::new(routes))
                     }
                     None => Connection::Cluster(cluster),
@@ -96,13 +94,14 @@ impl Connector {
 
 /// The cluster's masters and slots as `cluster` reports them, connected to; `None` if they
 /// cannot be (the cluster connection alone serves the reads then).
-async fn routes(cluster: &mut ClusterConnection, nodes: Box<NodeSeed>) -> Option<NodeRoutes> {
+async fn routes(cluster: &mut ClusterConnection, nodes: &NodeSeed) -> Option<NodeRoutes> {
     let slots: redis::Value = redis::cmd("CLUSTER")
         .arg("SLOTS")
         .query_async(cluster)
         .await
         .ok()?;
-    NodeRoutes::connect(&slots, &nodes.seed, &nodes.config, nodes.counters).await
+    let counters = Arc::clone(&nodes.counters);
+    NodeRoutes::connect(&slots, &nodes.seed, &nodes.config, counters).await
 }
 
 enum Slot {

@@ -104,49 +104,45 @@ impl Mirror {
 mod tests {
     use super::*;
 
-    fn tags<'a>(names: &[&'a str]) -> Vec<&'a str> {
-        names.to_vec()
-    }
-
     #[test]
     fn generations_are_joined_in_the_tags_order_once_all_are_known() {
         let mirror = Mirror::default();
-        let both = tags(&["f", "e"]);
+        let both = ["f", "e"];
         let (none, since) = mirror.joined(&both);
         assert_eq!(none, None);
         mirror.learn(since, &both, &[b"7", b"12"]);
         assert_eq!(mirror.joined(&both).0.as_deref(), Some(&b"7,12"[..]));
-        assert_eq!(mirror.joined(&tags(&["e"])).0.as_deref(), Some(&b"12"[..]));
-        assert_eq!(mirror.joined(&tags(&["e", "x"])).0, None, "x is unknown");
+        assert_eq!(mirror.joined(&["e"]).0.as_deref(), Some(&b"12"[..]));
+        assert_eq!(mirror.joined(&["e", "x"]).0, None, "x is unknown");
         assert_eq!(mirror.joined(&[]).0.as_deref(), Some(&b""[..]));
     }
 
     #[test]
     fn a_message_forgets_its_tags_and_what_reads_started_before_it_found() {
         let mirror = Mirror::default();
-        let both = tags(&["f", "e"]);
+        let both = ["f", "e"];
         let (_, before) = mirror.joined(&both);
         mirror.learn(before, &both, &[b"1", b"2"]);
-        let (_, read_started) = mirror.joined(&tags(&["g"]));
+        let (_, read_started) = mirror.joined(&["g"]);
         mirror.forget(&["e"]);
         assert_eq!(mirror.joined(&both).0, None, "e forgotten");
-        assert_eq!(mirror.joined(&tags(&["f"])).0.as_deref(), Some(&b"1"[..]));
+        assert_eq!(mirror.joined(&["f"]).0.as_deref(), Some(&b"1"[..]));
         // The read sent its counter reads before the message's bump, and is answered after it.
-        mirror.learn(read_started, &tags(&["e"]), &[b"2"]);
+        mirror.learn(read_started, &["e"], &[b"2"]);
         assert_eq!(
             mirror.joined(&both).0,
             None,
             "an old generation is not learned back"
         );
         let (_, after) = mirror.joined(&both);
-        mirror.learn(after, &tags(&["e"]), &[b"3"]);
+        mirror.learn(after, &["e"], &[b"3"]);
         assert_eq!(mirror.joined(&both).0.as_deref(), Some(&b"1,3"[..]));
     }
 
     #[test]
     fn a_subscription_change_empties_it_and_refuses_reads_started_before() {
         let mirror = Mirror::default();
-        let one = tags(&["f"]);
+        let one = ["f"];
         let (_, since) = mirror.joined(&one);
         mirror.learn(since, &one, &[b"1"]);
         let (_, read_started) = mirror.joined(&one);
@@ -161,7 +157,7 @@ mod tests {
         let mirror = Mirror::default();
         for i in 0..MAX_TAGS + 10 {
             let name = format!("user:{i}");
-            let tag = tags(&[&name]);
+            let tag = [name.as_str()];
             let (_, since) = mirror.joined(&tag);
             mirror.learn(since, &tag, &[b"1"]);
         }
@@ -177,9 +173,9 @@ mod tests {
     #[test]
     fn a_reply_of_another_length_is_not_learned() {
         let mirror = Mirror::default();
-        let both = tags(&["f", "e"]);
+        let both = ["f", "e"];
         let (_, since) = mirror.joined(&both);
         mirror.learn(since, &both, &[b"1"]);
-        assert_eq!(mirror.joined(&tags(&["f"])).0, None);
+        assert_eq!(mirror.joined(&["f"]).0, None);
     }
 }

@@ -134,7 +134,7 @@ impl NodeRoutes {
 /// The slot of `key`: CRC16 (XMODEM) of its hash tag (the part between its first `{` and the
 /// first `}` after it, when not empty), else of the whole key, modulo 16,384 (the Redis Cluster
 /// specification's key distribution).
-pub(super) fn slot_of(key: &[u8]) -> u16 {
+fn slot_of(key: &[u8]) -> u16 {
     crc16(hash_tag(key).unwrap_or(key)) % SLOTS as u16
 }
 

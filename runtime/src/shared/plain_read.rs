@@ -25,7 +25,7 @@ use super::operation::Requests;
 use super::protocol::{ReadReply, StoredValue};
 use super::{SharedTier, ValueKeyName};
 use crate::tier::TierError;
-use crate::tier::{self, Generations, Remote};
+use crate::tier::{Generations, Remote};
 use futures_util::future::try_join_all;
 use redis::Value;
 use std::sync::Arc;
@@ -253,7 +253,7 @@ impl Found {
             b"n" => false,
             _ => return None,
         };
-        let schema = tier::schema_of(value.schema());
+        let schema = crate::remote_hit::schema_of(value.schema());
         Some(ReadReply {
             remote: Remote::Hit {
                 generations: current,

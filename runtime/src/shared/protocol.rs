@@ -2,7 +2,7 @@
 //! and acknowledgement messages, and how a read script's reply is understood.
 
 use crate::codec;
-use crate::tier::{self, Remote};
+use crate::tier::Remote;
 use redis::Value;
 use std::ops::Range;
 use std::time::Duration;
@@ -91,7 +91,7 @@ pub(super) fn parse_read(value: Value) -> Option<ReadReply> {
     Some(ReadReply {
         remote: Remote::Hit {
             generations: generations.into(),
-            schema: tier::schema_of(&schema),
+            schema: crate::remote_hit::schema_of(&schema),
             payload,
             ttl_left,
         },
