@@ -111,7 +111,7 @@ impl<M> KeyBuilder<M> {
     #[inline(always)]
     pub fn finish(&mut self) -> Key {
         let function = self.function;
-        let hash = (!self.failed).then(|| key_hash::of_bytes(function, self.bytes.as_slice()));
+        let hash = (!self.failed).then(|| key_hash::of_key(function, &self.bytes));
         self.bytes.recycle();
         Key {
             function,
@@ -156,7 +156,7 @@ impl<M> BatchKeyBuilder<M> {
 
     /// Marks the batch parameter's place: each item is encoded here.
     pub fn item_here(&mut self) {
-        self.item_at = Some(self.key.bytes.as_slice().len());
+        self.item_at = Some(self.key.bytes.position());
     }
 
     /// Marks the call as excluded by the function's `condition`: it runs uncached.
@@ -173,13 +173,15 @@ impl<M> BatchKeyBuilder<M> {
             skip,
             ..
         } = self.key;
-        let all = bytes.as_slice();
-        let at = self.item_at.unwrap_or(all.len()).min(all.len());
-        let (prefix, suffix) = all.split_at(at);
+        let (prefix, suffix) = bytes.with_slice(|all| {
+            let at = self.item_at.unwrap_or(all.len()).min(all.len());
+            let (prefix, suffix) = all.split_at(at);
+            (prefix.into(), suffix.into())
+        });
         let keys = BatchKeys {
             function,
-            prefix: prefix.into(),
-            suffix: suffix.into(),
+            prefix,
+            suffix,
             failed,
             skip,
         };
@@ -209,7 +211,7 @@ impl BatchKeys {
         bytes.push(&self.suffix);
         let hash = encoded
             .ok()
-            .map(|()| key_hash::of_bytes(self.function, bytes.as_slice()));
+            .map(|()| key_hash::of_key(self.function, &bytes));
         bytes.recycle();
         hash
     }

@@ -11,8 +11,18 @@
 //! the shared store holds (read as misses, never as another key's value).
 
 use crate::function::FunctionState;
+use crate::key_bytes::{KeyBytes, KeyView, SHORT, le_word};
 
-/// The hash of `bytes`.
+/// The hash of a key being built.
+#[inline(always)]
+pub(crate) fn of_key(function: &FunctionState, key: &KeyBytes) -> u128 {
+    match key.view() {
+        KeyView::Short(word) => permute(function, word),
+        KeyView::Long(bytes) => of_long(function, bytes),
+    }
+}
+
+/// The hash of `bytes`: the same as [`of_key`] on a key of these bytes.
 pub(crate) fn of_bytes(function: &FunctionState, bytes: &[u8]) -> u128 {
     match short_word(bytes) {
         Some(word) => permute(function, word),
@@ -22,58 +32,10 @@ pub(crate) fn of_bytes(function: &FunctionState, bytes: &[u8]) -> u128 {
 
 /// The word of a key shorter than 16 bytes: its bytes little-endian, its length in the top
 /// byte (which its bytes never reach), so that two short keys never share a word.
-///
-/// Read with overlapping loads rather than copied into a zeroed buffer: a copy of a length
-/// known only at run time is a call to `memcpy`, about a quarter of the hash's instructions on
-/// a hit's key (callgrind). Where two loads overlap they read the same bytes into the same
-/// places, so or-ing them builds the same word.
 #[inline]
 fn short_word(bytes: &[u8]) -> Option<u128> {
     let len = bytes.len();
-    let low_up_to_8 = |bytes: &[u8]| -> u64 {
-        match bytes.len() {
-            0 => 0,
-            1..=3 => {
-                let (first, middle, last) =
-                    (bytes[0], bytes[bytes.len() / 2], bytes[bytes.len() - 1]);
-                u64::from(first)
-                    | u64::from(middle) << (bytes.len() / 2 * 8)
-                    | u64::from(last) << ((bytes.len() - 1) * 8)
-            }
-            4..=7 => {
-                let head = u32_at(bytes, 0);
-                let tail = u32_at(bytes, bytes.len() - 4);
-                u64::from(head) | u64::from(tail) << ((bytes.len() - 4) * 8)
-            }
-            _ => u64_at(bytes, 0),
-        }
-    };
-    let word = match len {
-        0..=8 => u128::from(low_up_to_8(bytes)),
-        9..=15 => {
-            // Bytes 8.. of the key, read as the last eight and shifted down past the overlap.
-            let high = u64_at(bytes, len - 8) >> ((16 - len) * 8);
-            u128::from(u64_at(bytes, 0)) | u128::from(high) << 64
-        }
-        _ => return None,
-    };
-    Some(word | (len as u128) << 120)
-}
-
-/// The little-endian `u32` at `at` (`at + 4 <= bytes.len()`, checked by the callers' lengths).
-#[inline]
-fn u32_at(bytes: &[u8], at: usize) -> u32 {
-    let mut word = [0; 4];
-    word.copy_from_slice(&bytes[at..at + 4]);
-    u32::from_le_bytes(word)
-}
-
-/// The little-endian `u64` at `at` (`at + 8 <= bytes.len()`, checked by the callers' lengths).
-#[inline]
-fn u64_at(bytes: &[u8], at: usize) -> u64 {
-    let mut word = [0; 8];
-    word.copy_from_slice(&bytes[at..at + 8]);
-    u64::from_le_bytes(word)
+    (len < SHORT).then(|| le_word(bytes) | (len as u128) << 120)
 }
 
 fn of_long(function: &FunctionState, bytes: &[u8]) -> u128 {
@@ -97,7 +59,6 @@ fn permute(function: &FunctionState, word: u128) -> u128 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::key_bytes::KeyBytes;
     use std::collections::HashSet;
 
     fn function(name: &str) -> FunctionState {
@@ -117,9 +78,24 @@ mod tests {
         for len in 0..=bytes.len() {
             let key = &bytes[..len];
             let mut builder = builder_of(key);
+            assert_eq!(of_key(&f, &builder), of_bytes(&f, key), "{len} bytes");
+            builder.with_slice(|bytes| assert_eq!(bytes, key, "{len} bytes"));
+            builder.recycle();
+        }
+    }
+
+    #[test]
+    fn a_key_pushed_a_byte_at_a_time_hashes_like_its_bytes() {
+        let f = function("m::f");
+        let bytes: Vec<u8> = (1..=40).collect();
+        for len in 0..=bytes.len() {
+            let mut builder = KeyBytes::new();
+            for byte in &bytes[..len] {
+                builder.push(std::slice::from_ref(byte));
+            }
             assert_eq!(
-                of_bytes(&f, builder.as_slice()),
-                of_bytes(&f, key),
+                of_key(&f, &builder),
+                of_bytes(&f, &bytes[..len]),
                 "{len} bytes"
             );
             builder.recycle();

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 fn bytes_of<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
     let mut bytes = KeyBytes::new();
     bytes.encode(value).unwrap_or_else(|_| panic!("encodes"));
-    let encoded = bytes.as_slice().to_vec();
+    let encoded = bytes.with_slice(<[u8]>::to_vec);
     bytes.recycle();
     encoded
 }
@@ -56,6 +56,26 @@ fn a_sequence_of_unknown_length_gets_its_length_afterwards() {
     );
     let map: BTreeMap<u8, &str> = [(1, "a"), (2, "b")].into();
     assert_eq!(&bytes_of(&map)[..8], &2u64.to_le_bytes());
+}
+
+#[test]
+fn a_short_key_is_patched_and_lengthened_in_place() {
+    // Lengths patched while the key is one word.
+    assert_eq!(bytes_of(&Unsized(vec![])), 0u64.to_le_bytes());
+    let one = [&1u64.to_le_bytes()[..], &7u32.to_le_bytes()].concat();
+    assert_eq!(bytes_of(&Unsized(vec![7])), one);
+    // A key that reaches 16 bytes part-way through an argument keeps every byte, in order.
+    let expected = [&[1u8][..], &2u64.to_le_bytes(), &3u64.to_le_bytes()].concat();
+    assert_eq!(bytes_of(&(1u8, 2u64, 3u64)), expected);
+    // And a length patched after the key moved to the buffer lands there.
+    let patched = [&[1u8][..], &2u64.to_le_bytes(), &[9; 4], &[5; 4]].concat();
+    assert_eq!(
+        bytes_of(&(
+            1u8,
+            Unsized(vec![u32::from_le_bytes([9; 4]), u32::from_le_bytes([5; 4])])
+        )),
+        patched
+    );
 }
 
 #[derive(serde::Serialize)]
