@@ -90,7 +90,7 @@ thread_local! {
 }
 
 impl Striped {
-    #[inline]
+    #[inline(always)]
     pub(crate) fn add_one(&self) {
         match STRIPE.try_with(|owner| owner.0).ok().flatten() {
             // This thread is the stripe's only writer: no read-modify-write needed. (Its last

@@ -127,43 +127,45 @@ pub(super) fn look_up<R>(
     }
     let runtime = runtime();
     let now = runtime.now_nanos();
-    // Judged and cloned out where the engine lends the entry: no reference to it is taken.
-    let read = runtime.store.read(hash, |entry| {
-        // A value of another type under this key (a 128-bit collision) is judged further.
-        let fresh = site.config.early_refresh.is_none() && entry.is_fresh(now);
-        fresh.then(|| Some((codec.load(entry)?, entry.counters())))?
-    });
-    match read {
-        Some(Some((hit, counters))) => {
+    // Judged, cloned out and counted where the engine lends the entry: no reference to it is
+    // taken, and only the value comes out, as one `Option` from the load to the answer (each
+    // wrapping on the way, a tuple with its counters or an `Option` in an `Option`, was a copy
+    // of the value through the stack).
+    let hit = runtime.store.read(
+        hash,
+        #[inline(always)]
+        |entry| {
+            if site.config.early_refresh.is_some() || !entry.is_fresh(now) {
+                return None;
+            }
+            // A value of another type under this key (a 128-bit collision) is judged further.
             // The entry's counters are its function's in this instance: the call's own.
-            counters.hits.add_one();
+            let hit = codec.load(entry);
+            if hit.is_some() {
+                entry.counters().hits.add_one();
+            }
+            hit
+        },
+    );
+    match hit {
+        Some(hit) => {
             observe::call(key.function, hash, CallOutcome::Hit, Tier::Memory, None);
             Enter::Hit(hit)
         }
-        Some(None) => look_up_further(site, key, codec, access, Some((hash, Found::ToJudge))),
-        None => look_up_further(site, key, codec, access, Some((hash, Found::Nothing))),
+        None => look_up_further(site, key, codec, access, Some(hash)),
     }
 }
 
-/// What a plain call's inline lookup found, when it was not a hit.
-enum Found {
-    /// No entry under the key.
-    Nothing,
-    /// An entry that is not fresh (or of another type, or to be refreshed early): judged in
-    /// full.
-    ToJudge,
-}
-
 /// The rest of [`look_up`]: the calling mode when one is in force, then the entry judged by
-/// [`freshness`]. `plain`: the key's hash and what the inline lookup found, when the call is a
-/// plain one that found no fresh entry (an entry there is read again, to be judged in full).
+/// [`freshness`]. `plain`: the key's hash, when the call is a plain one whose inline lookup
+/// found no fresh entry (an entry there is read again, to be judged in full).
 #[inline(never)]
 fn look_up_further<R>(
     site: &'static Site,
     key: &Key,
     codec: Codec<R>,
     access: Access,
-    plain: Option<(u128, Found)>,
+    plain: Option<u128>,
 ) -> Enter<R> {
     let function = key.function;
     let runtime = runtime();
@@ -173,10 +175,10 @@ fn look_up_further<R>(
             site, key, counters, kind, codec, previous,
         )))
     };
-    let (hash, found) = match plain {
-        Some(plain) => plain,
+    let hash = match plain {
+        Some(hash) => hash,
         None => match start(access, key, counters) {
-            Start::Look(hash) => (hash, Found::ToJudge),
+            Start::Look(hash) => hash,
             Start::Uncached => return miss(MissKind::Uncached, None),
             Start::Refresh => return miss(MissKind::Refresh, None),
             Start::Put(Some(_)) => return miss(MissKind::Put, None),
@@ -192,11 +194,7 @@ fn look_up_further<R>(
             }
         },
     };
-    let entry = match found {
-        Found::Nothing => None,
-        Found::ToJudge => runtime.store.get(hash),
-    };
-    if let Some(entry) = entry {
+    if let Some(entry) = runtime.store.get(hash) {
         let now = runtime.now_nanos();
         match freshness(site, &entry, now) {
             // A value of another type under this key (a 128-bit collision) is a miss.

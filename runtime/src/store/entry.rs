@@ -172,7 +172,7 @@ impl<V: ?Sized> Entry<V> {
         now >= self.meta.expires_at_nanos
     }
 
-    #[inline]
+    #[inline(always)]
     fn tags_current(&self) -> bool {
         let own = self.meta.more.as_deref().map(|more| &*more.stamps);
         stamps::all_current(self.meta.origin, self.meta.implicit_generation, own)
@@ -219,7 +219,7 @@ impl<V: ?Sized> Entry<V> {
         !self.is_past_use(now) && self.tags_current()
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn is_fresh(&self, now: u64) -> bool {
         !self.is_expired(now) && self.tags_current()
     }

@@ -99,22 +99,30 @@ impl Store {
         engine!(self, store => store.get(slot)).filter(|entry| entry.meta.key_high == high)
     }
 
-    /// `read` applied to the entry under `key`; `None` if there is none. The engine lends the
-    /// entry without a reference being taken to it (the hit path). `read` must not call into
-    /// the cache: on quick_cache it runs under the shard's read lock.
+    /// What `read` makes of the entry under `key`; `None` if there is none, or if `read` says
+    /// `None`. The engine lends the entry without a reference being taken to it (the hit
+    /// path); `read`'s answer is passed on as it is, not wrapped (a hit's value is not copied
+    /// again). `read` must not call into the cache: on quick_cache it runs under the shard's
+    /// read lock.
     #[inline(always)]
-    pub(crate) fn read<T>(&self, key: u128, read: impl FnOnce(&Entry) -> T) -> Option<T> {
+    pub(crate) fn read<T>(&self, key: u128, read: impl FnOnce(&Entry) -> Option<T>) -> Option<T> {
         let (slot, high) = split(key);
         match self {
             Store::Quick(store) => {
                 let shard = store.read_shard(slot);
                 let entry = shard.get(&slot)?;
-                (entry.meta.key_high == high).then(|| read(entry))
+                if entry.meta.key_high != high {
+                    return None;
+                }
+                read(entry)
             }
             #[cfg(feature = "moka")]
             Store::Moka(store) => {
                 let entry = store.get(slot)?;
-                (entry.meta.key_high == high).then(|| read(&entry))
+                if entry.meta.key_high != high {
+                    return None;
+                }
+                read(&entry)
             }
         }
     }
@@ -290,15 +298,15 @@ mod tests {
                 }
                 value_of(entry)
             });
-            assert_eq!(read.flatten(), Some(5), "{engine:?}");
+            assert_eq!(read, Some(5), "{engine:?}");
             let other_key_in_the_slot = (4u128 << 64) | 9;
             assert_eq!(
-                store.read(other_key_in_the_slot, value_of).flatten(),
+                store.read(other_key_in_the_slot, value_of),
                 None,
                 "{engine:?}"
             );
             assert_eq!(
-                store.read(key, |_| None::<u32>).flatten(),
+                store.read(key, |_| None::<u32>),
                 None,
                 "{engine:?}: read declined"
             );

@@ -51,7 +51,7 @@ impl Stamps {
 /// tags (their sum against `implicit_generation`) and its own (`own`; `None` when it has
 /// none). The one freshness check by tags, whether the stamps are still a [`Stamps`] or held by
 /// an entry.
-#[inline]
+#[inline(always)]
 pub(crate) fn all_current(
     origin: &Origin,
     implicit_generation: u64,

@@ -148,7 +148,7 @@ impl<R, K, V, C> BatchMiss<R, K, V, C> {
         for (item, hash) in items {
             // A fresh entry is read where the engine lends it, as a single call's hit is.
             let read = runtime.store.read(hash, |entry| {
-                (freshness(site, entry, now) == Freshness::Fresh).then(|| codec.load(entry))?
+                (freshness(site, entry, now) == Freshness::Fresh).then(|| codec.load(entry))
             });
             match read {
                 Some(Some(found)) => {
@@ -160,14 +160,13 @@ impl<R, K, V, C> BatchMiss<R, K, V, C> {
                     continue;
                 }
                 // Not fresh (dropped on the way), or of another type (a 128-bit collision).
-                Some(None) => {
+                Some(None) | None => {
                     if let Some(entry) = runtime.store.get(hash)
                         && freshness(site, &entry, now) != Freshness::Fresh
                     {
                         drop_unfresh(self.function, runtime, counters, hash, &entry, now);
                     }
                 }
-                None => {}
             }
             bump(&counters.misses);
             self.missing.push(self.missing_item(item, hash));
