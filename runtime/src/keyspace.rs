@@ -150,7 +150,6 @@ impl Keyspace {
         cooperate().await;
         match enter(&self.site, self.key_of(key), codec::<ValuePolicy, V>()) {
             Enter::Hit(value) => value,
-            Enter::Forget(removal) => removal.await,
             Enter::Miss(mut miss) => {
                 for tag in tags {
                     miss.tag(tag);

@@ -61,7 +61,6 @@ where
     cooperate().await;
     match enter(&MANUAL, key_of(key), codec::<ValuePolicy, V>()) {
         Enter::Hit(value) => value,
-        Enter::Forget(removal) => removal.await,
         Enter::Miss(mut miss) => {
             for tag in tags {
                 miss.tag(tag);
@@ -94,7 +93,7 @@ where
     ) {
         Enter::Hit(value) => Some(value),
         // A read takes no calling mode: never a removal.
-        Enter::Miss(_) | Enter::Forget(_) => None,
+        Enter::Miss(_) => None,
     }
 }
 

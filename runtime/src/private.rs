@@ -10,8 +10,8 @@ pub use crate::bounds::{
     CacheError, CacheValue, KeyArg, KeyReceiver, LocalValue, PutTarget, ResultType,
 };
 pub use crate::engine::{
-    BatchEnter, BatchMiss, Cooperate, Enter, Forgetting, Miss, PreparedPut, Storing, cooperate,
-    enter, enter_batch, prepare_put, store_put,
+    BatchEnter, BatchMiss, Cooperate, Enter, Miss, PreparedPut, Storing, cooperate, enter,
+    enter_batch, prepare_put, store_put,
 };
 pub use crate::key::{BatchKeyBuilder, BatchKeys, Key, KeyBuilder};
 pub use crate::policy::{

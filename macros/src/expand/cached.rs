@@ -103,7 +103,6 @@ fn enter(plan: &Plan, [site, key, miss, instance]: [&Ident; 4]) -> TokenStream {
     let krate = &plan.krate;
     let ret_ty = &plan.ret_ty;
     let value = Ident::new("__cq_value", Span::mixed_site());
-    let removal = Ident::new("__cq_removal", Span::mixed_site());
     let enter_span = Span::call_site().located_at(plan.value_ty.span());
     let codec = if plan.local {
         "codec_local_for"
@@ -131,7 +130,6 @@ fn enter(plan: &Plan, [site, key, miss, instance]: [&Ident; 4]) -> TokenStream {
         ) {
             #krate::__private::Enter::Hit(#value) => return #value,
             #krate::__private::Enter::Miss(#miss) => #miss,
-            #krate::__private::Enter::Forget(#removal) => return #removal.await,
         };
     }
 }

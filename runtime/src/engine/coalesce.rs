@@ -21,6 +21,7 @@ impl<R> Miss<R> {
                 return self.compute(Some(watched), body).await;
             }
             MissKind::Put => return self.prepare_put().await,
+            MissKind::End => return self.end().await,
             MissKind::Compute => {}
             // `early_refresh` on a function without `stale_while_revalidate`: this caller
             // recomputes ahead of the deadline; callers meanwhile keep the current value.

@@ -2,7 +2,7 @@
 //! rule, shared by the hit path and by the re-reads of the single-flight protocol.
 
 use super::invalidation::invalidate_names;
-use super::miss::{Enter, Forgetting, Miss, MissKind};
+use super::miss::{Enter, Miss, MissKind};
 use super::mode::{self, Mode};
 use crate::function::FunctionState;
 use crate::key::Key;
@@ -183,14 +183,16 @@ fn look_up_further<R>(
             Start::Refresh => return miss(MissKind::Refresh, None),
             Start::Put(Some(_)) => return miss(MissKind::Put, None),
             Start::Put(None) => {
-                return Enter::Forget(Forgetting::new(async { mode::finish(false) }));
+                let ending = async { mode::finish(false) };
+                return Enter::Miss(Box::new(Miss::ending(site, key, counters, codec, ending)));
             }
             Start::Forget(mode) => {
                 let (shared, hash) = (codec.shared_enabled(), key.hash);
-                return Enter::Forget(Forgetting::new(async move {
+                let removal = async move {
                     let removed = forget(runtime, function, hash, shared, mode).await;
                     mode::finish(removed);
-                }));
+                };
+                return Enter::Miss(Box::new(Miss::ending(site, key, counters, codec, removal)));
             }
         },
     };

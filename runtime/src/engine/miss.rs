@@ -17,55 +17,28 @@ use crate::weigh::Weigher;
 use std::cell::Cell;
 use std::fmt::{self, Write as _};
 use std::future::Future;
-use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context, Poll, ready};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 /// The first step of a cached call: a hit, or what is needed to compute the result.
+///
+/// Two variants only, so that generated code matches the answer with no await in an arm: an
+/// await there keeps the answer (a temporary of the match's statement) alive across it, in the
+/// caller's future, and every hit's value was written into that future and read back out.
 pub enum Enter<R> {
     /// The cached result.
     Hit(R),
-    /// No usable entry: compute it with [`Miss::run`]. Boxed: a `Miss` is large (the key's tags,
-    /// the codec, the function's rules), and an unboxed one would make every caller's future,
-    /// moved on every call, hits included, that much larger.
+    /// No usable entry: compute it with [`Miss::run`] (or, in a calling mode that ends the call
+    /// elsewhere, such as `forget`, do that instead of running the body). Boxed: a `Miss` is
+    /// large (the key's tags, the codec, the function's rules), and an unboxed one would make
+    /// every caller's future, moved on every call, hits included, that much larger.
     Miss(Box<Miss<R>>),
-    /// In a `forget` calling mode: the removal, awaited in place of the call's value (it
-    /// never completes; the calling mode's wrapper ends the call).
-    Forget(Forgetting<R>),
 }
 
-/// `forget(call)`/`forget_all(call)`: the removal a call makes instead of producing a value.
-/// Boxed: it is rare, and the hit path's answer stays small. Awaited, it removes, then never
-/// completes: the calling mode's wrapper ends the call once the removal is done.
-#[must_use = "nothing is removed until awaited"]
-pub struct Forgetting<R> {
-    removal: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
-    result: PhantomData<fn() -> R>,
-}
-
-impl<R> Forgetting<R> {
-    pub(super) fn new(removal: impl Future<Output = ()> + Send + 'static) -> Self {
-        Forgetting {
-            removal: Some(Box::pin(removal)),
-            result: PhantomData,
-        }
-    }
-}
-
-impl<R> Future for Forgetting<R> {
-    type Output = R;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<R> {
-        let this = self.get_mut();
-        if let Some(removal) = &mut this.removal {
-            ready!(removal.as_mut().poll(cx));
-            this.removal = None;
-        }
-        Poll::Pending
-    }
-}
+/// What a call does instead of producing a value, in a calling mode that ends it elsewhere
+/// (`forget(call)`, `forget_all(call)`, the read call of a `#[cache_put]` that is not cached).
+pub(super) type Ending = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum MissKind {
@@ -81,6 +54,10 @@ pub(crate) enum MissKind {
     /// A usable previous value exists (`Miss::previous`): recompute it once, in the background
     /// when the function allows it, and let every other caller have the previous value.
     Revalidate,
+    /// A calling mode that ends the call elsewhere: the body never runs; `Miss::ending` (the
+    /// removal, for `forget`) is awaited in its place, and the call then never completes (the
+    /// calling mode's wrapper ends it).
+    End,
 }
 
 /// The cells of a call's own tags: inline up to four (most functions declare one or two), so
@@ -116,6 +93,10 @@ pub struct Miss<R> {
     /// What stored values and errors weigh, when it is better known than their `size_of`.
     pub(super) weigh_values: Option<Weigher>,
     pub(super) weigh_errors: Option<Weigher>,
+    /// What the call does instead ([`MissKind::End`]). In a mutex, which it is only taken out
+    /// of, because a `Miss` is shared with the tasks of its computation and the future need
+    /// not be `Sync`.
+    pub(super) ending: Option<Mutex<Ending>>,
 }
 
 impl<R> Miss<R> {
@@ -145,7 +126,30 @@ impl<R> Miss<R> {
             ttl_from: None,
             weigh_values: None,
             weigh_errors: None,
+            ending: None,
         }
+    }
+
+    /// A call that does `ending` instead of producing a value ([`MissKind::End`]).
+    pub(super) fn ending(
+        site: &'static Site,
+        key: &Key,
+        counters: &'static Counters,
+        codec: Codec<R>,
+        ending: impl Future<Output = ()> + Send + 'static,
+    ) -> Self {
+        Miss {
+            ending: Some(Mutex::new(Box::pin(ending))),
+            ..Miss::new(site, key, counters, MissKind::End, codec, None)
+        }
+    }
+
+    /// Does what the call does instead of producing a value, then never completes.
+    pub(super) async fn end(self: Box<Self>) -> R {
+        if let Some(ending) = self.ending {
+            ending.into_inner().unwrap_or_else(PoisonError::into_inner).await;
+        }
+        std::future::pending().await
     }
 
     /// The same miss again (its key, tags and rules): a batch call that hands an item to
@@ -169,11 +173,12 @@ impl<R> Miss<R> {
             ttl_from: self.ttl_from,
             weigh_values: self.weigh_values,
             weigh_errors: self.weigh_errors,
+            ending: None,
         }
     }
 
     fn wants_tags(&self) -> bool {
-        self.kind != MissKind::Uncached
+        !matches!(self.kind, MissKind::Uncached | MissKind::End)
     }
 
     /// Tags the entry with a fixed tag.

@@ -25,5 +25,5 @@ pub use batch::{BatchEnter, BatchMiss, enter_batch};
 pub(crate) use entering::enter_as;
 pub use entering::{Cooperate, cooperate, enter};
 pub(crate) use lookup::{Access, remove};
-pub use miss::{Enter, Forgetting, Miss};
+pub use miss::{Enter, Miss};
 pub use put::{PreparedPut, Storing, prepare_put, store_put};

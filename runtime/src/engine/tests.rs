@@ -205,7 +205,6 @@ async fn price(id: u32, runs: &AtomicU32) -> u32 {
     cooperate().await;
     match enter(&SITE, key.finish(), codec::<ValuePolicy, u32>()) {
         Enter::Hit(value) => value,
-        Enter::Forget(removal) => removal.await,
         Enter::Miss(mut miss) => {
             miss.tag_fmt(format_args!("item:{id}"));
             miss.run(async {
