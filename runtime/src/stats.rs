@@ -3,6 +3,7 @@
 use crate::timing::{ComputeHistogram, ComputeTimes};
 use serde::Serialize;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::cell::Cell;
 use std::sync::{Mutex, PoisonError};
 
 /// Live counters of one function. Relaxed atomics: each is exact, they are not mutually
@@ -76,6 +77,8 @@ impl StripeOwner {
 
 impl Drop for StripeOwner {
     fn drop(&mut self) {
+        // Counts made later in this thread's exit go to the shared stripe.
+        STRIPE_INDEX.set(SHARED_STRIPE);
         if let Some(index) = self.0 {
             let mut owners = OWNERS.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(owned) = owners.get_mut(index) {
@@ -85,22 +88,50 @@ impl Drop for StripeOwner {
     }
 }
 
+/// [`STRIPE_INDEX`] before this thread's first count.
+const UNCLAIMED: u8 = u8::MAX;
+
+/// [`STRIPE_INDEX`] of a thread that owns no stripe.
+const SHARED_STRIPE: u8 = OWNED_STRIPES as u8;
+
 thread_local! {
+    /// This thread's claim on a stripe, released when the thread ends.
     static STRIPE: StripeOwner = StripeOwner::claim();
+    /// The index of this thread's stripe, [`SHARED_STRIPE`] if it owns none, [`UNCLAIMED`]
+    /// before its first count. A copy of [`STRIPE`]'s, kept where a count reads it with one
+    /// load: `STRIPE` has a destructor, so each access checks its state, out of line.
+    static STRIPE_INDEX: Cell<u8> = const { Cell::new(UNCLAIMED) };
+}
+
+/// This thread's stripe index, claiming a stripe on its first count.
+#[inline(always)]
+fn stripe_index() -> usize {
+    match STRIPE_INDEX.get() {
+        UNCLAIMED => claim_stripe(),
+        index => usize::from(index),
+    }
+}
+
+#[cold]
+fn claim_stripe() -> usize {
+    let owned = STRIPE.try_with(|owner| owner.0).ok().flatten();
+    let index = owned.map_or(SHARED_STRIPE, |owned| owned as u8);
+    STRIPE_INDEX.set(index);
+    usize::from(index)
 }
 
 impl Striped {
     #[inline(always)]
     pub(crate) fn add_one(&self) {
-        match STRIPE.try_with(|owner| owner.0).ok().flatten() {
+        match stripe_index() {
             // This thread is the stripe's only writer: no read-modify-write needed. (Its last
             // store happens before it gives the stripe up, under the lock the next owner takes.)
-            Some(owned) => {
+            owned if owned < OWNED_STRIPES => {
                 if let Some(Padded(count)) = self.stripes.get(owned) {
                     count.store(count.load(Relaxed).wrapping_add(1), Relaxed);
                 }
             }
-            None => {
+            _ => {
                 if let Some(Padded(count)) = self.stripes.get(OWNED_STRIPES) {
                     count.fetch_add(1, Relaxed);
                 }
