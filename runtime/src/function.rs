@@ -15,8 +15,8 @@ pub(crate) struct FunctionState {
     pub(crate) tag: Arc<str>,
     pub(crate) counters: Counters,
     /// `Some` when the function's body is instantiated more than one way (impl or function
-    /// generics, a trait default body): each key then starts with the digest of the
-    /// instantiation's name. Decided on the first call, from names alone, so every process
+    /// generics, a trait default body): each key's hash is then keyed by the digest of the
+    /// instantiation's name too (`key_hash::Keying::instance`). Decided on the first call, from names alone, so every process
     /// decides alike; it holds the first instantiation seen, whose digest is reused.
     pub(crate) instantiation: Option<Instantiation>,
     /// Metric handles, registered on the first call.

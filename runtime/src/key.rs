@@ -5,7 +5,7 @@ use crate::bounds::{KeyArg, KeyReceiver};
 use crate::function::FunctionState;
 use crate::key_bytes::KeyBytes;
 pub(crate) use crate::key_bytes::REUSED_BUFFER_LIMIT;
-use crate::key_hash;
+use crate::key_hash::{self, Keying};
 use crate::site::Site;
 use serde::Serialize;
 use std::cell::Cell;
@@ -32,6 +32,7 @@ pub struct Key {
 /// without a suggestion to add an internal trait to the user's generics (see `bounds`).
 pub struct KeyBuilder<M> {
     function: &'static FunctionState,
+    keying: Keying,
     bytes: KeyBytes,
     failed: bool,
     skip: bool,
@@ -43,7 +44,8 @@ impl<I: Fn()> KeyBuilder<I> {
     /// manual API, benchmarks). Its path is the function's identity; nothing else is folded in.
     pub fn new(site: &'static Site, id: I) -> KeyBuilder<I> {
         let _ = id;
-        KeyBuilder::start(site.function::<I>(None), None)
+        let function = site.function::<I>(None);
+        KeyBuilder::start(function, Keying::of(function))
     }
 }
 
@@ -51,18 +53,18 @@ impl<M: Fn()> KeyBuilder<M> {
     /// Starts the key of a call to the function whose body declares the marker fn `id` and the
     /// closure `instance`. When the closure's name says the body is instantiated (generic
     /// arguments, the implementing type of a trait default body), that name's digest is folded
-    /// in first, so two instantiations never share an entry; otherwise the key is the seed and
-    /// the arguments alone, as for [`new`](KeyBuilder::new).
+    /// into the hash's keying, so two instantiations never share an entry; otherwise the key is
+    /// the function's identity and the arguments alone, as for [`new`](KeyBuilder::new).
     #[inline]
     pub fn with_instance<I: Fn()>(site: &'static Site, id: I, instance: M) -> KeyBuilder<M> {
         let _ = (id, instance);
         let name = std::any::type_name::<M>();
         let function = site.function::<I>(Some(name));
-        let digest = function
-            .instantiation
-            .as_ref()
-            .map(|first| first.digest_of(name));
-        KeyBuilder::start(function, digest)
+        let keying = match &function.instantiation {
+            Some(first) => Keying::instance(function, first.digest_of(name)),
+            None => Keying::of(function),
+        };
+        KeyBuilder::start(function, keying)
     }
 }
 
@@ -70,10 +72,11 @@ impl<M> KeyBuilder<M> {
     /// Built in one expression, with no call taking the builder by reference: the caller then
     /// builds it where it keeps it, instead of moving its inline bytes around.
     #[inline]
-    fn start(function: &'static FunctionState, prefix: Option<[u8; 16]>) -> KeyBuilder<M> {
+    fn start(function: &'static FunctionState, keying: Keying) -> KeyBuilder<M> {
         KeyBuilder {
             function,
-            bytes: KeyBytes::starting_with(prefix),
+            keying,
+            bytes: KeyBytes::new(),
             failed: false,
             skip: false,
             marker: PhantomData,
@@ -111,7 +114,7 @@ impl<M> KeyBuilder<M> {
     #[inline(always)]
     pub fn finish(&mut self) -> Key {
         let function = self.function;
-        let hash = (!self.failed).then(|| key_hash::of_key(function, &self.bytes));
+        let hash = (!self.failed).then(|| key_hash::of_key(self.keying, &self.bytes));
         self.bytes.recycle();
         Key {
             function,
@@ -168,6 +171,7 @@ impl<M> BatchKeyBuilder<M> {
     pub fn finish(self) -> BatchKeys {
         let KeyBuilder {
             function,
+            keying,
             mut bytes,
             failed,
             skip,
@@ -180,6 +184,7 @@ impl<M> BatchKeyBuilder<M> {
         });
         let keys = BatchKeys {
             function,
+            keying,
             prefix,
             suffix,
             failed,
@@ -193,6 +198,7 @@ impl<M> BatchKeyBuilder<M> {
 /// The shared part of a batch call's keys (see [`BatchKeyBuilder`]).
 pub struct BatchKeys {
     pub(crate) function: &'static FunctionState,
+    keying: Keying,
     prefix: Box<[u8]>,
     suffix: Box<[u8]>,
     /// An argument failed to encode: the call runs uncached.
@@ -209,9 +215,7 @@ impl BatchKeys {
         bytes.push(&self.prefix);
         let encoded = bytes.encode(std::slice::from_ref(item));
         bytes.push(&self.suffix);
-        let hash = encoded
-            .ok()
-            .map(|()| key_hash::of_key(self.function, &bytes));
+        let hash = encoded.ok().map(|()| key_hash::of_key(self.keying, &bytes));
         bytes.recycle();
         hash
     }
@@ -223,7 +227,7 @@ impl BatchKeys {
         bytes.extend_from_slice(&(self.prefix.len() as u64).to_le_bytes());
         bytes.extend_from_slice(&self.prefix);
         bytes.extend_from_slice(&self.suffix);
-        key_hash::of_bytes(self.function, &bytes)
+        key_hash::of_bytes(self.keying, &bytes)
     }
 }
 

@@ -13,20 +13,51 @@
 use crate::function::FunctionState;
 use crate::key_bytes::{KeyBytes, KeyView, SHORT, le_word};
 
+/// What a key's hash is keyed by: its function's identity, or, for one instantiation of a
+/// generic body, that identity with the instantiation's digest folded in (so that two
+/// instantiations' keys are apart as two functions' are, and a key of integers stays one word:
+/// the digest is no prefix of its bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Keying {
+    seed: u64,
+    mask: u128,
+}
+
+impl Keying {
+    /// The keying of `function`'s keys.
+    #[inline]
+    pub(crate) fn of(function: &FunctionState) -> Keying {
+        Keying {
+            seed: function.key_seed,
+            mask: function.key_mask,
+        }
+    }
+
+    /// The keying of one instantiation's keys: `digest` (of its name) folded into the
+    /// function's.
+    pub(crate) fn instance(function: &FunctionState, digest: [u8; 16]) -> Keying {
+        let mask = function.key_mask ^ u128::from_le_bytes(digest);
+        Keying {
+            seed: mask as u64,
+            mask,
+        }
+    }
+}
+
 /// The hash of a key being built.
 #[inline(always)]
-pub(crate) fn of_key(function: &FunctionState, key: &KeyBytes) -> u128 {
+pub(crate) fn of_key(keying: Keying, key: &KeyBytes) -> u128 {
     match key.view() {
-        KeyView::Short(word) => permute(function, word),
-        KeyView::Long(bytes) => of_long(function, bytes),
+        KeyView::Short(word) => permute(keying, word),
+        KeyView::Long(bytes) => of_long(keying, bytes),
     }
 }
 
 /// The hash of `bytes`: the same as [`of_key`] on a key of these bytes.
-pub(crate) fn of_bytes(function: &FunctionState, bytes: &[u8]) -> u128 {
+pub(crate) fn of_bytes(keying: Keying, bytes: &[u8]) -> u128 {
     match short_word(bytes) {
-        Some(word) => permute(function, word),
-        None => of_long(function, bytes),
+        Some(word) => permute(keying, word),
+        None => of_long(keying, bytes),
     }
 }
 
@@ -38,8 +69,8 @@ fn short_word(bytes: &[u8]) -> Option<u128> {
     (len < SHORT).then(|| le_word(bytes) | (len as u128) << 120)
 }
 
-fn of_long(function: &FunctionState, bytes: &[u8]) -> u128 {
-    xxhash_rust::xxh3::xxh3_128_with_seed(bytes, function.key_seed) ^ function.key_mask
+fn of_long(keying: Keying, bytes: &[u8]) -> u128 {
+    xxhash_rust::xxh3::xxh3_128_with_seed(bytes, keying.seed) ^ keying.mask
 }
 
 /// A bijection of 128-bit words keyed by the function's identity: odd multipliers and
@@ -47,10 +78,10 @@ fn of_long(function: &FunctionState, bytes: &[u8]) -> u128 {
 /// multiplication, keeps two functions' permutations from being shifts of one another. The
 /// low half (the engine's slot key) depends on every bit of the word.
 #[inline]
-fn permute(function: &FunctionState, word: u128) -> u128 {
+fn permute(keying: Keying, word: u128) -> u128 {
     const FIRST: u128 = 0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835;
     const SECOND: u128 = 0xd6e8_feb8_6659_fd93_2545_f491_4f6c_dd1d;
-    let key = function.key_mask;
+    let key = keying.mask;
     let mixed = (word ^ key).wrapping_mul(FIRST);
     let mixed = (mixed ^ (mixed >> 64) ^ key.rotate_left(64)).wrapping_mul(SECOND);
     mixed ^ (mixed >> 64)
@@ -61,8 +92,8 @@ mod tests {
     use super::*;
     use std::collections::HashSet;
 
-    fn function(name: &str) -> FunctionState {
-        FunctionState::new(name.into(), 0, None)
+    fn function(name: &str) -> Keying {
+        Keying::of(&FunctionState::new(name.into(), 0, None))
     }
 
     fn builder_of(bytes: &[u8]) -> KeyBytes {
@@ -78,9 +109,26 @@ mod tests {
         for len in 0..=bytes.len() {
             let key = &bytes[..len];
             let mut builder = builder_of(key);
-            assert_eq!(of_key(&f, &builder), of_bytes(&f, key), "{len} bytes");
+            assert_eq!(of_key(f, &builder), of_bytes(f, key), "{len} bytes");
             builder.with_slice(|bytes| assert_eq!(bytes, key, "{len} bytes"));
             builder.recycle();
+        }
+    }
+
+    #[test]
+    fn an_instantiations_keys_are_apart_from_its_functions_and_each_others() {
+        let state = FunctionState::new("m::f".into(), 0, None);
+        let (plain, a, b) = (
+            Keying::of(&state),
+            Keying::instance(&state, [1; 16]),
+            Keying::instance(&state, [2; 16]),
+        );
+        assert_eq!(a, Keying::instance(&state, [1; 16]));
+        for key in [&b""[..], &7u64.to_le_bytes(), &[5; 40]] {
+            let hashes = [of_bytes(plain, key), of_bytes(a, key), of_bytes(b, key)];
+            assert_ne!(hashes[0], hashes[1], "{key:?}");
+            assert_ne!(hashes[0], hashes[2], "{key:?}");
+            assert_ne!(hashes[1], hashes[2], "{key:?}");
         }
     }
 
@@ -94,8 +142,8 @@ mod tests {
                 builder.push(std::slice::from_ref(byte));
             }
             assert_eq!(
-                of_key(&f, &builder),
-                of_bytes(&f, &bytes[..len]),
+                of_key(f, &builder),
+                of_bytes(f, &bytes[..len]),
                 "{len} bytes"
             );
             builder.recycle();
@@ -113,7 +161,7 @@ mod tests {
             (0..1_000u64).map(|n| [n.to_le_bytes(), n.to_be_bytes()].concat()[1..].to_vec()),
         );
         let keys: HashSet<Vec<u8>> = keys.into_iter().collect();
-        let hashes: HashSet<u128> = keys.iter().map(|key| of_bytes(&f, key)).collect();
+        let hashes: HashSet<u128> = keys.iter().map(|key| of_bytes(f, key)).collect();
         assert_eq!(hashes.len(), keys.len());
     }
 
@@ -121,7 +169,7 @@ mod tests {
     fn two_functions_hash_the_same_bytes_apart() {
         let (f, g) = (function("m::f"), function("m::g"));
         for key in [&b""[..], b"\x07", &7u64.to_le_bytes(), &[3; 16], &[5; 40]] {
-            assert_ne!(of_bytes(&f, key), of_bytes(&g, key), "{key:?}");
+            assert_ne!(of_bytes(f, key), of_bytes(g, key), "{key:?}");
         }
     }
 
@@ -143,7 +191,7 @@ mod tests {
         assert_eq!(short_word(&[1; 15]).map(|w| (w >> 120) as u8), Some(15));
         assert_eq!(short_word(&[1; 16]), None);
         let long = [9u8; 16];
-        assert_eq!(of_bytes(&f, &long), of_long(&f, &long));
+        assert_eq!(of_bytes(f, &long), of_long(f, &long));
     }
 
     /// The engine takes the low half as the slot key, its shards and buckets from its low bits
@@ -152,7 +200,7 @@ mod tests {
     fn sequential_ids_spread_over_the_slot_keys_bits() {
         let f = function("m::f");
         let slots: Vec<u64> = (0..65_536u64)
-            .map(|id| of_bytes(&f, &id.to_le_bytes()) as u64)
+            .map(|id| of_bytes(f, &id.to_le_bytes()) as u64)
             .collect();
         let spread = |bucket: &dyn Fn(u64) -> usize, buckets: usize| {
             let mut counts = vec![0usize; buckets];

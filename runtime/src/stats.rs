@@ -2,8 +2,8 @@
 
 use crate::timing::{ComputeHistogram, ComputeTimes};
 use serde::Serialize;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::cell::Cell;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, PoisonError};
 
 /// Live counters of one function. Relaxed atomics: each is exact, they are not mutually

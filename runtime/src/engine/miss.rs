@@ -147,7 +147,10 @@ impl<R> Miss<R> {
     /// Does what the call does instead of producing a value, then never completes.
     pub(super) async fn end(self: Box<Self>) -> R {
         if let Some(ending) = self.ending {
-            ending.into_inner().unwrap_or_else(PoisonError::into_inner).await;
+            ending
+                .into_inner()
+                .unwrap_or_else(PoisonError::into_inner)
+                .await;
         }
         std::future::pending().await
     }

@@ -1,6 +1,6 @@
-//! The bytes a key is hashed from: one word for a short key, a buffer on the caller's stack for
-//! a longer one, spilling into a reused per-thread one only for large arguments; and the serde
-//! serializer that writes arguments into them. Keys are hashed, never decoded, so the encoding only has to be injective for a given
+//! The bytes a key is hashed from: a buffer on the caller's stack that spills into a reused
+//! per-thread one only for large arguments, and the serde serializer that writes arguments into
+//! it. A key shorter than 16 bytes is read as one word (the form its hash takes). Keys are hashed, never decoded, so the encoding only has to be injective for a given
 //! sequence of argument types: fixed-width little-endian integers, a length before every string,
 //! byte string, sequence and map (patched in afterwards when serde does not know it up front),
 //! a tag byte for `Option`, the variant index for enum variants, and a presence byte before
@@ -15,7 +15,10 @@ pub(crate) use serializer::KeyError;
 use serializer::KeySerializer;
 use std::cell::Cell;
 
-/// Keys shorter than this are kept as one little-endian word (the form their hash takes).
+/// Bytes kept on the stack: the seed, an instantiation digest and a few arguments fit.
+const INLINE: usize = 64;
+
+/// Keys shorter than this are hashed as one little-endian word.
 pub(crate) const SHORT: usize = 16;
 
 /// Reused spill buffers larger than this are dropped instead of kept: one oversized argument
@@ -29,17 +32,110 @@ thread_local! {
 
 /// A key's bytes so far.
 ///
-/// Most keys are one or two small arguments: while a key is shorter than [`SHORT`] bytes its
-/// bytes are kept in one word, little-endian, which is what the hash reads (an integer argument
-/// is one shift and one or: no buffer is zeroed, copied or moved). A longer key moves to this
-/// thread's reused buffer (its hash, xxh3, costs several times the move).
+/// Its bytes past `len` are zero while it is short ([`view`](Self::view) reads the first 16 as
+/// the key's word). Never passed out of line on the hit path: where every argument has a known
+/// width (integers), the compiler then keeps the whole buffer in registers and the word is the
+/// arguments themselves; a key with a string is built in memory, as it must be.
 pub(crate) struct KeyBytes {
-    /// The bytes of a short key, little-endian; unused once the key is long.
-    word: u128,
-    /// The length of a short key.
+    inline: [u8; INLINE],
     len: usize,
-    /// The bytes of a long key: this thread's reused buffer, taken.
-    long: Option<Vec<u8>>,
+    spill: Option<Vec<u8>>,
+}
+
+impl KeyBytes {
+    /// An empty key. (An instantiation's digest is no prefix of its bytes but part of its
+    /// hash's keying: every offset into the buffer is then known where the arguments have known
+    /// widths.)
+    #[inline]
+    pub(crate) fn new() -> KeyBytes {
+        KeyBytes {
+            inline: [0; INLINE],
+            len: 0,
+            spill: None,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
+        if let Some(spill) = &mut self.spill {
+            spill.extend_from_slice(bytes);
+            return;
+        }
+        let end = self.len + bytes.len();
+        match self.inline.get_mut(self.len..end) {
+            Some(room) => {
+                room.copy_from_slice(bytes);
+                self.len = end;
+            }
+            None => self.spill_over().extend_from_slice(bytes),
+        }
+    }
+
+    /// Moves to the per-thread spill buffer, once the bytes outgrow the inline ones.
+    #[cold]
+    fn spill_over(&mut self) -> &mut Vec<u8> {
+        let mut spill = SPILL.with(Cell::take);
+        spill.clear();
+        spill.extend_from_slice(self.inline.get(..self.len).unwrap_or_default());
+        self.spill.insert(spill)
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match &self.spill {
+            Some(spill) => spill,
+            None => self.inline.get(..self.len).unwrap_or_default(),
+        }
+    }
+
+    /// The key as its hash reads it.
+    #[inline(always)]
+    pub(crate) fn view(&self) -> KeyView<'_> {
+        match (&self.spill, self.inline.first_chunk::<SHORT>()) {
+            // Zero past `len`: the buffer starts zeroed and is only written up to `len`.
+            (None, Some(word)) if self.len < SHORT => {
+                KeyView::Short(u128::from_le_bytes(*word) | (self.len as u128) << 120)
+            }
+            _ => KeyView::Long(self.as_slice()),
+        }
+    }
+
+    /// Calls `read` with the key's bytes.
+    pub(crate) fn with_slice<T>(&self, read: impl FnOnce(&[u8]) -> T) -> T {
+        read(self.as_slice())
+    }
+
+    pub(crate) fn position(&self) -> usize {
+        self.spill.as_ref().map_or(self.len, Vec::len)
+    }
+
+    /// Writes `value` at `at`, where a placeholder of the same width was pushed.
+    pub(super) fn patch_u64(&mut self, at: usize, value: u64) {
+        let bytes = value.to_le_bytes();
+        let slot = match &mut self.spill {
+            Some(spill) => spill.get_mut(at..at + 8),
+            None => self.inline.get_mut(at..at + 8),
+        };
+        if let Some(slot) = slot {
+            slot.copy_from_slice(&bytes);
+        }
+    }
+
+    /// Appends the key encoding of `value`; `Err` if its `Serialize` failed.
+    #[inline]
+    pub(crate) fn encode<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
+        value.serialize(KeySerializer { out: self })
+    }
+}
+
+impl KeyBytes {
+    /// Gives a spill buffer back to this thread for the next large key. (Without this, as when
+    /// a key is abandoned half-built, the buffer is simply freed.)
+    #[inline]
+    pub(crate) fn recycle(&mut self) {
+        if let Some(spill) = self.spill.take() {
+            recycle_spill(spill);
+        }
+    }
 }
 
 /// A key, as its hash reads it.
@@ -49,111 +145,6 @@ pub(crate) enum KeyView<'a> {
     Short(u128),
     /// The bytes of a longer key.
     Long(&'a [u8]),
-}
-
-impl KeyBytes {
-    #[inline]
-    pub(crate) fn new() -> KeyBytes {
-        KeyBytes::starting_with(None)
-    }
-
-    /// The bytes of a key that starts with `prefix` (an instantiation digest), if any.
-    #[inline]
-    pub(crate) fn starting_with(prefix: Option<[u8; 16]>) -> KeyBytes {
-        let mut bytes = KeyBytes {
-            word: 0,
-            len: 0,
-            long: None,
-        };
-        if let Some(prefix) = prefix {
-            bytes.push(&prefix);
-        }
-        bytes
-    }
-
-    /// Appends `bytes`. Always inlined: an argument's width is known where it is encoded, and
-    /// a short key's push is then a shift and an or.
-    #[inline(always)]
-    pub(crate) fn push(&mut self, bytes: &[u8]) {
-        let end = self.len + bytes.len();
-        if self.long.is_none() && end < SHORT {
-            self.word |= le_word(bytes) << (self.len * 8);
-            self.len = end;
-        } else {
-            // The buffer is passed and given back rather than reached through `self`, so that
-            // a short key's bytes stay in registers.
-            self.long = Some(push_long(self.long.take(), self.word, self.len, bytes));
-        }
-    }
-    /// The key as its hash reads it.
-    #[inline]
-    pub(crate) fn view(&self) -> KeyView<'_> {
-        match &self.long {
-            Some(long) => KeyView::Long(long),
-            None => KeyView::Short(self.word | (self.len as u128) << 120),
-        }
-    }
-
-    /// Calls `read` with the key's bytes.
-    pub(crate) fn with_slice<T>(&self, read: impl FnOnce(&[u8]) -> T) -> T {
-        match &self.long {
-            Some(long) => read(long),
-            None => read(self.word.to_le_bytes().get(..self.len).unwrap_or_default()),
-        }
-    }
-
-    pub(crate) fn position(&self) -> usize {
-        match &self.long {
-            Some(long) => long.len(),
-            None => self.len,
-        }
-    }
-
-    /// Writes `value` at `at`, where a placeholder of the same width was pushed.
-    pub(super) fn patch_u64(&mut self, at: usize, value: u64) {
-        match &mut self.long {
-            Some(long) => {
-                if let Some(slot) = long.get_mut(at..at + 8) {
-                    slot.copy_from_slice(&value.to_le_bytes());
-                }
-            }
-            None if at + 8 <= self.len => {
-                let shift = at * 8;
-                self.word =
-                    self.word & !(u128::from(u64::MAX) << shift) | u128::from(value) << shift;
-            }
-            None => {}
-        }
-    }
-
-    /// Appends the key encoding of `value`; `Err` if its `Serialize` failed.
-    #[inline]
-    pub(crate) fn encode<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
-        value.serialize(KeySerializer { out: self })
-    }
-
-    /// Gives a spill buffer back to this thread for the next large key. (Without this, as when
-    /// a key is abandoned half-built, the buffer is simply freed.)
-    #[inline]
-    pub(crate) fn recycle(&mut self) {
-        if let Some(long) = self.long.take() {
-            recycle_spill(long);
-        }
-    }
-}
-
-/// Appends `bytes` to a long key's buffer; with none yet (a short key reaching [`SHORT`]
-/// bytes), to this thread's buffer, after the short key's `len` bytes in `word`.
-#[inline(never)]
-fn push_long(long: Option<Vec<u8>>, word: u128, len: usize, bytes: &[u8]) -> Vec<u8> {
-    let mut long = long.unwrap_or_else(|| {
-        let mut long = SPILL.with(Cell::take);
-        long.clear();
-        long.extend_from_slice(word.to_le_bytes().get(..len).unwrap_or_default());
-        long
-    });
-    long.extend_from_slice(bytes);
-    long
 }
 
 /// `bytes` (fewer than [`SHORT`]) as a little-endian word, zero above them.

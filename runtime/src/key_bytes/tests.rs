@@ -59,7 +59,7 @@ fn a_sequence_of_unknown_length_gets_its_length_afterwards() {
 }
 
 #[test]
-fn a_short_key_is_patched_and_lengthened_in_place() {
+fn a_short_key_is_patched_in_place_and_grows_whole() {
     // Lengths patched while the key is one word.
     assert_eq!(bytes_of(&Unsized(vec![])), 0u64.to_le_bytes());
     let one = [&1u64.to_le_bytes()[..], &7u32.to_le_bytes()].concat();
@@ -67,7 +67,7 @@ fn a_short_key_is_patched_and_lengthened_in_place() {
     // A key that reaches 16 bytes part-way through an argument keeps every byte, in order.
     let expected = [&[1u8][..], &2u64.to_le_bytes(), &3u64.to_le_bytes()].concat();
     assert_eq!(bytes_of(&(1u8, 2u64, 3u64)), expected);
-    // And a length patched after the key moved to the buffer lands there.
+    // And a length patched after the key reached 16 bytes lands where it was pushed.
     let patched = [&[1u8][..], &2u64.to_le_bytes(), &[9; 4], &[5; 4]].concat();
     assert_eq!(
         bytes_of(&(
