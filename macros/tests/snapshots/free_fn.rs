@@ -42,9 +42,6 @@ pub async fn get_user(db: &Pool, id: u64, user: UserRef) -> Result<User, DbError
     ) {
         ::cached_query::__private::Enter::Hit(__cq_value) => return __cq_value,
         ::cached_query::__private::Enter::Miss(__cq_miss) => __cq_miss,
-        ::cached_query::__private::Enter::Forget(__cq_removal) => {
-            return __cq_removal.await;
-        }
     };
     __cq_miss.tag("users");
     __cq_miss.tag_fmt(::core::format_args!("user:{}", id));

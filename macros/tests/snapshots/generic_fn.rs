@@ -45,9 +45,6 @@ async fn load<T: Serialize, const N: usize>(
     ) {
         ::cached_query::__private::Enter::Hit(__cq_value) => return __cq_value,
         ::cached_query::__private::Enter::Miss(__cq_miss) => __cq_miss,
-        ::cached_query::__private::Enter::Forget(__cq_removal) => {
-            return __cq_removal.await;
-        }
     };
     __cq_miss.tag_fmt(::core::format_args!("{{literal}}:{}", self.id));
     __cq_miss

@@ -41,7 +41,6 @@ async fn find(&self, (a, b): (u8, u8), Point { x, y: _ }: Point) -> Option<Row> 
     ) {
         ::my_lib::cq::__private::Enter::Hit(__cq_value) => return __cq_value,
         ::my_lib::cq::__private::Enter::Miss(__cq_miss) => __cq_miss,
-        ::my_lib::cq::__private::Enter::Forget(__cq_removal) => return __cq_removal.await,
     };
     __cq_miss
         .share_clones({

@@ -39,9 +39,6 @@ async fn get_user(db: Arc<Pool>, id: u64) -> Result<User, DbError> {
     ) {
         ::cached_query::__private::Enter::Hit(__cq_value) => return __cq_value,
         ::cached_query::__private::Enter::Miss(__cq_miss) => __cq_miss,
-        ::cached_query::__private::Enter::Forget(__cq_removal) => {
-            return __cq_removal.await;
-        }
     };
     __cq_miss
         .share_clones({

@@ -40,9 +40,6 @@ async fn consume(mut self, ref key: String) -> MyResult<u32> {
     ) {
         ::cached_query::__private::Enter::Hit(__cq_value) => return __cq_value,
         ::cached_query::__private::Enter::Miss(__cq_miss) => __cq_miss,
-        ::cached_query::__private::Enter::Forget(__cq_removal) => {
-            return __cq_removal.await;
-        }
     };
     __cq_miss.tag("{plain}");
     __cq_miss
