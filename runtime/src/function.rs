@@ -16,8 +16,9 @@ pub(crate) struct FunctionState {
     pub(crate) counters: Counters,
     /// `Some` when the function's body is instantiated more than one way (impl or function
     /// generics, a trait default body): each key's hash is then keyed by the digest of the
-    /// instantiation's name too (`key_hash::Keying::instance`). Decided on the first call, from names alone, so every process
-    /// decides alike; it holds the first instantiation seen, whose digest is reused.
+    /// instantiation's name too (`key_hash::Keying::instance`). Decided on the first call,
+    /// from names alone, so every process decides alike; it holds the first instantiation
+    /// seen, whose digest is reused.
     pub(crate) instantiation: Option<Instantiation>,
     /// Metric handles, registered on the first call.
     #[cfg(feature = "metrics")]

@@ -177,16 +177,14 @@ impl<M> BatchKeyBuilder<M> {
             skip,
             ..
         } = self.key;
-        let (prefix, suffix) = bytes.with_slice(|all| {
-            let at = self.item_at.unwrap_or(all.len()).min(all.len());
-            let (prefix, suffix) = all.split_at(at);
-            (prefix.into(), suffix.into())
-        });
+        let all = bytes.as_slice();
+        let at = self.item_at.unwrap_or(all.len()).min(all.len());
+        let (prefix, suffix) = all.split_at(at);
         let keys = BatchKeys {
             function,
             keying,
-            prefix,
-            suffix,
+            prefix: prefix.into(),
+            suffix: suffix.into(),
             failed,
             skip,
         };

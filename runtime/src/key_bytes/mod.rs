@@ -1,7 +1,8 @@
 //! The bytes a key is hashed from: a buffer on the caller's stack that spills into a reused
 //! per-thread one only for large arguments, and the serde serializer that writes arguments into
-//! it. A key shorter than 16 bytes is read as one word (the form its hash takes). Keys are hashed, never decoded, so the encoding only has to be injective for a given
-//! sequence of argument types: fixed-width little-endian integers, a length before every string,
+//! it. A key shorter than 16 bytes is read as one word (the form its hash takes). Keys are
+//! hashed, never decoded, so the encoding only has to be injective for a given sequence of
+//! argument types: fixed-width little-endian integers, a length before every string,
 //! byte string, sequence and map (patched in afterwards when serde does not know it up front),
 //! a tag byte for `Option`, the variant index for enum variants, and a presence byte before
 //! every struct field (`skip_serializing_if` may leave fields out).
@@ -15,11 +16,11 @@ pub(crate) use serializer::KeyError;
 use serializer::KeySerializer;
 use std::cell::Cell;
 
-/// Bytes kept on the stack: the seed, an instantiation digest and a few arguments fit.
+/// Bytes kept on the stack: a few arguments, strings included, fit.
 const INLINE: usize = 64;
 
 /// Keys shorter than this are hashed as one little-endian word.
-pub(crate) const SHORT: usize = 16;
+const SHORT: usize = 16;
 
 /// Reused spill buffers larger than this are dropped instead of kept: one oversized argument
 /// must not pin its size in every thread for the life of the process.
@@ -80,7 +81,7 @@ impl KeyBytes {
         self.spill.insert(spill)
     }
 
-    fn as_slice(&self) -> &[u8] {
+    pub(crate) fn as_slice(&self) -> &[u8] {
         match &self.spill {
             Some(spill) => spill,
             None => self.inline.get(..self.len).unwrap_or_default(),
@@ -97,11 +98,6 @@ impl KeyBytes {
             }
             _ => KeyView::Long(self.as_slice()),
         }
-    }
-
-    /// Calls `read` with the key's bytes.
-    pub(crate) fn with_slice<T>(&self, read: impl FnOnce(&[u8]) -> T) -> T {
-        read(self.as_slice())
     }
 
     pub(crate) fn position(&self) -> usize {
@@ -145,59 +141,6 @@ pub(crate) enum KeyView<'a> {
     Short(u128),
     /// The bytes of a longer key.
     Long(&'a [u8]),
-}
-
-/// `bytes` (fewer than [`SHORT`]) as a little-endian word, zero above them.
-///
-/// Read with overlapping loads rather than copied into a zeroed buffer: a copy of a length
-/// known only at run time is a call to `memcpy`. Where two loads overlap they read the same
-/// bytes into the same places, so or-ing them builds the same word. Inlined where the length is
-/// known (an integer argument), it is one load.
-#[inline(always)]
-pub(crate) fn le_word(bytes: &[u8]) -> u128 {
-    let low_up_to_8 = |bytes: &[u8]| -> u64 {
-        match bytes.len() {
-            0 => 0,
-            1..=3 => {
-                let (first, middle, last) =
-                    (bytes[0], bytes[bytes.len() / 2], bytes[bytes.len() - 1]);
-                u64::from(first)
-                    | u64::from(middle) << (bytes.len() / 2 * 8)
-                    | u64::from(last) << ((bytes.len() - 1) * 8)
-            }
-            4..=7 => {
-                let head = u32_at(bytes, 0);
-                let tail = u32_at(bytes, bytes.len() - 4);
-                u64::from(head) | u64::from(tail) << ((bytes.len() - 4) * 8)
-            }
-            _ => u64_at(bytes, 0),
-        }
-    };
-    let len = bytes.len();
-    match len {
-        0..=8 => u128::from(low_up_to_8(bytes)),
-        _ => {
-            // Bytes 8.. read as the last eight and shifted down past the overlap.
-            let high = u64_at(bytes, len - 8) >> ((16 - len.min(16)) * 8);
-            u128::from(u64_at(bytes, 0)) | u128::from(high) << 64
-        }
-    }
-}
-
-/// The little-endian `u32` at `at` (`at + 4 <= bytes.len()`, checked by the callers' lengths).
-#[inline]
-fn u32_at(bytes: &[u8], at: usize) -> u32 {
-    let mut word = [0; 4];
-    word.copy_from_slice(&bytes[at..at + 4]);
-    u32::from_le_bytes(word)
-}
-
-/// The little-endian `u64` at `at` (`at + 8 <= bytes.len()`, checked by the callers' lengths).
-#[inline]
-fn u64_at(bytes: &[u8], at: usize) -> u64 {
-    let mut word = [0; 8];
-    word.copy_from_slice(&bytes[at..at + 8]);
-    u64::from_le_bytes(word)
 }
 
 #[cold]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 fn bytes_of<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
     let mut bytes = KeyBytes::new();
     bytes.encode(value).unwrap_or_else(|_| panic!("encodes"));
-    let encoded = bytes.with_slice(<[u8]>::to_vec);
+    let encoded = bytes.as_slice().to_vec();
     bytes.recycle();
     encoded
 }
@@ -60,7 +60,7 @@ fn a_sequence_of_unknown_length_gets_its_length_afterwards() {
 
 #[test]
 fn a_short_key_is_patched_in_place_and_grows_whole() {
-    // Lengths patched while the key is one word.
+    // Lengths patched while the key is short (read as one word).
     assert_eq!(bytes_of(&Unsized(vec![])), 0u64.to_le_bytes());
     let one = [&1u64.to_le_bytes()[..], &7u32.to_le_bytes()].concat();
     assert_eq!(bytes_of(&Unsized(vec![7])), one);

@@ -159,8 +159,9 @@ impl<R, K, V, C> BatchMiss<R, K, V, C> {
                     }
                     continue;
                 }
-                // Not fresh (dropped on the way), or of another type (a 128-bit collision).
-                Some(None) | None => {
+                // None, not fresh (dropped on the way), or of another type (a 128-bit
+                // collision).
+                _ => {
                     if let Some(entry) = runtime.store.get(hash)
                         && freshness(site, &entry, now) != Freshness::Fresh
                     {
