@@ -10,7 +10,7 @@ use crate::observe::{self, CallOutcome, Tier};
 use crate::runtime::{Runtime, runtime};
 use crate::site::Site;
 use crate::stats::{Counters, bump};
-use crate::store::Entry;
+use crate::store::{Entry, Origin};
 use crate::value::Codec;
 use std::sync::Arc;
 
@@ -127,32 +127,34 @@ pub(super) fn look_up<R>(
     }
     let runtime = runtime();
     let now = runtime.now_nanos();
-    // Judged, cloned out and counted where the engine lends the entry: no reference to it is
-    // taken, and only the value comes out, as one `Option` from the load to the answer (each
-    // wrapping on the way, a tuple with its counters or an `Option` in an `Option`, was a copy
-    // of the value through the stack).
+    // Judged and cloned out where the engine lends the entry: no reference to it is taken, and
+    // only the value comes out, as one `Option` from the load to the answer (each wrapping on
+    // the way, a tuple with its counters or an `Option` in an `Option`, was a copy of the value
+    // through the stack). What needs no entry is done after the engine's lock is released:
+    // the release waits for every load and store before it, and the function's implicit tags
+    // (three loads, one after another) and the hit counter (a store) are not the entry's.
+    let mut stamped: Option<(&'static Origin, u64)> = None;
     let hit = runtime.store.read(
         hash,
         #[inline(always)]
         |entry| {
-            if site.config.early_refresh.is_some() || !entry.is_fresh(now) {
+            if site.config.early_refresh.is_some() || !entry.is_fresh_by_own_stamps(now) {
                 return None;
             }
             // A value of another type under this key (a 128-bit collision) is judged further.
-            // The entry's counters are its function's in this instance: the call's own.
             let hit = codec.load(entry);
-            if hit.is_some() {
-                entry.counters().hits.add_one();
-            }
+            stamped = Some(entry.implicit_stamp());
             hit
         },
     );
-    match hit {
-        Some(hit) => {
+    match (hit, stamped) {
+        (Some(hit), Some((origin, generation))) if origin.implicit_generation() == generation => {
+            // The origin's counters are its function's in this instance: the call's own.
+            origin.counters.hits.add_one();
             observe::call(key.function, hash, CallOutcome::Hit, Tier::Memory, None);
             Enter::Hit(hit)
         }
-        None => look_up_further(site, key, codec, access, Some(hash)),
+        _ => look_up_further(site, key, codec, access, Some(hash)),
     }
 }
 

@@ -223,6 +223,23 @@ impl<V: ?Sized> Entry<V> {
     pub(crate) fn is_fresh(&self, now: u64) -> bool {
         !self.is_expired(now) && self.tags_current()
     }
+
+    /// [`is_fresh`](Self::is_fresh) but for its origin's implicit tags, which the caller checks
+    /// against [`implicit_stamp`](Self::implicit_stamp) (the hit path: after the engine's lock
+    /// is released, as they are not the entry's).
+    #[inline(always)]
+    pub(crate) fn is_fresh_by_own_stamps(&self, now: u64) -> bool {
+        !self.is_expired(now)
+            && (self.meta.more.as_deref())
+                .is_none_or(|more| more.stamps.iter().all(crate::tags::Stamp::is_current))
+    }
+
+    /// Its origin, and the origin's implicit generation when its computation started: the
+    /// entry's implicit tags are current while the origin's generation still equals it.
+    #[inline(always)]
+    pub(crate) fn implicit_stamp(&self) -> (&'static Origin, u64) {
+        (self.meta.origin, self.meta.implicit_generation)
+    }
 }
 
 impl Meta {
