@@ -283,6 +283,48 @@ mod tests {
     }
 
     #[test]
+    fn the_hit_path_sees_every_tag_move_its_own_in_the_entry_the_implicit_after_it() {
+        let tags = crate::tags::TagRegistry::default();
+        let origin = Origin::for_test(vec![tags.intern("fn"), tags.intern("epoch")]);
+        let entry = |own: &[&str]| {
+            let own = own.iter().map(|name| tags.intern(name).stamp()).collect();
+            let parts = NewEntry {
+                value: Pending::new(7u32),
+                value_size: 4,
+                stamps: Stamps::take(origin, own),
+                stored_at_nanos: 0,
+                expires_at_nanos: 100,
+                compute_nanos: 0,
+            };
+            Entry::new(parts, 0, 0)
+        };
+        // What the hit path checks, in its two steps, against what every other read checks.
+        let fresh_on_a_hit = |entry: &Entry, now| {
+            let (origin, generation) = entry.implicit_stamp();
+            entry.is_fresh_by_own_stamps(now) && origin.implicit_generation() == generation
+        };
+
+        let tagged = entry(&["user:1"]);
+        assert!(fresh_on_a_hit(&tagged, 99) && tagged.is_fresh(99));
+        assert!(!fresh_on_a_hit(&tagged, 100), "past its deadline");
+        assert!(!tagged.is_fresh(100));
+
+        tags.invalidate("user:1");
+        assert!(!tagged.is_fresh_by_own_stamps(0), "its own tag moved");
+        assert!(!fresh_on_a_hit(&tagged, 0) && !tagged.is_fresh(0));
+
+        let untagged = entry(&[]);
+        assert!(fresh_on_a_hit(&untagged, 0));
+        tags.invalidate("epoch");
+        assert!(
+            untagged.is_fresh_by_own_stamps(0),
+            "the implicit tags are not checked in the entry"
+        );
+        assert!(!fresh_on_a_hit(&untagged, 0), "but after it, by its stamp");
+        assert!(!untagged.is_fresh(0));
+    }
+
+    #[test]
     fn one_stamp_is_held_inline_and_more_are_weighed_where_they_spill() {
         let tags = crate::tags::TagRegistry::default();
         let stamps = |names: &[&str]| -> OwnStamps {
