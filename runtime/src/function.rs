@@ -6,9 +6,8 @@ use std::sync::Arc;
 
 pub(crate) struct FunctionState {
     pub(crate) name: Box<str>,
-    /// The function's identity (xxh3-128 of name ‖ version) as a key seeds its hash: the low
-    /// half seeds it, the whole is xor-ed into it.
-    pub(crate) key_seed: u64,
+    /// The function's identity (xxh3-128 of name ‖ version), which keys its keys' hash
+    /// (`key_hash::Keying`).
     pub(crate) key_mask: u128,
     /// The implicit tag every entry of the function carries ([`forget_all`](crate::forget_all)).
     /// It starts with a control character, so no user tag can be the same.
@@ -44,7 +43,6 @@ impl FunctionState {
         seed_input.extend_from_slice(&version.to_le_bytes());
         let identity = xxhash_rust::xxh3::xxh3_128(&seed_input);
         Self {
-            key_seed: identity as u64,
             key_mask: identity,
             tag: format!("\u{1}fn:{name}").into(),
             name,

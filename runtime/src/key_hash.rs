@@ -17,9 +17,10 @@ use crate::key_bytes::{KeyBytes, KeyView};
 /// generic body, that identity with the instantiation's digest folded in (so that two
 /// instantiations' keys are apart as two functions' are, and the digest is no prefix of the
 /// key's bytes: their offsets stay known where the key is built).
+///
+/// One 128-bit word: a long key's xxh3 is seeded with its low half and masked with the whole.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Keying {
-    seed: u64,
     mask: u128,
 }
 
@@ -28,7 +29,6 @@ impl Keying {
     #[inline]
     pub(crate) fn of(function: &FunctionState) -> Keying {
         Keying {
-            seed: function.key_seed,
             mask: function.key_mask,
         }
     }
@@ -36,10 +36,8 @@ impl Keying {
     /// The keying of one instantiation's keys: `digest` (of its name) folded into the
     /// function's.
     pub(crate) fn instance(function: &FunctionState, digest: [u8; 16]) -> Keying {
-        let mask = function.key_mask ^ u128::from_le_bytes(digest);
         Keying {
-            seed: mask as u64,
-            mask,
+            mask: function.key_mask ^ u128::from_le_bytes(digest),
         }
     }
 }
@@ -119,7 +117,7 @@ fn u64_at(bytes: &[u8], at: usize) -> u64 {
 }
 
 fn of_long(keying: Keying, bytes: &[u8]) -> u128 {
-    xxhash_rust::xxh3::xxh3_128_with_seed(bytes, keying.seed) ^ keying.mask
+    xxhash_rust::xxh3::xxh3_128_with_seed(bytes, keying.mask as u64) ^ keying.mask
 }
 
 /// A bijection of 128-bit words keyed by the function's identity: odd multipliers and

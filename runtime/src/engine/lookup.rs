@@ -10,7 +10,7 @@ use crate::observe::{self, CallOutcome, Tier};
 use crate::runtime::{Runtime, runtime};
 use crate::site::Site;
 use crate::stats::{Counters, bump};
-use crate::store::{Entry, Origin};
+use crate::store::{Entry, ImplicitStamp};
 use crate::value::Codec;
 use std::sync::Arc;
 
@@ -133,7 +133,7 @@ pub(super) fn look_up<R>(
     // through the stack). What needs no entry is done after the engine's lock is released:
     // the release waits for every load and store before it, and the function's implicit tags
     // (three loads, one after another) and the hit counter (a store) are not the entry's.
-    let mut stamped: Option<(&'static Origin, u64)> = None;
+    let mut stamped: Option<ImplicitStamp> = None;
     let hit = runtime.store.read(
         hash,
         #[inline(always)]
@@ -148,9 +148,9 @@ pub(super) fn look_up<R>(
         },
     );
     match (hit, stamped) {
-        (Some(hit), Some((origin, generation))) if origin.implicit_generation() == generation => {
+        (Some(hit), Some(stamp)) if stamp.is_current() => {
             // The origin's counters are its function's in this instance: the call's own.
-            origin.counters.hits.add_one();
+            stamp.origin.counters.hits.add_one();
             observe::call(key.function, hash, CallOutcome::Hit, Tier::Memory, None);
             Enter::Hit(hit)
         }

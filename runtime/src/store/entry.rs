@@ -6,8 +6,9 @@
 //! hold whichever engine holds it.
 
 use super::origin::Origin;
-use super::stamps::{self, OwnStamps, Stamps};
+use super::stamps::{self, ImplicitStamp, OwnStamps, Stamps};
 use crate::stats::Counters;
+use crate::tags::Stamp;
 use std::any::Any;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU32;
@@ -174,8 +175,13 @@ impl<V: ?Sized> Entry<V> {
 
     #[inline(always)]
     fn tags_current(&self) -> bool {
-        let own = self.meta.more.as_deref().map(|more| &*more.stamps);
-        stamps::all_current(self.meta.origin, self.meta.implicit_generation, own)
+        stamps::all_current(self.implicit_stamp(), self.own_stamps())
+    }
+
+    /// The stamps of its own tags; `None` when it has none.
+    #[inline(always)]
+    fn own_stamps(&self) -> Option<&[Stamp]> {
+        self.meta.more.as_deref().map(|more| &*more.stamps)
     }
 
     /// When it was stored, on the runtime's clock, if its origin keeps ages.
@@ -229,16 +235,16 @@ impl<V: ?Sized> Entry<V> {
     /// is released, as they are not the entry's).
     #[inline(always)]
     pub(crate) fn is_fresh_by_own_stamps(&self, now: u64) -> bool {
-        !self.is_expired(now)
-            && (self.meta.more.as_deref())
-                .is_none_or(|more| more.stamps.iter().all(crate::tags::Stamp::is_current))
+        !self.is_expired(now) && stamps::own_current(self.own_stamps())
     }
 
-    /// Its origin, and the origin's implicit generation when its computation started: the
-    /// entry's implicit tags are current while the origin's generation still equals it.
+    /// The stamp of its origin's implicit tags.
     #[inline(always)]
-    pub(crate) fn implicit_stamp(&self) -> (&'static Origin, u64) {
-        (self.meta.origin, self.meta.implicit_generation)
+    pub(crate) fn implicit_stamp(&self) -> ImplicitStamp {
+        ImplicitStamp {
+            origin: self.meta.origin,
+            generation: self.meta.implicit_generation,
+        }
     }
 }
 
@@ -300,8 +306,7 @@ mod tests {
         };
         // What the hit path checks, in its two steps, against what every other read checks.
         let fresh_on_a_hit = |entry: &Entry, now| {
-            let (origin, generation) = entry.implicit_stamp();
-            entry.is_fresh_by_own_stamps(now) && origin.implicit_generation() == generation
+            entry.is_fresh_by_own_stamps(now) && entry.implicit_stamp().is_current()
         };
 
         let tagged = entry(&["user:1"]);

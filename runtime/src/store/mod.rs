@@ -15,7 +15,7 @@ mod stamps;
 
 pub(crate) use entry::{Entry, NewEntry, Nothing, Pending};
 pub(crate) use origin::{Implicit, Origin, OriginSpec, Origins};
-pub(crate) use stamps::{OwnStamps, Stamps};
+pub(crate) use stamps::{ImplicitStamp, OwnStamps, Stamps};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Weak};
 use std::time::Duration;

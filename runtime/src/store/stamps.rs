@@ -43,22 +43,47 @@ impl Stamps {
     /// Whether nothing moved since they were taken.
     #[cfg(test)]
     pub(crate) fn all_current(&self) -> bool {
-        all_current(self.origin, self.implicit_generation, Some(&self.tags))
+        let implicit = ImplicitStamp {
+            origin: self.origin,
+            generation: self.implicit_generation,
+        };
+        all_current(implicit, Some(&self.tags))
     }
 }
 
-/// Whether none of an entry's tags moved since its stamps were taken: its origin's implicit
-/// tags (their sum against `implicit_generation`) and its own (`own`; `None` when it has
-/// none). The one freshness check by tags, whether the stamps are still a [`Stamps`] or held by
-/// an entry.
+/// An entry's implicit tags' stamp: its origin, and the origin's
+/// [`implicit_generation`](Origin::implicit_generation) when its computation started. Checked
+/// apart from the entry's own stamps on the hit path, which copies it out of the entry and
+/// compares it after the engine's lock is released (it needs only the origin, which is
+/// `'static`).
+#[derive(Clone, Copy)]
+pub(crate) struct ImplicitStamp {
+    pub(crate) origin: &'static Origin,
+    pub(crate) generation: u64,
+}
+
+impl ImplicitStamp {
+    /// Whether none of the origin's implicit tags moved since it was taken.
+    #[inline(always)]
+    pub(crate) fn is_current(self) -> bool {
+        self.origin.implicit_generation() == self.generation
+    }
+}
+
+/// Whether none of an entry's own tags (`None`: it has none) moved since their stamps were
+/// taken.
 #[inline(always)]
-pub(crate) fn all_current(
-    origin: &Origin,
-    implicit_generation: u64,
-    own: Option<&[Stamp]>,
-) -> bool {
-    origin.implicit_generation() == implicit_generation
-        && own.is_none_or(|own| own.iter().all(Stamp::is_current))
+pub(crate) fn own_current(own: Option<&[Stamp]>) -> bool {
+    own.is_none_or(|own| own.iter().all(Stamp::is_current))
+}
+
+/// Whether none of an entry's tags moved since its stamps were taken: its origin's implicit
+/// tags (`implicit`) and its own (`own`; `None` when it has none). The one freshness check by
+/// tags, whether the stamps are still a [`Stamps`] or held by an entry (whose hit path makes
+/// its two halves apart).
+#[inline(always)]
+pub(crate) fn all_current(implicit: ImplicitStamp, own: Option<&[Stamp]>) -> bool {
+    implicit.is_current() && own_current(own)
 }
 
 #[cfg(test)]

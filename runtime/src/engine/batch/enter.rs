@@ -148,10 +148,10 @@ impl<R, K, V, C> BatchMiss<R, K, V, C> {
         for (item, hash) in items {
             // A fresh entry is read where the engine lends it, as a single call's hit is.
             let read = runtime.store.read(hash, |entry| {
-                (freshness(site, entry, now) == Freshness::Fresh).then(|| codec.load(entry))
+                (freshness(site, entry, now) == Freshness::Fresh).then(|| codec.load(entry))?
             });
             match read {
-                Some(Some(found)) => {
+                Some(found) => {
                     counters.hits.add_one();
                     observe::call(self.function, hash, CallOutcome::Hit, Tier::Memory, None);
                     if let Some(value) = found {
@@ -161,7 +161,7 @@ impl<R, K, V, C> BatchMiss<R, K, V, C> {
                 }
                 // None, not fresh (dropped on the way), or of another type (a 128-bit
                 // collision).
-                _ => {
+                None => {
                     if let Some(entry) = runtime.store.get(hash)
                         && freshness(site, &entry, now) != Freshness::Fresh
                     {
